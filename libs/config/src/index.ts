@@ -1,0 +1,156 @@
+import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
+import { z } from 'zod';
+
+/**
+ * The one place that reads process.env. Validated once at boot; a bad value stops the process with a clear message.
+ * Everything else receives a typed Config.
+ */
+
+const bool = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1');
+const int = (def: number) => z.coerce.number().int().nonnegative().default(def);
+const list = z
+  .string()
+  .default('')
+  .transform((s) => s.split(',').map((x) => x.trim()).filter(Boolean));
+
+const EnvSchema = z.object({
+  NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  GATEWAY_PORT: int(3000),
+  DATABASE_URL: z.string().default('postgresql://postgres@127.0.0.1:5432/harness'),
+  NATS_URL: z.string().default('nats://127.0.0.1:4222'),
+  REDIS_URL: z.string().default('redis://127.0.0.1:6379'),
+  HARNESS_JWT_SECRET: z.string().min(16, 'HARNESS_JWT_SECRET must be at least 16 characters').optional(),
+  LLM_BASE_URL: z.string().url().default('https://openrouter.ai/api/v1'),
+  LLM_API_KEY: z.string().optional(),
+  HARNESS_ENCRYPTION_KEY: z.string().optional(),
+  WEB_ORIGIN: z.string().optional(),
+  PUBLIC_URL: z.string().optional(),
+  HARNESS_OUTBOUND_ALLOWLIST: list,
+  HARNESS_ADMIN_USERS: list,
+  HARNESS_REPLICA_ID: z.string().optional(),
+  /** How long a chat replica's claim on a running conversation lasts without renewal. */
+  CHAT_LEASE_TTL_MS: int(10_000),
+  CHAT_REAPER_INTERVAL_MS: int(2_000),
+  /** Durable path: deltas are appended in batches of at most this many events or this many ms. */
+  CHAT_FLUSH_INTERVAL_MS: int(20),
+  CHAT_FLUSH_MAX_EVENTS: int(200),
+  /** Live events not yet in Postgres before the run waits for a flush (bounds memory and the takeover jump). */
+  CHAT_MAX_UNFLUSHED_EVENTS: int(1000),
+  /** An LLM stream that sends nothing for this long is failed. */
+  LLM_STALL_TIMEOUT_MS: int(60_000),
+  LLM_REQUEST_TIMEOUT_MS: int(600_000),
+  /** How long to wait for the provider's usage chunk after an interrupt. */
+  LLM_USAGE_DRAIN_MS: int(1_500),
+  /** JSON: {"model-id": {"prompt": usd per token, "completion": usd per token}}. Merged over the built-in table. */
+  LLM_PRICES: z.string().optional(),
+  SSE_HEARTBEAT_MS: int(15_000),
+  /** Bytes buffered for one SSE client before it is cut off (it can resume with Last-Event-ID). */
+  SSE_MAX_BUFFERED_BYTES: int(4 * 1024 * 1024),
+  DEV_TOKEN_TTL: z.string().default('30d'),
+  HARNESS_PRETTY_LOGS: bool.optional(),
+});
+
+export type Env = z.infer<typeof EnvSchema>;
+
+export interface Config {
+  env: Env['NODE_ENV'];
+  logLevel: Env['LOG_LEVEL'];
+  replicaId: string;
+  gateway: { port: number; publicUrl: string; webOrigin: string; adminUsers: string[]; sseHeartbeatMs: number; sseMaxBufferedBytes: number };
+  databaseUrl: string;
+  natsUrl: string;
+  redisUrl: string;
+  jwtSecret: string;
+  encryptionKey: Buffer;
+  outboundAllowlist: string[];
+  llm: {
+    baseUrl: string;
+    apiKey: string | undefined;
+    stallTimeoutMs: number;
+    requestTimeoutMs: number;
+    usageDrainMs: number;
+    pricesJson: string | undefined;
+  };
+  chat: {
+    leaseTtlMs: number;
+    reaperIntervalMs: number;
+    flushIntervalMs: number;
+    flushMaxEvents: number;
+    maxUnflushedEvents: number;
+  };
+  prettyLogs: boolean;
+}
+
+export class ConfigError extends Error {}
+
+/** Parses an environment (process.env by default). Throws ConfigError listing every bad variable. */
+export function loadConfig(source: NodeJS.ProcessEnv = process.env, service = 'harness'): Config {
+  const parsed = EnvSchema.safeParse(source);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`);
+    throw new ConfigError(`invalid configuration:\n${lines.join('\n')}`);
+  }
+  const e = parsed.data;
+  const production = e.NODE_ENV === 'production';
+  if (production && !e.HARNESS_JWT_SECRET) throw new ConfigError('HARNESS_JWT_SECRET is required in production');
+  if (production && !e.HARNESS_ENCRYPTION_KEY) throw new ConfigError('HARNESS_ENCRYPTION_KEY is required in production');
+
+  const publicUrl = (e.PUBLIC_URL ?? `http://localhost:${e.GATEWAY_PORT}`).replace(/\/$/, '');
+  return {
+    env: e.NODE_ENV,
+    logLevel: e.LOG_LEVEL,
+    replicaId: e.HARNESS_REPLICA_ID ?? `${service}-${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`,
+    gateway: {
+      port: e.GATEWAY_PORT,
+      publicUrl,
+      webOrigin: e.WEB_ORIGIN ?? 'http://localhost:3000',
+      adminUsers: e.HARNESS_ADMIN_USERS,
+      sseHeartbeatMs: e.SSE_HEARTBEAT_MS,
+      sseMaxBufferedBytes: e.SSE_MAX_BUFFERED_BYTES,
+    },
+    databaseUrl: e.DATABASE_URL,
+    natsUrl: e.NATS_URL,
+    redisUrl: e.REDIS_URL,
+    jwtSecret: e.HARNESS_JWT_SECRET ?? devSecret('HARNESS_JWT_SECRET'),
+    encryptionKey: parseEncryptionKey(e.HARNESS_ENCRYPTION_KEY ?? devSecret('HARNESS_ENCRYPTION_KEY')),
+    outboundAllowlist: e.HARNESS_OUTBOUND_ALLOWLIST,
+    llm: {
+      baseUrl: e.LLM_BASE_URL.replace(/\/$/, ''),
+      apiKey: e.LLM_API_KEY || undefined,
+      stallTimeoutMs: e.LLM_STALL_TIMEOUT_MS,
+      requestTimeoutMs: e.LLM_REQUEST_TIMEOUT_MS,
+      usageDrainMs: e.LLM_USAGE_DRAIN_MS,
+      pricesJson: e.LLM_PRICES,
+    },
+    chat: {
+      leaseTtlMs: e.CHAT_LEASE_TTL_MS,
+      reaperIntervalMs: e.CHAT_REAPER_INTERVAL_MS,
+      flushIntervalMs: e.CHAT_FLUSH_INTERVAL_MS,
+      flushMaxEvents: Math.max(1, e.CHAT_FLUSH_MAX_EVENTS),
+      maxUnflushedEvents: Math.max(1, e.CHAT_MAX_UNFLUSHED_EVENTS),
+    },
+    prettyLogs: e.HARNESS_PRETTY_LOGS ?? false,
+  };
+}
+
+/** Accepts 32 bytes as base64 or hex, or derives 32 bytes from a passphrase (dev only). */
+function parseEncryptionKey(raw: string): Buffer {
+  if (/^[0-9a-fA-F]{64}$/.test(raw)) return Buffer.from(raw, 'hex');
+  const b64 = Buffer.from(raw, 'base64');
+  if (b64.length === 32) return b64;
+  throw new ConfigError('HARNESS_ENCRYPTION_KEY must be 32 bytes, as 64 hex characters or base64');
+}
+
+const generated = new Map<string, string>();
+/** Outside production a missing secret is generated for this process and announced once on stderr. */
+function devSecret(name: string): string {
+  let v = generated.get(name);
+  if (!v) {
+    v = name === 'HARNESS_ENCRYPTION_KEY' ? randomBytes(32).toString('hex') : randomBytes(32).toString('base64url');
+    generated.set(name, v);
+    process.stderr.write(`[config] ${name} is not set: generated one for this process (development only)\n`);
+  }
+  return v;
+}

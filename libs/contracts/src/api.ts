@@ -1,0 +1,97 @@
+import { z } from 'zod';
+import { MAX_CONTENT_CHARS } from './commands.js';
+
+/** Request bodies of the public HTTP API (../docs/api.md). Responses are built from the projections. */
+
+export const AuthType = z.enum(['none', 'bearer', 'oauth']);
+export type AuthType = z.infer<typeof AuthType>;
+
+const httpUrl = z
+  .string()
+  .max(2048)
+  .refine((s) => {
+    try {
+      const u = new URL(s);
+      return u.protocol === 'http:' || u.protocol === 'https:';
+    } catch {
+      return false;
+    }
+  }, 'url must be an http(s) URL');
+
+export const McpServerInput = z
+  .object({
+    name: z.string().trim().min(1).max(200),
+    url: httpUrl,
+    authType: AuthType.default('none'),
+    authToken: z.string().min(1).max(8192).optional(),
+  })
+  .strict()
+  .superRefine((s, ctx) => {
+    if (s.authToken !== undefined && s.authType !== 'bearer') {
+      ctx.addIssue({ code: 'custom', path: ['authToken'], message: 'authToken is only allowed with authType "bearer"' });
+    }
+  });
+export type McpServerInput = z.infer<typeof McpServerInput>;
+
+/** The legacy harness shape stored MCP servers as bare URLs; they become `authType: "none"` servers. */
+export const legacyMcpsToServers = (mcps: string[]): McpServerInput[] =>
+  mcps.map((url) => ({ name: safeHostName(url), url, authType: 'none' as const }));
+
+const safeHostName = (url: string): string => {
+  try {
+    return new URL(url).hostname || url;
+  } catch {
+    return url;
+  }
+};
+
+const harnessFields = {
+  name: z.string().trim().min(1).max(200),
+  model: z.string().trim().min(1).max(200),
+  systemPrompt: z.string().max(MAX_CONTENT_CHARS).optional(),
+  mcpServers: z.array(McpServerInput).max(50).optional(),
+  /** Legacy shape: a list of server URLs. */
+  mcps: z.array(httpUrl).max(50).optional(),
+};
+
+export const CreateHarnessBody = z.object(harnessFields).strict();
+export type CreateHarnessBody = z.infer<typeof CreateHarnessBody>;
+
+export const PatchHarnessBody = z
+  .object({
+    name: harnessFields.name.optional(),
+    model: harnessFields.model.optional(),
+    systemPrompt: harnessFields.systemPrompt,
+    mcpServers: harnessFields.mcpServers,
+    mcps: harnessFields.mcps,
+  })
+  .strict();
+export type PatchHarnessBody = z.infer<typeof PatchHarnessBody>;
+
+export const CreateConversationBody = z.object({ harnessId: z.uuid(), title: z.string().trim().min(1).max(500).optional() }).strict();
+
+export const SendMessageBody = z
+  .object({ content: z.string().min(1, 'content must not be empty'), clientMessageId: z.string().min(1).max(200).optional() })
+  .strict();
+export const isContentTooLong = (content: string) => content.length > MAX_CONTENT_CHARS;
+
+export const DisplayMode = z.enum(['zen', 'standard', 'developer']);
+export const SettingsBody = z.object({ displayMode: DisplayMode }).strict();
+
+export const PaginationQuery = z.object({
+  limit: z.coerce.number().int().min(1).max(200).default(50),
+  cursor: z.string().max(500).optional(),
+});
+
+export const UsageQuery = z.object({ from: z.iso.datetime({ offset: true }).optional(), to: z.iso.datetime({ offset: true }).optional() });
+
+/** The body the AI SDK's DefaultChatTransport posts. Messages are UIMessages; only their text parts matter here. */
+export const ChatRequestBody = z.object({
+  id: z.uuid(),
+  messages: z
+    .array(z.object({ id: z.string(), role: z.enum(['system', 'user', 'assistant']), parts: z.array(z.looseObject({ type: z.string() })) }).loose())
+    .default([]),
+  trigger: z.enum(['submit-message', 'regenerate-message']).default('submit-message'),
+  messageId: z.string().optional(),
+}).loose();
+export type ChatRequestBody = z.infer<typeof ChatRequestBody>;

@@ -1,0 +1,55 @@
+import { z } from 'zod';
+import { ErrorBody } from './errors.js';
+
+export const UserId = z.string().regex(/^[A-Za-z0-9._@-]{1,128}$/, 'user id must be 1..128 of [A-Za-z0-9._@-]');
+export const Uuid = z.uuid();
+export const MAX_CONTENT_CHARS = 100_000;
+
+const base = { userId: UserId, conversationId: Uuid };
+
+export const SendMessageCommand = z.object({
+  ...base,
+  content: z.string().min(1).max(MAX_CONTENT_CHARS),
+  clientMessageId: z.string().min(1).max(200).optional(),
+});
+export type SendMessageCommand = z.infer<typeof SendMessageCommand>;
+export const SendMessageResult = z.object({
+  messageId: z.string(),
+  status: z.enum(['started', 'queued']),
+  runId: z.string().optional(),
+  queueItemId: z.string().optional(),
+});
+export type SendMessageResult = z.infer<typeof SendMessageResult>;
+
+export const InterruptCommand = z.object(base);
+export type InterruptCommand = z.infer<typeof InterruptCommand>;
+export const InterruptResult = z.object({ runId: z.string().nullable() });
+export type InterruptResult = z.infer<typeof InterruptResult>;
+
+export const RemoveQueueItemCommand = z.object({ ...base, itemId: Uuid });
+export type RemoveQueueItemCommand = z.infer<typeof RemoveQueueItemCommand>;
+export const RemoveQueueItemResult = z.object({ removed: z.literal(true) });
+
+export const SendNowCommand = z.object({ ...base, itemId: Uuid });
+export type SendNowCommand = z.infer<typeof SendNowCommand>;
+export const SendNowResult = z.object({ runId: z.string().nullable(), interruptedRunId: z.string().nullable() });
+export type SendNowResult = z.infer<typeof SendNowResult>;
+
+export const RegenerateCommand = z.object({ ...base, messageId: Uuid });
+export type RegenerateCommand = z.infer<typeof RegenerateCommand>;
+export const RegenerateResult = z.object({ runId: z.string() });
+export type RegenerateResult = z.infer<typeof RegenerateResult>;
+
+export const DeleteConversationCommand = z.object(base);
+export type DeleteConversationCommand = z.infer<typeof DeleteConversationCommand>;
+export const DeleteConversationResult = z.object({ deleted: z.literal(true) });
+
+/** Every command reply: either the result or a domain error with a stable code. */
+export const replyOf = <T extends z.ZodTypeAny>(data: T) =>
+  z.discriminatedUnion('ok', [z.object({ ok: z.literal(true), data }), z.object({ ok: z.literal(false), error: ErrorBody })]);
+export type Reply<T> = { ok: true; data: T } | { ok: false; error: ErrorBody };
+
+/** Command envelope metadata carried next to the payload. */
+export const CommandMeta = z.object({ correlationId: z.string().optional() });
+
+export const HealthReply = z.object({ service: z.string(), replicaId: z.string(), status: z.literal('ok') });

@@ -1,0 +1,5 @@
+export * from './subjects.js';
+export * from './errors.js';
+export * from './ui-chunks.js';
+export * from './commands.js';
+export * from './api.js';

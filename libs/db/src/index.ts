@@ -1,0 +1,31 @@
+import { PrismaPg } from '@prisma/adapter-pg';
+import pg from 'pg';
+import { PrismaClient } from './generated/client.js';
+
+export { PrismaClient, Prisma } from './generated/client.js';
+export type * from './generated/models.js';
+export { runMigrations, type MigrationResult } from './migrate.js';
+
+/**
+ * One Postgres pool per process, shared by Prisma (CRUD, projections) and the event store (hot-path SQL).
+ */
+export interface Database {
+  pool: pg.Pool;
+  prisma: PrismaClient;
+  close(): Promise<void>;
+}
+
+export function createDatabase(databaseUrl: string, opts: { max?: number; applicationName?: string } = {}): Database {
+  const pool = new pg.Pool({ connectionString: databaseUrl, max: opts.max ?? 10, application_name: opts.applicationName });
+  // An idle client that errors (e.g. server restart) must not crash the process; the pool replaces it.
+  pool.on('error', () => undefined);
+  const prisma = new PrismaClient({ adapter: new PrismaPg(pool) });
+  return {
+    pool,
+    prisma,
+    async close() {
+      await prisma.$disconnect().catch(() => undefined);
+      await pool.end().catch(() => undefined);
+    },
+  };
+}

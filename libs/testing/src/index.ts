@@ -1,0 +1,34 @@
+// Test helpers shared by every tier (unit, integration, e2e). All real: Postgres, NATS, Redis, processes.
+export { repoRoot, migrationsDir, testLogsDir } from './paths.js';
+export {
+  createTestDatabase,
+  dropDatabase,
+  serverUrl,
+  uniqueDatabaseName,
+  withDatabase,
+  type CreateTestDatabaseOptions,
+  type TestDatabase,
+} from './database.js';
+export {
+  startSystem,
+  getFreePort,
+  ALL_SERVICES,
+  type ServiceName,
+  type StartSystemOptions,
+  type System,
+  type SystemProcess,
+} from './system.js';
+export {
+  readSse,
+  isSseEvent,
+  isSseComment,
+  sseJson,
+  type CollectOptions,
+  type ReadSseOptions,
+  type SseComment,
+  type SseEvent,
+  type SseItem,
+  type SseStream,
+} from './sse.js';
+export { waitFor, type WaitForOptions } from './wait.js';
+export { signToken, USER_ID_PATTERN } from './token.js';

@@ -1,0 +1,330 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { createWriteStream, existsSync, mkdirSync, readFileSync, type WriteStream } from 'node:fs';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { pathToFileURL } from 'node:url';
+import { createDatabase, type Database } from '@harness/db';
+import type { SimulatorHandle } from '@harness/llm-simulator';
+import { createTestDatabase, type TestDatabase } from './database.js';
+import { repoRoot, testLogsDir } from './paths.js';
+import { signToken } from './token.js';
+import { waitFor } from './wait.js';
+
+export type ServiceName = 'gateway' | 'chat' | 'mcp-broker' | 'auth';
+export const ALL_SERVICES: readonly ServiceName[] = ['gateway', 'chat', 'mcp-broker', 'auth'];
+
+export interface StartSystemOptions {
+  /** Services to run (default all four). Readiness: with all four, /readyz must answer 200; with the gateway but
+   * not all, /healthz; without the gateway, nothing is awaited. */
+  services?: ServiceName[];
+  /** Chat replicas, each a process with its own HARNESS_REPLICA_ID (default 1). */
+  chatReplicas?: number;
+  /** Use this OpenAI-compatible endpoint instead of starting the LLM simulator in-process. */
+  llmBaseUrl?: string;
+  /** Extra environment for every child (applied last). */
+  env?: Record<string, string>;
+  /** Deadline for the system to become ready (default 60 000 ms). */
+  readyTimeoutMs?: number;
+  /** Names the database and the log file (default 'e2e'). */
+  label?: string;
+}
+
+export interface SystemProcess {
+  readonly name: ServiceName;
+  readonly index: number;
+  readonly pid: number;
+  readonly replicaId: string;
+  /** Sends a signal (default SIGTERM). */
+  kill(signal?: NodeJS.Signals): boolean;
+  /** Resolves with the exit code (null when ended by a signal). */
+  readonly exited: Promise<number | null>;
+}
+
+export interface System {
+  /** e.g. http://127.0.0.1:41234 (no trailing slash). */
+  gatewayUrl: string;
+  /** The in-process LLM simulator; undefined when opts.llmBaseUrl was given. */
+  simulator: SimulatorHandle | undefined;
+  /** LLM_BASE_URL given to the services. */
+  llmBaseUrl: string;
+  databaseUrl: string;
+  /** createDatabase(databaseUrl) from @harness/db, closed by stop(). */
+  db: Database;
+  jwtSecret: string;
+  encryptionKey: string;
+  /** All children's stdout/stderr, each line prefixed with `<name>#<index>`. */
+  logFile: string;
+  /** The last `lines` lines of logFile. */
+  logTail(lines?: number): string;
+  /** A user token signed with jwtSecret (ttl default '1h'). */
+  token(userId: string, ttl?: string | number): Promise<string>;
+  /** The current process of a service (index: replica number, default 0). */
+  process(name: ServiceName, index?: number): SystemProcess;
+  /** Stops one process (SIGTERM, SIGKILL after 5 s), starts it again and waits for readiness. */
+  restart(name: ServiceName, index?: number): Promise<SystemProcess>;
+  /** Stops every child (SIGTERM, then SIGKILL after 5 s), the simulator, and drops the database. Idempotent. */
+  stop(): Promise<void>;
+}
+
+const STOP_GRACE_MS = 5_000;
+
+/** A free TCP port on 127.0.0.1 (asks the OS for one, then releases it). */
+export async function getFreePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.unref();
+    server.on('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      const port = typeof address === 'object' && address ? address.port : 0;
+      server.close(() => (port ? resolve(port) : reject(new Error('no free port'))));
+    });
+  });
+}
+
+/**
+ * Loads @harness/llm-simulator. Under jest the package's TypeScript source is imported (jest transforms it);
+ * under plain Node the package itself (its built dist).
+ */
+async function loadSimulator(): Promise<typeof import('@harness/llm-simulator')> {
+  if (process.env.JEST_WORKER_ID !== undefined) {
+    const pkgDir = join(repoRoot, 'tools', 'llm-simulator');
+    const pkg = JSON.parse(readFileSync(join(pkgDir, 'package.json'), 'utf8')) as {
+      exports?: { '.'?: { 'harness-source'?: string } };
+    };
+    const source = pkg.exports?.['.']?.['harness-source'] ?? './src/index.ts';
+    return import(pathToFileURL(join(pkgDir, source)).href);
+  }
+  const specifier = '@harness/llm-simulator';
+  return import(specifier);
+}
+
+/** Keys of libs/config (and NODE_ENV) that a developer's shell must not leak into the test system. */
+const CONFIG_KEY = /^(NODE_ENV|LOG_LEVEL|GATEWAY_PORT|DATABASE_URL|NATS_URL|REDIS_URL|WEB_ORIGIN|PUBLIC_URL|HARNESS_.*|LLM_.*|CHAT_.*|SSE_.*|DEV_TOKEN_TTL)$/;
+
+interface Slot {
+  name: ServiceName;
+  index: number;
+  generation: number;
+  handle: SystemProcess;
+  child: ChildProcess;
+}
+
+/**
+ * Starts the whole system for an end-to-end test: a fresh migrated database, the LLM simulator in-process (unless
+ * llmBaseUrl), and the built services (`node services/<name>/dist/main.js`) as child processes, then waits until
+ * ready. Always call stop() (afterAll), which leaves no child running and drops the database.
+ */
+export async function startSystem(opts: StartSystemOptions = {}): Promise<System> {
+  const services = opts.services ?? [...ALL_SERVICES];
+  const chatReplicas = Math.max(1, opts.chatReplicas ?? 1);
+  const label = (opts.label ?? 'e2e').replace(/[^A-Za-z0-9_-]+/g, '_');
+  const systemId = randomBytes(3).toString('hex');
+
+  for (const name of services) {
+    const main = join(repoRoot, 'services', name, 'dist', 'main.js');
+    if (!existsSync(main)) throw new Error(`startSystem: ${main} is missing: run \`npm run build\` first`);
+  }
+
+  mkdirSync(testLogsDir, { recursive: true });
+  const logFile = join(testLogsDir, `${new Date().toISOString().replace(/[:.]/g, '-')}-${label}-${systemId}.log`);
+  const log: WriteStream = createWriteStream(logFile, { flags: 'a' });
+  const writeLog = (line: string) => log.write(`${line}\n`);
+
+  const slots = new Map<string, Slot>();
+  const key = (name: ServiceName, index: number) => `${name}#${index}`;
+  let stopped = false;
+  let testDb: TestDatabase | undefined;
+  let db: Database | undefined;
+  let simulator: SimulatorHandle | undefined;
+
+  // Last resort: if the test process exits without stop(), do not leave children behind.
+  const killAllSync = () => {
+    for (const slot of slots.values()) if (slot.child.exitCode === null && slot.child.signalCode === null) slot.child.kill('SIGKILL');
+  };
+  process.once('exit', killAllSync);
+
+  const stopChild = async (slot: Slot) => {
+    const { child } = slot;
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    child.kill('SIGTERM');
+    const timer = setTimeout(() => child.kill('SIGKILL'), STOP_GRACE_MS);
+    await slot.handle.exited;
+    clearTimeout(timer);
+  };
+
+  const stop = async () => {
+    if (stopped) return;
+    stopped = true;
+    await Promise.all([...slots.values()].map(stopChild));
+    process.removeListener('exit', killAllSync);
+    await simulator?.close().catch(() => undefined);
+    await db?.close().catch(() => undefined);
+    await testDb?.drop().catch((err: unknown) => writeLog(`[testing] dropping ${testDb?.name} failed: ${String(err)}`));
+    await new Promise<void>((resolve) => log.end(resolve));
+  };
+
+  const logTail = (lines = 80) => {
+    try {
+      const text = readFileSync(logFile, 'utf8').split('\n');
+      return text.slice(-lines - 1).join('\n');
+    } catch {
+      return '';
+    }
+  };
+
+  try {
+    testDb = await createTestDatabase(label);
+    db = createDatabase(testDb.url, { applicationName: `harness-test-${label}` });
+
+    let llmBaseUrl = opts.llmBaseUrl;
+    if (!llmBaseUrl) {
+      const { startSimulator } = await loadSimulator();
+      simulator = await startSimulator({ port: 0 });
+      llmBaseUrl = simulator.url;
+    }
+
+    const gatewayPort = await getFreePort();
+    const gatewayUrl = `http://127.0.0.1:${gatewayPort}`;
+    const jwtSecret = randomBytes(32).toString('base64url');
+    const encryptionKey = randomBytes(32).toString('hex');
+
+    const baseEnv: Record<string, string> = {};
+    for (const [k, v] of Object.entries(process.env)) if (v !== undefined && !CONFIG_KEY.test(k)) baseEnv[k] = v;
+    Object.assign(baseEnv, {
+      NODE_ENV: 'test',
+      LOG_LEVEL: process.env.LOG_LEVEL || 'warn',
+      DATABASE_URL: testDb.url,
+      NATS_URL: process.env.NATS_URL || 'nats://127.0.0.1:4222',
+      REDIS_URL: process.env.REDIS_URL || 'redis://127.0.0.1:6379',
+      GATEWAY_PORT: String(gatewayPort),
+      PUBLIC_URL: gatewayUrl,
+      HARNESS_JWT_SECRET: jwtSecret,
+      HARNESS_ENCRYPTION_KEY: encryptionKey,
+      LLM_BASE_URL: llmBaseUrl,
+      LLM_API_KEY: 'sim',
+      HARNESS_OUTBOUND_ALLOWLIST: '127.0.0.0/8,::1,localhost',
+    });
+    Object.assign(baseEnv, opts.env);
+
+    writeLog(`[testing] system ${systemId}: services ${services.join(',')} chatReplicas=${chatReplicas}`);
+    writeLog(`[testing] database ${testDb.name}, gateway ${gatewayUrl}, llm ${llmBaseUrl}`);
+
+    const spawnSlot = (name: ServiceName, index: number, generation: number): Slot => {
+      const replicaId = `test-${systemId}-${name}-${index}${generation ? `-r${generation}` : ''}`;
+      const child = spawn(process.execPath, [join(repoRoot, 'services', name, 'dist', 'main.js')], {
+        cwd: repoRoot,
+        env: { ...baseEnv, HARNESS_REPLICA_ID: replicaId },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      const prefix = `${name}#${index}${generation ? `.${generation}` : ''}`;
+      for (const stream of [child.stdout, child.stderr]) {
+        if (stream) createInterface({ input: stream, crlfDelay: Infinity }).on('line', (line) => writeLog(`${prefix} | ${line}`));
+      }
+      const exited = new Promise<number | null>((resolve) => {
+        child.once('exit', (code, signal) => {
+          writeLog(`[testing] ${prefix} exited (${signal ?? `code ${code}`})`);
+          resolve(code);
+        });
+        child.once('error', (err) => {
+          writeLog(`[testing] ${prefix} failed to start: ${err.message}`);
+          resolve(null);
+        });
+      });
+      const handle: SystemProcess = {
+        name,
+        index,
+        pid: child.pid ?? -1,
+        replicaId,
+        kill: (signal: NodeJS.Signals = 'SIGTERM') => child.kill(signal),
+        exited,
+      };
+      const slot: Slot = { name, index, generation, handle, child };
+      slots.set(key(name, index), slot);
+      return slot;
+    };
+
+    for (const name of services) {
+      const count = name === 'chat' ? chatReplicas : 1;
+      for (let i = 0; i < count; i++) spawnSlot(name, i, 0);
+    }
+
+    const readinessPath = !services.includes('gateway')
+      ? undefined
+      : ALL_SERVICES.every((s) => services.includes(s))
+        ? '/readyz'
+        : '/healthz';
+
+    const waitReady = async (timeoutMs: number, watched: Slot[]) => {
+      if (!readinessPath) return;
+      // Fail fast when a process dies during startup.
+      let died: string | undefined;
+      for (const slot of watched) {
+        void slot.handle.exited.then((code) => {
+          if (slots.get(key(slot.name, slot.index)) === slot && !stopped) died ??= `${slot.name}#${slot.index} exited (code ${code})`;
+        });
+      }
+      let lastStatus = 'no answer';
+      try {
+        await waitFor(
+          async () => {
+            if (died) return true;
+            try {
+              const res = await fetch(gatewayUrl + readinessPath, { signal: AbortSignal.timeout(2_000) });
+              const body = await res.text();
+              lastStatus = `${res.status} ${body.slice(0, 300)}`;
+              return res.status === 200;
+            } catch (err) {
+              lastStatus = `no answer (${(err as Error).message})`;
+              return false;
+            }
+          },
+          { timeoutMs, intervalMs: 100, description: `${gatewayUrl}${readinessPath}` },
+        );
+      } catch {
+        died ??= `not ready within ${timeoutMs} ms: GET ${readinessPath} → ${lastStatus}`;
+      }
+      if (died) {
+        const tail = logTail(60);
+        process.stderr.write(`[testing] startSystem: ${died}\n--- ${logFile} (tail) ---\n${tail}\n---\n`);
+        throw new Error(`startSystem: ${died}; log ${logFile}:\n${tail}`);
+      }
+    };
+
+    await waitReady(opts.readyTimeoutMs ?? 60_000, [...slots.values()]);
+
+    const system: System = {
+      gatewayUrl,
+      simulator,
+      llmBaseUrl,
+      databaseUrl: testDb.url,
+      db,
+      jwtSecret,
+      encryptionKey,
+      logFile,
+      logTail,
+      token: (userId, ttl = '1h') => signToken(jwtSecret, userId, ttl),
+      process(name, index = 0) {
+        const slot = slots.get(key(name, index));
+        if (!slot) throw new Error(`startSystem: no process ${name}#${index} (services: ${services.join(',')})`);
+        return slot.handle;
+      },
+      async restart(name, index = 0) {
+        const slot = slots.get(key(name, index));
+        if (!slot) throw new Error(`startSystem: no process ${name}#${index}`);
+        if (stopped) throw new Error('startSystem: system is stopped');
+        await stopChild(slot);
+        const fresh = spawnSlot(name, index, slot.generation + 1);
+        await waitReady(opts.readyTimeoutMs ?? 60_000, [fresh]);
+        return fresh.handle;
+      },
+      stop,
+    };
+    return system;
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+}

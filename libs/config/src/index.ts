@@ -31,7 +31,7 @@ const EnvSchema = z.object({
   HARNESS_ADMIN_USERS: list,
   HARNESS_REPLICA_ID: z.string().optional(),
   /** How long a chat replica's claim on a running conversation lasts without renewal. */
-  CHAT_LEASE_TTL_MS: int(10_000),
+  CHAT_LEASE_TTL_MS: int(6_000),
   CHAT_REAPER_INTERVAL_MS: int(2_000),
   /** Durable path: deltas are appended in batches of at most this many events or this many ms. */
   CHAT_FLUSH_INTERVAL_MS: int(20),
@@ -45,6 +45,10 @@ const EnvSchema = z.object({
   LLM_USAGE_DRAIN_MS: int(1_500),
   /** JSON: {"model-id": {"prompt": usd per token, "completion": usd per token}}. Merged over the built-in table. */
   LLM_PRICES: z.string().optional(),
+  /** OpenRouter's extensions (usage.include for cost, generation stats for usage after an abort): auto = when LLM_BASE_URL is OpenRouter. */
+  LLM_OPENROUTER_EXTENSIONS: z.enum(['auto', 'true', 'false']).default('auto'),
+  /** Most LLM calls of one run (tool loop steps). */
+  CHAT_MAX_STEPS: z.coerce.number().int().min(1).max(100).default(10),
   SSE_HEARTBEAT_MS: int(15_000),
   /** Bytes buffered for one SSE client before it is cut off (it can resume with Last-Event-ID). */
   SSE_MAX_BUFFERED_BYTES: int(4 * 1024 * 1024),
@@ -72,6 +76,7 @@ export interface Config {
     requestTimeoutMs: number;
     usageDrainMs: number;
     pricesJson: string | undefined;
+    openRouterExtensions: boolean;
   };
   chat: {
     leaseTtlMs: number;
@@ -79,6 +84,7 @@ export interface Config {
     flushIntervalMs: number;
     flushMaxEvents: number;
     maxUnflushedEvents: number;
+    maxSteps: number;
   };
   prettyLogs: boolean;
 }
@@ -123,6 +129,8 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env, service = 'h
       requestTimeoutMs: e.LLM_REQUEST_TIMEOUT_MS,
       usageDrainMs: e.LLM_USAGE_DRAIN_MS,
       pricesJson: e.LLM_PRICES,
+      openRouterExtensions:
+        e.LLM_OPENROUTER_EXTENSIONS === 'auto' ? /(^|\.)openrouter\.ai$/.test(new URL(e.LLM_BASE_URL).hostname) : e.LLM_OPENROUTER_EXTENSIONS === 'true',
     },
     chat: {
       leaseTtlMs: e.CHAT_LEASE_TTL_MS,
@@ -130,6 +138,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env, service = 'h
       flushIntervalMs: e.CHAT_FLUSH_INTERVAL_MS,
       flushMaxEvents: Math.max(1, e.CHAT_FLUSH_MAX_EVENTS),
       maxUnflushedEvents: Math.max(1, e.CHAT_MAX_UNFLUSHED_EVENTS),
+      maxSteps: e.CHAT_MAX_STEPS,
     },
     prettyLogs: e.HARNESS_PRETTY_LOGS ?? false,
   };

@@ -5,7 +5,7 @@ export const UserId = z.string().regex(/^[A-Za-z0-9._@-]{1,128}$/, 'user id must
 export const Uuid = z.uuid();
 export const MAX_CONTENT_CHARS = 100_000;
 
-const base = { userId: UserId, conversationId: Uuid };
+const base = { userId: UserId, conversationId: Uuid, correlationId: z.string().max(200).optional() };
 
 export const SendMessageCommand = z.object({
   ...base,
@@ -18,6 +18,8 @@ export const SendMessageResult = z.object({
   status: z.enum(['started', 'queued']),
   runId: z.string().optional(),
   queueItemId: z.string().optional(),
+  /** Seq of the event that recorded the message: its `data-message` when started, its `data-queue` when queued. */
+  seq: z.number().int().positive(),
 });
 export type SendMessageResult = z.infer<typeof SendMessageResult>;
 
@@ -32,12 +34,12 @@ export const RemoveQueueItemResult = z.object({ removed: z.literal(true) });
 
 export const SendNowCommand = z.object({ ...base, itemId: Uuid });
 export type SendNowCommand = z.infer<typeof SendNowCommand>;
-export const SendNowResult = z.object({ runId: z.string().nullable(), interruptedRunId: z.string().nullable() });
+export const SendNowResult = z.object({ interruptedRunId: z.string().nullable() });
 export type SendNowResult = z.infer<typeof SendNowResult>;
 
 export const RegenerateCommand = z.object({ ...base, messageId: Uuid });
 export type RegenerateCommand = z.infer<typeof RegenerateCommand>;
-export const RegenerateResult = z.object({ runId: z.string() });
+export const RegenerateResult = z.object({ runId: z.string(), seq: z.number().int().positive() });
 export type RegenerateResult = z.infer<typeof RegenerateResult>;
 
 export const DeleteConversationCommand = z.object(base);

@@ -1,0 +1,125 @@
+import type pg from 'pg';
+import type { ConversationEvent } from '@harness/contracts';
+import { applyChunk, newDraft, replayDraft, type MessageDraft } from './message-draft.js';
+
+type Queryable = Pick<pg.PoolClient, 'query'>;
+
+/** Drafts of assistant messages by run id. The chat service passes its live one; rebuilds start empty. */
+export type DraftCache = Map<string, MessageDraft>;
+
+/**
+ * Updates the read models (messages with parts, queue, usage, active run) from a batch of one conversation's events.
+ * Runs inside the append transaction (inline projection) and in rebuilds; idempotent per event.
+ */
+export async function projectConversationEvents(
+  tx: Queryable,
+  userId: string,
+  events: ConversationEvent[],
+  drafts: DraftCache,
+): Promise<void> {
+  const touched = new Set<MessageDraft>();
+  for (const e of events) {
+    const c = e.chunk;
+    switch (c.type) {
+      case 'data-message':
+        await tx.query(
+          `INSERT INTO message_views (id, conversation_id, user_id, run_id, role, status, parts, first_seq, created_at)
+           VALUES ($1, $2, $3, $4, 'user', 'complete', $5, $6, $7) ON CONFLICT (id) DO NOTHING`,
+          [c.data.messageId, e.conversationId, userId, e.runId, JSON.stringify(c.data.parts), e.seq, e.createdAt],
+        );
+        await tx.query('UPDATE conversations SET updated_at = $2 WHERE id = $1', [e.conversationId, e.createdAt]);
+        break;
+      case 'start': {
+        const { runId, model, regenerates } = c.messageMetadata;
+        if (regenerates) {
+          await tx.query(
+            `UPDATE message_views SET hidden = true WHERE conversation_id = $1 AND first_seq < $2
+               AND first_seq >= (SELECT first_seq FROM message_views WHERE id = $3 AND conversation_id = $1)`,
+            [e.conversationId, e.seq, regenerates],
+          );
+        }
+        await tx.query(
+          `INSERT INTO message_views (id, conversation_id, user_id, run_id, role, status, parts, model, first_seq, created_at)
+           VALUES ($1, $2, $3, $4, 'assistant', 'streaming', '[]', $5, $6, $7) ON CONFLICT (id) DO NOTHING`,
+          [c.messageId, e.conversationId, userId, runId, model, e.seq, e.createdAt],
+        );
+        const d = newDraft(c.messageId, runId, model);
+        drafts.set(runId, d);
+        touched.add(d);
+        break;
+      }
+      case 'data-run':
+        if (c.data.status === 'started') {
+          await tx.query('UPDATE conversations SET active_run_id = $2, updated_at = $3 WHERE id = $1', [e.conversationId, c.data.runId, e.createdAt]);
+        } else {
+          await tx.query('UPDATE conversations SET active_run_id = NULL, updated_at = $3 WHERE id = $1 AND active_run_id = $2', [
+            e.conversationId, c.data.runId, e.createdAt,
+          ]);
+        }
+        break;
+      case 'data-queue':
+        await tx.query('DELETE FROM queue_item_views WHERE conversation_id = $1', [e.conversationId]);
+        if (c.data.items.length) {
+          await tx.query(
+            `INSERT INTO queue_item_views (id, conversation_id, user_id, content, position, created_at)
+             SELECT u.id, $1, $2, u.content, u.pos, u.at FROM unnest($3::uuid[], $4::text[], $5::int[], $6::timestamptz[]) AS u(id, content, pos, at)`,
+            [
+              e.conversationId, userId,
+              c.data.items.map((i) => i.id), c.data.items.map((i) => i.content), c.data.items.map((_, i) => i), c.data.items.map((i) => i.createdAt),
+            ],
+          );
+        }
+        break;
+      case 'data-usage': {
+        const { messageId, model, ...usage } = c.data;
+        const d = e.runId ? await draftFor(tx, e, drafts) : null;
+        if (d && d.messageId === messageId) {
+          applyChunk(d, c, e.createdAt);
+          touched.add(d);
+        } else {
+          await tx.query('UPDATE message_views SET usage = $2 WHERE id = $1', [messageId, JSON.stringify(usage)]);
+        }
+        await tx.query(
+          `INSERT INTO usage_views (message_id, conversation_id, user_id, model, prompt_tokens, completion_tokens, reasoning_tokens, total_tokens, cost, source, created_at)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
+           ON CONFLICT (message_id) DO UPDATE SET prompt_tokens = EXCLUDED.prompt_tokens, completion_tokens = EXCLUDED.completion_tokens,
+             reasoning_tokens = EXCLUDED.reasoning_tokens, total_tokens = EXCLUDED.total_tokens, cost = EXCLUDED.cost, source = EXCLUDED.source`,
+          [
+            messageId, e.conversationId, userId, model ?? d?.model ?? 'unknown', usage.promptTokens, usage.completionTokens,
+            usage.reasoningTokens, usage.totalTokens, usage.cost, usage.source, e.createdAt,
+          ],
+        );
+        break;
+      }
+      default: {
+        if (!e.runId) break;
+        const d = await draftFor(tx, e, drafts);
+        if (!d) break;
+        applyChunk(d, c, e.createdAt);
+        touched.add(d);
+      }
+    }
+  }
+  for (const d of touched) {
+    await tx.query('UPDATE message_views SET parts = $2, status = $3, usage = $4, error = $5 WHERE id = $1', [
+      d.messageId, JSON.stringify(d.parts), d.status, d.usage ? JSON.stringify(d.usage) : null, d.error,
+    ]);
+  }
+}
+
+/** The draft of the event's run, rebuilt from the stored events of that run when this process has none. */
+async function draftFor(tx: Queryable, e: ConversationEvent, drafts: DraftCache): Promise<MessageDraft | null> {
+  const runId = e.runId as string;
+  const cached = drafts.get(runId);
+  if (cached) return cached;
+  const r = await tx.query<{ stream_position: number; data: ConversationEvent['chunk']; created_at: Date }>(
+    `SELECT stream_position, data, created_at FROM events WHERE stream_id = $1 AND metadata->>'runId' = $2 AND stream_position < $3
+     ORDER BY stream_position`,
+    [e.conversationId, runId, e.seq],
+  );
+  const d = replayDraft(
+    r.rows.map((row) => ({ conversationId: e.conversationId, seq: row.stream_position, prev: 0, runId, chunk: row.data, createdAt: row.created_at.toISOString() })),
+  );
+  if (d) drafts.set(runId, d);
+  return d;
+}

@@ -1,0 +1,72 @@
+import { Module, type DynamicModule } from '@nestjs/common';
+import type { NatsConnection } from '@nats-io/transport-node';
+import OpenAI from 'openai';
+import type { Config } from '@harness/config';
+import type { Database } from '@harness/db';
+import { EventStore } from '@harness/event-store';
+import type { Logger } from '@harness/logging';
+import { ActorRegistry } from './conversation/actor-registry.js';
+import { LeaseRepository } from './conversation/lease-repository.js';
+import { loadPriceCatalogue } from './llm/price-catalogue.js';
+import { PriceBook } from './llm/pricing.js';
+import { CONFIG, DATABASE, LOGGER, NATS } from './infra/tokens.js';
+import { noTools } from './run/tool-executor.js';
+import { UsageBackfill } from './run/usage-backfill.js';
+import { DeleteConversationController } from './use-cases/delete-conversation/delete-conversation.controller.js';
+import { HealthController } from './use-cases/health/health.controller.js';
+import { InterruptController } from './use-cases/interrupt/interrupt.controller.js';
+import { RegenerateController } from './use-cases/regenerate/regenerate.controller.js';
+import { RemoveQueueItemController } from './use-cases/remove-queue-item/remove-queue-item.controller.js';
+import { SendMessageController } from './use-cases/send-message/send-message.controller.js';
+import { SendNowController } from './use-cases/send-now/send-now.controller.js';
+
+export interface ChatRuntime {
+  config: Config;
+  logger: Logger;
+  db: Database;
+  nats: NatsConnection;
+}
+
+@Module({})
+export class ChatModule {
+  static forRoot(rt: ChatRuntime): DynamicModule {
+    return {
+      module: ChatModule,
+      controllers: [
+        SendMessageController, InterruptController, RemoveQueueItemController, SendNowController, RegenerateController,
+        DeleteConversationController, HealthController,
+      ],
+      providers: [
+        { provide: CONFIG, useValue: rt.config },
+        { provide: LOGGER, useValue: rt.logger },
+        { provide: DATABASE, useValue: rt.db },
+        { provide: NATS, useValue: rt.nats },
+        { provide: ActorRegistry, useFactory: () => createRegistry(rt) },
+      ],
+      exports: [ActorRegistry],
+    };
+  }
+}
+
+function createRegistry({ config, logger, db, nats }: ChatRuntime): ActorRegistry {
+  const llm = new OpenAI({ baseURL: config.llm.baseUrl, apiKey: config.llm.apiKey ?? 'unset', maxRetries: 1, timeout: config.llm.requestTimeoutMs });
+  const prices = new PriceBook(config.llm.pricesJson, () => loadPriceCatalogue(config.llm.baseUrl, config.llm.apiKey));
+  let registry: ActorRegistry;
+  const backfill = new UsageBackfill(
+    config.llm.baseUrl,
+    config.llm.apiKey,
+    prices,
+    async (req, usage) => {
+      await registry.dispatch({
+        type: 'record-usage',
+        payload: { userId: req.userId, conversationId: req.conversationId, messageId: req.messageId, model: req.model, usage },
+      });
+    },
+    logger,
+  );
+  registry = new ActorRegistry({
+    config, pool: db.pool, store: new EventStore(db.pool), nats, leases: new LeaseRepository(db.pool, config.chat.leaseTtlMs),
+    llm, prices, tools: async () => noTools, backfill, logger,
+  });
+  return registry;
+}

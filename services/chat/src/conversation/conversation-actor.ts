@@ -1,0 +1,392 @@
+import { randomUUID } from 'node:crypto';
+import type { NatsConnection, Subscription } from '@nats-io/transport-node';
+import type OpenAI from 'openai';
+import type pg from 'pg';
+import { DomainError, ownerSubject, SendMessageResult, type ConversationEvent, type MessagePart, type QueueItem, type UiChunk } from '@harness/contracts';
+import type { Config } from '@harness/config';
+import type { EventStore } from '@harness/event-store';
+import { errorFields, withCorrelation, type Logger } from '@harness/logging';
+import { applyChunk, newDraft, replayDraft, closingChunks, draftOutputText, type MessageDraft } from '@harness/projections';
+import { toChatMessages, type HistoryMessage } from '../llm/history.js';
+import { estimateUsage, type PriceBook } from '../llm/pricing.js';
+import { RunExecutor, type StopReason } from '../run/run-executor.js';
+import type { ToolExecutor } from '../run/tool-executor.js';
+import { UsageBackfill } from '../run/usage-backfill.js';
+import { ActorClosedError, type ActorCommand } from './actor-command.js';
+import { decide, evolve, initialState, type ConversationState, type Decision, type Emitted } from './conversation-state.js';
+import { EventWriter } from './event-writer.js';
+import type { LeaseRepository } from './lease-repository.js';
+import { encodeReply, handleForwarded } from './forwarding.js';
+
+export interface ActorDeps {
+  config: Config;
+  pool: pg.Pool;
+  store: EventStore;
+  nats: NatsConnection;
+  leases: LeaseRepository;
+  llm: OpenAI;
+  prices: PriceBook;
+  tools: (harnessId: string, userId: string) => Promise<ToolExecutor>;
+  backfill: UsageBackfill;
+  logger: Logger;
+  onClosed: (conversationId: string, actor: ConversationActor) => void;
+}
+
+interface RunningRun {
+  runId: string;
+  executor: RunExecutor;
+}
+
+const TAKEOVER_ERROR = 'the chat service running this conversation stopped; the partial answer was kept';
+const IDLE_RELEASE_MS = 5_000;
+
+/**
+ * The owner of one conversation on this replica, while it holds the run lease: it numbers the conversation's events,
+ * decides commands one at a time, runs at most one LLM run, drains the queue, and gives the lease back when idle.
+ */
+export class ConversationActor {
+  private state: ConversationState = initialState();
+  private writer!: EventWriter;
+  private chain: Promise<unknown> = Promise.resolve();
+  private run: RunningRun | null = null;
+  private runDraft: MessageDraft | null = null;
+  private closed = false;
+  private sub: Subscription | null = null;
+  private renewTimer: NodeJS.Timeout | null = null;
+  private idleTimer: NodeJS.Timeout | null = null;
+  private lastRenewAt = Date.now();
+
+  private constructor(
+    private readonly d: ActorDeps,
+    readonly conversationId: string,
+    readonly userId: string,
+    private readonly fencingToken: bigint,
+  ) {}
+
+  /** Opens the actor after this replica acquired the lease; closes a run a dead owner left behind. */
+  static async open(d: ActorDeps, conversationId: string, userId: string, fencingToken: bigint): Promise<ConversationActor> {
+    const a = new ConversationActor(d, conversationId, userId, fencingToken);
+    await a.load();
+    return a;
+  }
+
+  get isClosed() { return this.closed; }
+
+  handle(cmd: ActorCommand): Promise<unknown> {
+    if (this.closed) return Promise.reject(new ActorClosedError());
+    this.cancelIdleRelease();
+    return this.enqueue(() => withCorrelation(('correlationId' in cmd.payload && cmd.payload.correlationId) || randomUUID(), () => this.execute(cmd)));
+  }
+
+  /** Graceful shutdown: the run ends as failed (its partial answer kept), then the lease is released. */
+  async shutdown(): Promise<void> {
+    this.run?.executor.stop('shutdown');
+    await this.enqueue(async () => undefined).catch(() => undefined);
+    await this.waitForRun();
+    await this.close(true);
+  }
+
+  private async load() {
+    const { pool } = this.d;
+    const conv = await pool.query<{ active_run_id: string | null; stream_position: number }>(
+      `SELECT c.active_run_id, s.stream_position FROM conversations c JOIN streams s ON s.stream_id = c.id::text
+       WHERE c.id = $1 AND c.user_id = $2 AND c.deleted_at IS NULL`,
+      [this.conversationId, this.userId],
+    );
+    if (!conv.rowCount) {
+      await this.d.leases.release(this.conversationId, this.d.config.replicaId, this.fencingToken);
+      throw new DomainError('not_found', 'conversation not found');
+    }
+    const queue = await pool.query<{ id: string; content: string; created_at: Date }>(
+      'SELECT id, content, created_at FROM queue_item_views WHERE conversation_id = $1 ORDER BY position',
+      [this.conversationId],
+    );
+    const items: QueueItem[] = queue.rows.map((r) => ({ id: r.id, content: r.content, createdAt: r.created_at.toISOString() }));
+    this.state = { activeRun: null, queue: items };
+    this.writer = new EventWriter(
+      {
+        store: this.d.store, nats: this.d.nats, logger: this.d.logger, conversationId: this.conversationId, userId: this.userId,
+        fencingToken: this.fencingToken, drafts: new Map(), flushIntervalMs: this.d.config.chat.flushIntervalMs,
+        flushMaxEvents: this.d.config.chat.flushMaxEvents, maxUnflushedEvents: this.d.config.chat.maxUnflushedEvents,
+        onLost: (reason) => this.lost(reason),
+        onEvent: (e) => this.fold(e),
+      },
+      conv.rows[0].stream_position,
+    );
+    this.sub = this.d.nats.subscribe(ownerSubject(this.conversationId), {
+      callback: (err, msg) => {
+        if (err) return;
+        void handleForwarded(msg, (cmd) => this.handle(cmd)).catch(() => msg.respond(encodeReply({ retry: true })));
+      },
+    });
+    const renewEvery = Math.max(200, Math.floor(this.d.config.chat.leaseTtlMs / 3));
+    this.renewTimer = setInterval(() => void this.renew(), renewEvery);
+    const orphanRun = conv.rows[0].active_run_id;
+    if (orphanRun) await this.enqueue(() => this.closeOrphanRun(orphanRun));
+    await this.enqueue(() => this.afterRunEnded());
+  }
+
+  private fold(e: ConversationEvent) {
+    this.state = evolve(this.state, { chunk: e.chunk, runId: e.runId });
+    if (e.chunk.type === 'start') this.runDraft = newDraft(e.chunk.messageId, e.chunk.messageMetadata.runId, e.chunk.messageMetadata.model);
+    else if (this.runDraft && e.runId === this.runDraft.runId) applyChunk(this.runDraft, e.chunk, e.createdAt);
+  }
+
+  private async execute(cmd: ActorCommand): Promise<unknown> {
+    if (cmd.payload.userId !== this.userId) throw new DomainError('not_found', 'conversation not found');
+    switch (cmd.type) {
+      case 'send': return this.send(cmd.payload);
+      case 'interrupt': return (await this.apply(decide(this.state, { type: 'interrupt' }))).result;
+      case 'remove-queue-item': return (await this.apply(decide(this.state, { type: 'remove-queue-item', itemId: cmd.payload.itemId }))).result;
+      case 'send-now': {
+        const model = await this.harnessModel();
+        return (await this.apply(decide(this.state, { type: 'send-now', itemId: cmd.payload.itemId, model, ids: newIds() }))).result;
+      }
+      case 'regenerate': return this.regenerate(cmd.payload.messageId);
+      case 'delete': return this.deleteConversation();
+      case 'record-usage': {
+        const { messageId, model, usage } = cmd.payload;
+        await this.writer.commit([{ chunk: { type: 'data-usage', data: { ...usage, messageId, model }, transient: true }, runId: null }]);
+        this.scheduleIdleRelease();
+        return { recorded: true };
+      }
+      case 'adopt': return { adopted: true };
+    }
+  }
+
+  private async send(p: Extract<ActorCommand, { type: 'send' }>['payload']) {
+    if (p.clientMessageId) {
+      const prior = await this.d.pool.query<{ response: unknown }>(
+        'SELECT response FROM idempotency_keys WHERE conversation_id = $1 AND client_message_id = $2',
+        [this.conversationId, p.clientMessageId],
+      );
+      if (prior.rowCount) return SendMessageResult.parse(prior.rows[0].response);
+    }
+    const model = await this.harnessModel();
+    const decision = decide(this.state, {
+      type: 'send', messageId: randomUUID(), content: p.content, clientMessageId: p.clientMessageId, now: new Date().toISOString(), model, ids: newIds(),
+    }) as Decision<Omit<SendMessageResult, 'seq'>>;
+    let result: SendMessageResult | null = null;
+    await this.apply(decision, async (tx, events) => {
+      result = { ...decision.result, seq: events[0].seq };
+      if (p.clientMessageId) {
+        await tx.query('INSERT INTO idempotency_keys (conversation_id, client_message_id, response) VALUES ($1, $2, $3)', [
+          this.conversationId, p.clientMessageId, JSON.stringify(result),
+        ]);
+      }
+    });
+    return result;
+  }
+
+  private async regenerate(messageId: string) {
+    const r = await this.d.pool.query<{ role: string; hidden: boolean; first_seq: number }>(
+      'SELECT role, hidden, first_seq FROM message_views WHERE id = $1 AND conversation_id = $2',
+      [messageId, this.conversationId],
+    );
+    const row = r.rows[0];
+    const target = row ? { messageId, role: row.role, hidden: row.hidden, firstSeq: row.first_seq } : null;
+    const model = await this.harnessModel();
+    const decision = decide(this.state, { type: 'regenerate', target, model, ids: newIds() });
+    let seq = 0;
+    await this.apply(decision, async (_tx, events) => {
+      seq = events[0].seq;
+    });
+    return { ...(decision.result as { runId: string }), seq };
+  }
+
+  /** Commits the decision's events (durable before announced), then carries out its effects. */
+  private async apply(decision: Decision, extra?: Parameters<EventWriter['commit']>[1]): Promise<Decision> {
+    if (decision.emit.length) await this.writer.commit(decision.emit, extra);
+    for (const effect of decision.effects) {
+      if (effect.type === 'abort-run') {
+        if (this.run?.runId === effect.runId) this.run.executor.stop(effect.reason);
+      } else {
+        await this.startRun(effect.runId, effect.messageId);
+      }
+    }
+    if (!this.state.activeRun) this.scheduleIdleRelease();
+    return decision;
+  }
+
+  private async startRun(runId: string, messageId: string) {
+    const { pool, config } = this.d;
+    const h = await pool.query<{ id: string; model: string; system_prompt: string }>(
+      'SELECT h.id, h.model, h.system_prompt FROM conversations c JOIN harnesses h ON h.id = c.harness_id WHERE c.id = $1',
+      [this.conversationId],
+    );
+    const harness = h.rows[0];
+    const history = await pool.query<{ role: 'user' | 'assistant'; status: string; parts: MessagePart[] }>(
+      `SELECT role, status, parts FROM message_views
+       WHERE conversation_id = $1 AND hidden = false AND NOT (role = 'assistant' AND run_id = $2)
+       ORDER BY first_seq`,
+      [this.conversationId, runId],
+    );
+    const messages = toChatMessages(harness?.system_prompt ?? '', history.rows as HistoryMessage[]);
+    const model = harness?.model ?? this.runDraft?.model ?? 'unknown';
+    const tools = harness ? await this.d.tools(harness.id, this.userId) : (await import('../run/tool-executor.js')).noTools;
+    const executor = new RunExecutor(
+      this.d.llm,
+      this.d.prices,
+      tools,
+      {
+        publish: (chunks) => this.writer.publish(chunks.map((chunk) => ({ chunk, runId }))),
+        commit: async (chunks) => void (await this.writer.commit(chunks.map((chunk) => ({ chunk, runId })))),
+        draft: () => this.runDraft ?? newDraft(messageId, runId, model),
+      },
+      {
+        openRouterExtensions: config.llm.openRouterExtensions,
+        stallTimeoutMs: config.llm.stallTimeoutMs,
+        requestTimeoutMs: config.llm.requestTimeoutMs,
+        usageDrainMs: config.llm.usageDrainMs,
+        maxSteps: config.chat.maxSteps,
+      },
+      { runId, messageId, model, messages },
+      this.d.logger.child({ conversationId: this.conversationId, runId }),
+    );
+    this.run = { runId, executor };
+    void executor.run().then(
+      (outcome) => {
+        if (this.run?.runId === runId) this.run = null;
+        if (outcome.status === 'interrupted' && outcome.usage?.source === 'estimated' && outcome.generationIds.length && config.llm.openRouterExtensions) {
+          this.d.backfill.schedule({ conversationId: this.conversationId, userId: this.userId, messageId, model, generationIds: outcome.generationIds });
+        }
+        if (!this.closed) void this.enqueue(() => this.afterRunEnded()).catch(() => undefined);
+      },
+      (err) => this.d.logger.error({ runId, ...errorFields(err) }, 'run crashed'),
+    );
+  }
+
+  /** Starts the next queued message, if any. */
+  private async afterRunEnded() {
+    if (this.closed || this.state.activeRun || this.run) return;
+    if (this.state.queue.length) {
+      const model = await this.harnessModel();
+      await this.apply(decide(this.state, { type: 'drain-queue', model, ids: newIds() }));
+      return;
+    }
+    this.scheduleIdleRelease();
+  }
+
+  /** A run whose owner died: close what it left open and end it as failed, after a seq jump past anything it may have published. */
+  private async closeOrphanRun(runId: string) {
+    const events = await this.d.store.read(this.conversationId, { runId });
+    const draft = replayDraft(events);
+    this.writer.jump(this.d.config.chat.maxUnflushedEvents + 1);
+    const price = draft ? await this.d.prices.priceOf(draft.model) : null;
+    const promptChars = 0;
+    const reasoningChars = draft ? draft.parts.reduce((n, p) => n + (p.type === 'reasoning' ? p.text.length : 0), 0) : 0;
+    const usage = estimateUsage(promptChars, draft ? draftOutputText(draft).length - reasoningChars : 0, reasoningChars, price);
+    const chunks: UiChunk[] = [];
+    if (draft) {
+      chunks.push(...closingChunks(draft, 'cancelled: the run ended before this tool call finished'));
+      chunks.push({ type: 'data-usage', data: { ...usage, messageId: draft.messageId, model: draft.model }, transient: true });
+    }
+    chunks.push({ type: 'data-run', data: { runId, status: 'failed', ...(draft ? { messageId: draft.messageId } : {}), error: TAKEOVER_ERROR }, transient: true });
+    chunks.push({ type: 'error', errorText: TAKEOVER_ERROR });
+    // Without a draft the run never reached `start`; evolve needs the active run to clear it.
+    if (!draft) this.state = { ...this.state, activeRun: { runId, messageId: '' } };
+    await this.writer.commit(chunks.map((chunk): Emitted => ({ chunk, runId })));
+    if (this.state.activeRun?.runId === runId) this.state = { ...this.state, activeRun: null };
+    this.d.logger.warn({ conversationId: this.conversationId, runId }, 'closed a run left by a chat replica that stopped');
+  }
+
+  private async deleteConversation() {
+    this.run?.executor.stop('deleted');
+    await this.waitForRun();
+    this.writer.close();
+    const client = await this.d.pool.connect();
+    try {
+      await client.query('BEGIN');
+      for (const sql of [
+        'DELETE FROM events WHERE stream_id = $1',
+        'DELETE FROM streams WHERE stream_id = $1',
+        'DELETE FROM message_views WHERE conversation_id = $1::uuid',
+        'DELETE FROM queue_item_views WHERE conversation_id = $1::uuid',
+        'DELETE FROM usage_views WHERE conversation_id = $1::uuid',
+        'DELETE FROM idempotency_keys WHERE conversation_id = $1::uuid',
+        'DELETE FROM conversations WHERE id = $1::uuid',
+      ]) await client.query(sql, [this.conversationId]);
+      await client.query('COMMIT');
+    } catch (err) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw err;
+    } finally {
+      client.release();
+    }
+    await this.close(false);
+    await this.d.pool.query('DELETE FROM run_leases WHERE conversation_id = $1', [this.conversationId]);
+    return { deleted: true };
+  }
+
+  private async harnessModel(): Promise<string> {
+    const r = await this.d.pool.query<{ model: string }>(
+      'SELECT h.model FROM conversations c JOIN harnesses h ON h.id = c.harness_id WHERE c.id = $1',
+      [this.conversationId],
+    );
+    if (!r.rowCount) throw new DomainError('conflict', "this conversation's harness was deleted");
+    return r.rows[0].model;
+  }
+
+  private async waitForRun() {
+    for (let i = 0; this.run && i < 400; i++) await new Promise((r) => setTimeout(r, 25));
+  }
+
+  private async renew() {
+    if (this.closed) return;
+    try {
+      const ok = await this.d.leases.renew(this.conversationId, this.d.config.replicaId, this.fencingToken);
+      if (!ok) return this.lost('lease taken over');
+      this.lastRenewAt = Date.now();
+    } catch (err) {
+      if (Date.now() - this.lastRenewAt > this.d.config.chat.leaseTtlMs) this.lost(`lease not renewed: ${(err as Error).message}`);
+    }
+  }
+
+  private lost(reason: string) {
+    if (this.closed) return;
+    this.d.logger.warn({ conversationId: this.conversationId, reason }, 'lost ownership of the conversation');
+    this.run?.executor.stop('lost');
+    void this.close(false);
+  }
+
+  private scheduleIdleRelease() {
+    this.cancelIdleRelease();
+    this.idleTimer = setTimeout(() => {
+      void this.enqueue(async () => {
+        if (!this.state.activeRun && !this.run && !this.state.queue.length) await this.close(true);
+      }).catch(() => undefined);
+    }, IDLE_RELEASE_MS);
+  }
+
+  private cancelIdleRelease() {
+    if (this.idleTimer) clearTimeout(this.idleTimer);
+    this.idleTimer = null;
+  }
+
+  private async close(releaseLease: boolean) {
+    if (this.closed) return;
+    this.closed = true;
+    this.cancelIdleRelease();
+    if (this.renewTimer) clearInterval(this.renewTimer);
+    this.sub?.unsubscribe();
+    this.d.onClosed(this.conversationId, this);
+    if (releaseLease && !this.writer.isLost) {
+      await this.writer.flush().catch(() => undefined);
+      this.writer.close();
+      await this.d.leases.release(this.conversationId, this.d.config.replicaId, this.fencingToken).catch(() => undefined);
+    } else {
+      this.writer?.close();
+    }
+  }
+
+  private enqueue<T>(fn: () => Promise<T>): Promise<T> {
+    const next = this.chain.then(() => {
+      if (this.closed) throw new ActorClosedError();
+      return fn();
+    });
+    this.chain = next.catch(() => undefined);
+    return next;
+  }
+}
+
+const newIds = () => ({ runId: randomUUID(), assistantMessageId: randomUUID() });

@@ -1,0 +1,151 @@
+import { DomainError, isTerminalChunk, type QueueItem, type UiChunk } from '@harness/contracts';
+
+/**
+ * The run state machine of one conversation, as pure functions: decide(state, command) → chunks + effects;
+ * evolve(state, chunk) → state. No I/O; the actor supplies ids and time so both stay deterministic.
+ */
+
+export interface ActiveRun {
+  runId: string;
+  messageId: string;
+}
+
+export interface ConversationState {
+  activeRun: ActiveRun | null;
+  queue: QueueItem[];
+}
+
+export const initialState = (): ConversationState => ({ activeRun: null, queue: [] });
+
+export interface NewIds {
+  runId: string;
+  assistantMessageId: string;
+}
+
+export type Command =
+  | { type: 'send'; messageId: string; content: string; clientMessageId?: string; now: string; model: string; ids: NewIds }
+  | { type: 'interrupt' }
+  | { type: 'remove-queue-item'; itemId: string }
+  | { type: 'send-now'; itemId: string; model: string; ids: NewIds }
+  | { type: 'drain-queue'; model: string; ids: NewIds }
+  | { type: 'regenerate'; target: { messageId: string; role: string; hidden: boolean; firstSeq: number } | null; model: string; ids: NewIds };
+
+export type Effect =
+  | { type: 'start-run'; runId: string; messageId: string; regenerates?: { messageId: string; firstSeq: number } }
+  | { type: 'abort-run'; runId: string; reason: 'interrupted' | 'send-now' };
+
+export interface Emitted {
+  chunk: UiChunk;
+  runId: string | null;
+}
+
+export interface Decision<R = unknown> {
+  emit: Emitted[];
+  effects: Effect[];
+  result: R;
+}
+
+const none = <R>(result: R): Decision<R> => ({ emit: [], effects: [], result });
+
+export function decide(state: ConversationState, cmd: Command): Decision {
+  switch (cmd.type) {
+    case 'send': {
+      if (state.activeRun) {
+        const item: QueueItem = { id: cmd.messageId, content: cmd.content, createdAt: cmd.now };
+        return {
+          emit: [{ chunk: { type: 'data-queue', data: { items: [...state.queue, item] }, transient: true }, runId: null }],
+          effects: [],
+          result: { messageId: cmd.messageId, status: 'queued', queueItemId: item.id },
+        };
+      }
+      return startRun(cmd.ids, cmd.model, { messageId: cmd.messageId, content: cmd.content, clientMessageId: cmd.clientMessageId }, {
+        messageId: cmd.messageId, status: 'started', runId: cmd.ids.runId,
+      });
+    }
+    case 'interrupt':
+      return state.activeRun
+        ? { emit: [], effects: [{ type: 'abort-run', runId: state.activeRun.runId, reason: 'interrupted' }], result: { runId: state.activeRun.runId } }
+        : none({ runId: null });
+    case 'remove-queue-item': {
+      if (!state.queue.some((i) => i.id === cmd.itemId)) throw new DomainError('not_found', 'queue item not found', { itemId: cmd.itemId });
+      return {
+        emit: [queueChunk(state.queue.filter((i) => i.id !== cmd.itemId))],
+        effects: [],
+        result: { removed: true },
+      };
+    }
+    case 'send-now': {
+      const item = state.queue.find((i) => i.id === cmd.itemId);
+      if (!item) throw new DomainError('not_found', 'queue item not found', { itemId: cmd.itemId });
+      const rest = state.queue.filter((i) => i.id !== cmd.itemId);
+      if (state.activeRun) {
+        return {
+          emit: [queueChunk([item, ...rest])],
+          effects: [{ type: 'abort-run', runId: state.activeRun.runId, reason: 'send-now' }],
+          result: { interruptedRunId: state.activeRun.runId },
+        };
+      }
+      const started = startRun(cmd.ids, cmd.model, { messageId: item.id, content: item.content, queueItemId: item.id }, { interruptedRunId: null });
+      return { ...started, emit: [queueChunk(rest), ...started.emit] };
+    }
+    case 'drain-queue': {
+      if (state.activeRun || state.queue.length === 0) return none(null);
+      const [item, ...rest] = state.queue;
+      const started = startRun(cmd.ids, cmd.model, { messageId: item.id, content: item.content, queueItemId: item.id }, null);
+      return { ...started, emit: [queueChunk(rest), ...started.emit] };
+    }
+    case 'regenerate': {
+      if (state.activeRun) throw new DomainError('run_active', 'a run is active in this conversation; interrupt it first');
+      const t = cmd.target;
+      if (!t || t.hidden || t.role !== 'assistant') throw new DomainError('not_found', 'assistant message not found');
+      const { runId, assistantMessageId } = cmd.ids;
+      return {
+        emit: [
+          { chunk: { type: 'start', messageId: assistantMessageId, messageMetadata: { runId, model: cmd.model, regenerates: t.messageId } }, runId },
+          { chunk: { type: 'data-run', data: { runId, status: 'started', messageId: assistantMessageId }, transient: true }, runId },
+        ],
+        effects: [{ type: 'start-run', runId, messageId: assistantMessageId, regenerates: { messageId: t.messageId, firstSeq: t.firstSeq } }],
+        result: { runId },
+      };
+    }
+  }
+}
+
+export function evolve(state: ConversationState, e: Emitted): ConversationState {
+  const c = e.chunk;
+  if (c.type === 'start') return { ...state, activeRun: { runId: c.messageMetadata.runId, messageId: c.messageId } };
+  if (c.type === 'data-queue') return { ...state, queue: c.data.items };
+  if (isTerminalChunk(c) && state.activeRun && e.runId === state.activeRun.runId) return { ...state, activeRun: null };
+  return state;
+}
+
+function startRun<R>(
+  ids: NewIds,
+  model: string,
+  user: { messageId: string; content: string; clientMessageId?: string; queueItemId?: string },
+  result: R,
+): Decision<R> {
+  const { runId, assistantMessageId } = ids;
+  return {
+    emit: [
+      {
+        chunk: {
+          type: 'data-message',
+          data: {
+            messageId: user.messageId, role: 'user', parts: [{ type: 'text', text: user.content }],
+            ...(user.clientMessageId ? { clientMessageId: user.clientMessageId } : {}),
+            ...(user.queueItemId ? { queueItemId: user.queueItemId } : {}),
+          },
+          transient: true,
+        },
+        runId,
+      },
+      { chunk: { type: 'start', messageId: assistantMessageId, messageMetadata: { runId, model } }, runId },
+      { chunk: { type: 'data-run', data: { runId, status: 'started', messageId: assistantMessageId }, transient: true }, runId },
+    ],
+    effects: [{ type: 'start-run', runId, messageId: assistantMessageId }],
+    result,
+  };
+}
+
+const queueChunk = (items: QueueItem[]): Emitted => ({ chunk: { type: 'data-queue', data: { items }, transient: true }, runId: null });

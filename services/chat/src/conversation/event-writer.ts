@@ -1,0 +1,164 @@
+import type { NatsConnection } from '@nats-io/transport-node';
+import { conversationEventsSubject, type ConversationEvent } from '@harness/contracts';
+import { EventStore, StreamConflictError, StreamNotFoundError, type NewEvent, type Tx } from '@harness/event-store';
+import type { Logger } from '@harness/logging';
+import { projectConversationEvents, type DraftCache } from '@harness/projections';
+import type { Emitted } from './conversation-state.js';
+
+export interface EventWriterDeps {
+  store: EventStore;
+  nats: NatsConnection;
+  logger: Logger;
+  conversationId: string;
+  userId: string;
+  fencingToken: bigint;
+  drafts: DraftCache;
+  flushIntervalMs: number;
+  flushMaxEvents: number;
+  maxUnflushedEvents: number;
+  /** Called once when an append shows this replica no longer owns the stream. */
+  onLost: (reason: string) => void;
+  /** Every event, in seq order, as it is numbered (the actor folds its state with it). */
+  onEvent: (e: ConversationEvent) => void;
+}
+
+/**
+ * Numbers a conversation's events and writes them on two paths: live (published on NATS at once) and durable (appended
+ * to Postgres in small batches with the inline projections). `commit` is for events that must be durable before anyone
+ * hears of them (accepted messages, terminal events).
+ */
+export class EventWriter {
+  private version: number;
+  private persisted: number;
+  private pending: NewEvent[] = [];
+  private timer: NodeJS.Timeout | null = null;
+  private chain: Promise<void> = Promise.resolve();
+  private lost = false;
+  private readonly subject: string;
+
+  constructor(private readonly d: EventWriterDeps, version: number) {
+    this.version = version;
+    this.persisted = version;
+    this.subject = conversationEventsSubject(d.conversationId);
+  }
+
+  get lastSeq() { return this.version; }
+  get isLost() { return this.lost; }
+
+  /** Skips seqs so that nothing a dead owner may have published live but not stored is reused (takeover). */
+  jump(by: number) {
+    if (this.pending.length) throw new Error('cannot jump with pending events');
+    this.version += by;
+  }
+
+  /** Live path: publish now, store in the next batch. Resolves at once unless too much is waiting for Postgres. */
+  async publish(items: Emitted[]): Promise<void> {
+    if (this.lost) return;
+    for (const it of items) {
+      const ev = this.number(it);
+      this.pending.push({ seq: ev.seq, chunk: ev.chunk, runId: ev.runId, createdAt: new Date(ev.createdAt) });
+      this.d.nats.publish(this.subject, JSON.stringify(ev));
+    }
+    if (this.pending.length >= this.d.flushMaxEvents) this.scheduleFlush(0);
+    else this.scheduleFlush(this.d.flushIntervalMs);
+    if (this.version - this.persisted > this.d.maxUnflushedEvents) await this.flush();
+  }
+
+  /** Durable first: stores pending events and these (plus `extra` in the same transaction), then publishes these. */
+  async commit(items: Emitted[], extra?: (tx: Tx, events: ConversationEvent[]) => Promise<void>): Promise<ConversationEvent[]> {
+    if (this.lost) throw new StreamConflictError(this.d.conversationId, this.persisted);
+    const events = items.map((it) => this.number(it));
+    const batch: NewEvent[] = events.map((ev) => ({ seq: ev.seq, chunk: ev.chunk, runId: ev.runId, createdAt: new Date(ev.createdAt) }));
+    await this.enqueue(async () => {
+      await this.appendPending();
+      await this.append(batch, extra);
+    });
+    if (this.lost) throw new StreamConflictError(this.d.conversationId, this.persisted);
+    for (const ev of events) this.d.nats.publish(this.subject, JSON.stringify(ev));
+    return events;
+  }
+
+  flush(): Promise<void> {
+    return this.enqueue(() => this.appendPending());
+  }
+
+  close() {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+  }
+
+  private number(it: Emitted): ConversationEvent {
+    const ev: ConversationEvent = {
+      conversationId: this.d.conversationId,
+      seq: this.version + 1,
+      prev: this.version,
+      runId: it.runId,
+      chunk: it.chunk,
+      createdAt: new Date().toISOString(),
+    };
+    this.version = ev.seq;
+    this.d.onEvent(ev);
+    return ev;
+  }
+
+  private scheduleFlush(delay: number) {
+    if (this.timer && delay > 0) return;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = setTimeout(() => {
+      this.timer = null;
+      this.flush().catch(() => undefined);
+    }, delay);
+  }
+
+  private enqueue(fn: () => Promise<void>): Promise<void> {
+    const next = this.chain.then(fn);
+    this.chain = next.catch(() => undefined);
+    return next;
+  }
+
+  private async appendPending(): Promise<void> {
+    if (!this.pending.length || this.lost) return;
+    const batch = this.pending;
+    this.pending = [];
+    await this.append(batch);
+  }
+
+  /** Appends with retry on transient database errors; a conflict means the lease is gone. */
+  private async append(batch: NewEvent[], extra?: (tx: Tx, events: ConversationEvent[]) => Promise<void>): Promise<void> {
+    for (let attempt = 0; ; attempt++) {
+      if (this.lost) return;
+      try {
+        await this.d.store.append(this.d.conversationId, this.persisted, batch, {
+          fencingToken: this.d.fencingToken,
+          projection: async (tx, _sid, events) => {
+            await projectConversationEvents(tx, this.d.userId, events, this.d.drafts);
+            if (extra) await extra(tx, events);
+          },
+        });
+        this.persisted = batch[batch.length - 1].seq;
+        return;
+      } catch (err) {
+        // The transaction rolled back: drafts the projection advanced in memory are rebuilt from storage next time.
+        for (const e of batch) if (e.runId) this.d.drafts.delete(e.runId);
+        if (err instanceof StreamConflictError || err instanceof StreamNotFoundError) {
+          this.markLost(err.message);
+          return;
+        }
+        if (attempt >= 50) {
+          this.markLost(`could not store events: ${(err as Error).message}`);
+          return;
+        }
+        this.d.logger.warn({ conversationId: this.d.conversationId, attempt, err: (err as Error).message }, 'event append failed; retrying');
+        await new Promise((r) => setTimeout(r, Math.min(2_000, 50 * 2 ** attempt)));
+      }
+    }
+  }
+
+  private markLost(reason: string) {
+    if (this.lost) return;
+    this.lost = true;
+    this.pending = [];
+    this.close();
+    this.d.onLost(reason);
+  }
+}

@@ -1,0 +1,17 @@
+import { Controller, Inject } from '@nestjs/common';
+import { MessagePattern, Payload } from '@nestjs/microservices';
+import { ChatSubjects, RegenerateCommand } from '@harness/contracts';
+import type { Logger } from '@harness/logging';
+import { ActorRegistry } from '../../conversation/actor-registry.js';
+import { LOGGER } from '../../infra/tokens.js';
+import { toWireReply } from '../reply.js';
+
+@Controller()
+export class RegenerateController {
+  constructor(@Inject(ActorRegistry) private readonly actors: ActorRegistry, @Inject(LOGGER) private readonly logger: Logger) {}
+
+  @MessagePattern(ChatSubjects.regenerate)
+  handle(@Payload() data: unknown) {
+    return toWireReply(this.logger, () => this.actors.dispatch({ type: 'regenerate', payload: RegenerateCommand.parse(data) }));
+  }
+}

@@ -20,6 +20,8 @@ const httpUrl = z
 
 export const McpServerInput = z
   .object({
+    /** PATCH only: the id of an existing server of this harness, which then keeps its stored token when authToken is omitted. */
+    id: z.uuid().optional(),
     name: z.string().trim().min(1).max(200),
     url: httpUrl,
     authType: AuthType.default('none'),

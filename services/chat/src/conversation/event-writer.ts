@@ -35,6 +35,8 @@ export class EventWriter {
   private chain: Promise<void> = Promise.resolve();
   private lost = false;
   private readonly subject: string;
+  /** Numbered events not yet published, in seq order: live ones are ready at once, committed ones once stored. */
+  private readonly outbox: { ev: ConversationEvent; ready: boolean }[] = [];
 
   constructor(private readonly d: EventWriterDeps, version: number) {
     this.version = version;
@@ -57,8 +59,9 @@ export class EventWriter {
     for (const it of items) {
       const ev = this.number(it);
       this.pending.push({ seq: ev.seq, chunk: ev.chunk, runId: ev.runId, createdAt: new Date(ev.createdAt) });
-      this.d.nats.publish(this.subject, JSON.stringify(ev));
+      this.outbox.push({ ev, ready: true });
     }
+    this.drainOutbox();
     if (this.pending.length >= this.d.flushMaxEvents) this.scheduleFlush(0);
     else this.scheduleFlush(this.d.flushIntervalMs);
     if (this.version - this.persisted > this.d.maxUnflushedEvents) await this.flush();
@@ -68,13 +71,16 @@ export class EventWriter {
   async commit(items: Emitted[], extra?: (tx: Tx, events: ConversationEvent[]) => Promise<void>): Promise<ConversationEvent[]> {
     if (this.lost) throw new StreamConflictError(this.d.conversationId, this.persisted);
     const events = items.map((it) => this.number(it));
+    const entries = events.map((ev) => ({ ev, ready: false }));
+    this.outbox.push(...entries);
     const batch: NewEvent[] = events.map((ev) => ({ seq: ev.seq, chunk: ev.chunk, runId: ev.runId, createdAt: new Date(ev.createdAt) }));
     await this.enqueue(async () => {
       await this.appendPending();
       await this.append(batch, extra);
     });
     if (this.lost) throw new StreamConflictError(this.d.conversationId, this.persisted);
-    for (const ev of events) this.d.nats.publish(this.subject, JSON.stringify(ev));
+    for (const e of entries) e.ready = true;
+    this.drainOutbox();
     return events;
   }
 
@@ -99,6 +105,13 @@ export class EventWriter {
     this.version = ev.seq;
     this.d.onEvent(ev);
     return ev;
+  }
+
+  /** Publishes in seq order: a live event numbered after a commit in flight waits for that commit. */
+  private drainOutbox() {
+    while (this.outbox.length && this.outbox[0].ready) {
+      this.d.nats.publish(this.subject, JSON.stringify(this.outbox.shift()!.ev));
+    }
   }
 
   private scheduleFlush(delay: number) {
@@ -158,6 +171,7 @@ export class EventWriter {
     if (this.lost) return;
     this.lost = true;
     this.pending = [];
+    this.outbox.length = 0;
     this.close();
     this.d.onLost(reason);
   }

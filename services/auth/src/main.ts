@@ -1,0 +1,32 @@
+import 'reflect-metadata';
+import { NestFactory } from '@nestjs/core';
+import { Transport, type MicroserviceOptions } from '@nestjs/microservices';
+import { loadConfig } from '@harness/config';
+import { createLogger, errorFields, PinoNestLogger } from '@harness/logging';
+import { AuthModule } from './app.module.js';
+
+/** The auth service: connected to NATS and answering health; its work arrives with the MCP issues. */
+async function main() {
+  const config = loadConfig(process.env, 'auth');
+  const logger = createLogger('auth', config.logLevel, config.prettyLogs);
+  const app = await NestFactory.createMicroservice<MicroserviceOptions>(AuthModule.forRoot(config.replicaId), {
+    transport: Transport.NATS,
+    options: { servers: [config.natsUrl], queue: 'harness-auth', name: `harness-auth-${config.replicaId}` },
+    logger: new PinoNestLogger(logger),
+  });
+  await app.listen();
+  logger.info({ replicaId: config.replicaId }, 'auth service ready');
+  const stop = async (signal: string) => {
+    logger.info({ signal }, 'auth service stopping');
+    await app.close().catch(() => undefined);
+    process.exit(0);
+  };
+  process.on('SIGTERM', () => void stop('SIGTERM'));
+  process.on('SIGINT', () => void stop('SIGINT'));
+  process.on('unhandledRejection', (err) => logger.error(errorFields(err), 'unhandled rejection'));
+}
+
+main().catch((err) => {
+  process.stderr.write(`auth service failed to start: ${(err as Error).stack ?? err}\n`);
+  process.exit(1);
+});

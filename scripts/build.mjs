@@ -5,7 +5,7 @@
 //      executable to run offline; generate does not use the engine.
 //   2. every lib, tool and service through nx (`nx run-many -t build`, cached: fast when nothing changed).
 //      If nx itself cannot run, falls back to each package's own build script, in dependency order.
-// Exits non-zero with the failing package named.
+// Exits non-zero with the failing package named. --quiet: print the tools' output only when they fail.
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
@@ -14,6 +14,7 @@ import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const bin = (name) => join(root, 'node_modules', '.bin', name);
+const quiet = process.argv.includes('--quiet');
 const log = (msg) => process.stdout.write(`[build] ${msg}\n`);
 
 class BuildError extends Error {}
@@ -96,9 +97,18 @@ async function buildWithNx(skipCache) {
   if (skipCache) args.push('--skip-nx-cache');
   log(`nx ${args.join(' ')}`);
   const { code, output } = await run(bin('nx'), args, {
-    env: { NX_DAEMON: 'false', NX_NO_CLOUD: 'true', NX_TUI: 'false', NX_SKIP_NX_CACHE: skipCache ? 'true' : undefined },
+    env: { NX_DAEMON: 'false', NX_NO_CLOUD: 'true', NX_TUI: 'false' },
+    quiet,
   });
-  if (code === 0) return { usable: true, ok: true };
+  if (code === 0) {
+    if (quiet) {
+      const cache = /Cache:\s+(.*)/.exec(output)?.[1];
+      const count = /Successfully ran target build for (\d+) projects?/.exec(output)?.[1];
+      log(`built ${count ?? 'all'} packages${cache ? ` (nx cache: ${cache.trim()})` : ''}`);
+    }
+    return { usable: true, ok: true };
+  }
+  if (quiet) process.stderr.write(output);
   const failed = [...output.matchAll(/^\s*-\s+(\S+):build\s*$/gm)].map((m) => m[1]);
   if (failed.length > 0 || /Running target build/.test(output)) return { usable: true, ok: false, failed };
   return { usable: false, reason: `nx exited ${code} before running any task` };
@@ -144,7 +154,8 @@ async function buildWithoutNx() {
   const env = { PATH: `${join(root, 'node_modules/.bin')}${delimiter}${process.env.PATH}` };
   for (const p of dependencyOrder(workspacePackages())) {
     log(`${p.name}: ${p.pkg.scripts.build}`);
-    const { code } = await run(p.pkg.scripts.build, [], { cwd: p.dir, env, shell: true });
+    const { code, output } = await run(p.pkg.scripts.build, [], { cwd: p.dir, env, shell: true, quiet });
+    if (code !== 0 && quiet) process.stderr.write(output);
     if (code !== 0) throw new BuildError(`build failed in ${p.name} (${relative(root, p.dir)}), exit ${code}`);
   }
 }

@@ -1,0 +1,317 @@
+#!/usr/bin/env node
+// `npm start`: brings the whole system up on this machine.
+//   1. dev secrets: .harness/dev.env (created once, outside production) provides HARNESS_JWT_SECRET and
+//      HARNESS_ENCRYPTION_KEY unless the environment sets them; any other KEY=VALUE there is a default too.
+//   2. checks Postgres, NATS and Redis answer (says which does not, and how to start it)
+//   3. builds (scripts/build.mjs) and migrates (scripts/migrate.mjs, creates the database if missing)
+//   4. LLM: without LLM_API_KEY, starts the built-in LLM simulator and points LLM_BASE_URL at it (with a warning)
+//   5. starts gateway, chat, mcp-broker and auth (`node services/<name>/dist/main.js`), output prefixed by name,
+//      waits for GET /readyz and prints the gateway URL
+// A child that exits unexpectedly stops everything (exit 1). Ctrl-C / SIGTERM stops every child (SIGTERM, then
+// SIGKILL after 5 s). Flags: --json prints the services' JSON log lines as they are.
+import { spawn, spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { chmodSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { connect, createServer } from 'node:net';
+import { dirname, join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { migrate } from './migrate.mjs';
+import { DEV_ENV_FILE, readDevEnv } from './token.mjs';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const SERVICES = ['gateway', 'chat', 'mcp-broker', 'auth'];
+const STOP_GRACE_MS = 5_000;
+const OPENROUTER = 'https://openrouter.ai/api/v1';
+const LOOPBACK_ALLOWLIST = '127.0.0.0/8,::1,localhost';
+
+const color = process.stdout.isTTY && !process.env.NO_COLOR;
+const paint = (code, s) => (color ? `\x1b[${code}m${s}\x1b[0m` : s);
+const say = (msg) => process.stdout.write(`${paint('1;36', '[start]')} ${msg}\n`);
+const warn = (msg) => process.stdout.write(`${paint('1;33', '[start] WARNING:')} ${msg}\n`);
+const fail = (msg) => process.stderr.write(`${paint('1;31', '[start] ERROR:')} ${msg}\n`);
+
+// ---------- infrastructure check (also used by scripts/test.mjs) ----------
+
+/** How to start each dependency on this machine (Debian packages; see docs/operations.md). */
+export const START_HINTS = {
+  Postgres: 'pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start',
+  NATS: 'start-stop-daemon --start --oknodo --background --exec /usr/sbin/nats-server -- -a 127.0.0.1 -p 4222 -js -sd /var/lib/nats-server -l /var/log/nats-server.log',
+  Redis: 'redis-server --daemonize yes --bind 127.0.0.1 -::1 --port 6379 --save "" --appendonly no --dir /var/lib/redis --logfile /var/log/redis/ci.log',
+};
+
+function hostPort(url, defaultPort) {
+  try {
+    const first = url.split(',')[0].trim();
+    const u = new URL(first.includes('://') ? first : `tcp://${first}`);
+    return { host: u.hostname.replace(/^\[|\]$/g, '') || '127.0.0.1', port: Number(u.port) || defaultPort };
+  } catch {
+    return { host: '127.0.0.1', port: defaultPort };
+  }
+}
+
+function tcpAnswers(host, port, timeoutMs = 1_500) {
+  return new Promise((resolve) => {
+    const socket = connect({ host, port });
+    const done = (ok) => {
+      socket.destroy();
+      resolve(ok);
+    };
+    socket.setTimeout(timeoutMs, () => done(false));
+    socket.once('connect', () => done(true));
+    socket.once('error', () => done(false));
+  });
+}
+
+/** Resolves with the list of dependencies that do not answer: [{name, host, port, hint}]. */
+export async function checkInfrastructure(env = process.env) {
+  const deps = [
+    { name: 'Postgres', ...hostPort(env.DATABASE_URL || 'postgresql://postgres@127.0.0.1:5432/harness', 5432) },
+    { name: 'NATS', ...hostPort(env.NATS_URL || 'nats://127.0.0.1:4222', 4222) },
+    { name: 'Redis', ...hostPort(env.REDIS_URL || 'redis://127.0.0.1:6379', 6379) },
+  ];
+  const answers = await Promise.all(deps.map((d) => tcpAnswers(d.host, d.port)));
+  return deps.filter((_, i) => !answers[i]).map((d) => ({ ...d, hint: START_HINTS[d.name] }));
+}
+
+/** Prints one line per missing dependency with the command that starts it. */
+export function reportMissing(missing, print = fail) {
+  for (const m of missing) {
+    print(`${m.name} does not answer on ${m.host}:${m.port}. Start it with:\n    ${m.hint}`);
+  }
+  print('(or run them with Docker: docker compose up -d postgres nats redis)');
+}
+
+// ---------- dev secrets ----------
+
+function loadSecrets(env) {
+  const production = env.NODE_ENV === 'production';
+  const fileValues = production ? {} : readDevEnv();
+  // Every KEY=VALUE of .harness/dev.env is a default; the real environment wins.
+  for (const [k, v] of Object.entries(fileValues)) if (env[k] === undefined || env[k] === '') env[k] = v;
+  if (production) {
+    const missing = ['HARNESS_JWT_SECRET', 'HARNESS_ENCRYPTION_KEY'].filter((k) => !env[k]);
+    if (missing.length) throw new Error(`${missing.join(' and ')} must be set in production (NODE_ENV=production)`);
+    return { generatedJwt: false };
+  }
+  const generated = {};
+  if (!env.HARNESS_JWT_SECRET) generated.HARNESS_JWT_SECRET = randomBytes(32).toString('base64url');
+  if (!env.HARNESS_ENCRYPTION_KEY) generated.HARNESS_ENCRYPTION_KEY = randomBytes(32).toString('hex');
+  if (Object.keys(generated).length === 0) return { generatedJwt: false };
+
+  const all = { ...fileValues, ...generated };
+  mkdirSync(dirname(DEV_ENV_FILE), { recursive: true });
+  const lines = [
+    '# Development secrets, generated by `npm start` (scripts/start.mjs). Not for production.',
+    '# Variables set in the environment take precedence over these. Any other KEY=VALUE here is a default too.',
+    ...Object.entries(all).map(([k, v]) => `${k}=${v}`),
+    '',
+  ];
+  writeFileSync(DEV_ENV_FILE, lines.join('\n'), { mode: 0o600 });
+  chmodSync(DEV_ENV_FILE, 0o600);
+  Object.assign(env, generated);
+  if (generated.HARNESS_ENCRYPTION_KEY) say(`generated HARNESS_ENCRYPTION_KEY, saved in ${rel(DEV_ENV_FILE)}`);
+  if (generated.HARNESS_JWT_SECRET) {
+    say(`generated HARNESS_JWT_SECRET (saved in ${rel(DEV_ENV_FILE)}; shown this once):`);
+    process.stdout.write(`\n    HARNESS_JWT_SECRET=${generated.HARNESS_JWT_SECRET}\n\n`);
+    say('get a user token with:  npm run token -- alice');
+  }
+  return { generatedJwt: Boolean(generated.HARNESS_JWT_SECRET) };
+}
+
+const rel = (p) => p.replace(`${root}/`, '');
+
+// ---------- children ----------
+
+const children = new Map(); // name → {child, exited: Promise<code>}
+let shuttingDown = false;
+
+const PAD = Math.max(...[...SERVICES, 'llm-sim'].map((s) => s.length));
+const COLORS = { gateway: '32', chat: '35', 'mcp-broker': '34', auth: '33', 'llm-sim': '36' };
+const LEVELS = { 10: 'TRACE', 20: 'DEBUG', 30: 'INFO', 40: 'WARN', 50: 'ERROR', 60: 'FATAL' };
+const LEVEL_COLORS = { 40: '33', 50: '31', 60: '1;31' };
+const rawJson = process.argv.includes('--json');
+
+/** A pino JSON line as `HH:MM:SS LEVEL msg key=value…`; anything else as it is. */
+function pretty(line) {
+  if (rawJson || !line.startsWith('{')) return line;
+  let o;
+  try {
+    o = JSON.parse(line);
+  } catch {
+    return line;
+  }
+  if (typeof o !== 'object' || o === null) return line;
+  const { level, time, msg, pid: _pid, hostname: _h, service: _s, name: _n, ...rest } = o;
+  const t = typeof time === 'string' ? time.slice(11, 19) : typeof time === 'number' ? new Date(time).toISOString().slice(11, 19) : '';
+  const lvl = LEVELS[level] ?? (typeof level === 'string' ? level.toUpperCase() : '');
+  const extra = Object.entries(rest)
+    .map(([k, v]) => `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`)
+    .join(' ');
+  const head = [t, lvl ? paint(LEVEL_COLORS[level] ?? '2', lvl.padEnd(5)) : ''].filter(Boolean).join(' ');
+  return `${head} ${msg ?? ''}${extra ? ` ${paint('2', extra)}` : ''}`;
+}
+
+function startChild(name, args, env) {
+  const child = spawn(process.execPath, args, { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const prefix = paint(COLORS[name] ?? '37', `${name.padEnd(PAD)} │`);
+  for (const stream of [child.stdout, child.stderr]) {
+    createInterface({ input: stream, crlfDelay: Infinity }).on('line', (line) => process.stdout.write(`${prefix} ${pretty(line)}\n`));
+  }
+  const exited = new Promise((resolve) => {
+    child.once('exit', (code, signal) => resolve({ code, signal }));
+    child.once('error', (err) => {
+      fail(`${name}: ${err.message}`);
+      resolve({ code: 1, signal: null });
+    });
+  });
+  children.set(name, { child, exited });
+  exited.then(({ code, signal }) => {
+    children.delete(name);
+    // Ctrl-C reaches the children too; give our own signal handler a moment to mark the shutdown.
+    setTimeout(() => {
+      if (shuttingDown) return;
+      fail(`${name} exited unexpectedly (${signal ?? `code ${code}`}): stopping everything`);
+      void shutdown(1);
+    }, 300);
+  });
+  return { child, exited };
+}
+
+async function stopChild(name, { child, exited }) {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  child.kill('SIGTERM');
+  const timer = setTimeout(() => {
+    warn(`${name} did not stop within ${STOP_GRACE_MS / 1000} s: SIGKILL`);
+    child.kill('SIGKILL');
+  }, STOP_GRACE_MS);
+  await exited;
+  clearTimeout(timer);
+}
+
+async function shutdown(code) {
+  if (shuttingDown) return;
+  shuttingDown = true;
+  if (children.size) say(`stopping ${[...children.keys()].join(', ')}…`);
+  // Services first, the LLM simulator last (a run in progress may still be talking to it).
+  const services = [...children.entries()].filter(([n]) => n !== 'llm-sim');
+  await Promise.all(services.map(([n, c]) => stopChild(n, c)));
+  const sim = children.get('llm-sim');
+  if (sim) await stopChild('llm-sim', sim);
+  say(code === 0 ? 'stopped' : 'stopped (after an error)');
+  process.exit(code);
+}
+
+process.on('exit', () => {
+  for (const { child } of children.values()) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+});
+
+// ---------- helpers ----------
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+async function waitHttp(url, { timeoutMs, expect = (res) => res.ok, abortWhen = () => false }) {
+  const deadline = Date.now() + timeoutMs;
+  let last = 'no answer';
+  while (Date.now() < deadline) {
+    if (abortWhen()) return { ok: false, last };
+    try {
+      const res = await fetch(url, { signal: AbortSignal.timeout(2_000) });
+      const body = await res.text();
+      last = `${res.status} ${body.slice(0, 500)}`;
+      if (expect(res)) return { ok: true, last };
+    } catch (err) {
+      last = `no answer (${err?.cause?.code ?? err?.message ?? err})`;
+    }
+    await sleep(250);
+  }
+  return { ok: false, last };
+}
+
+function portFree(port, host = '127.0.0.1') {
+  return new Promise((resolve) => {
+    const server = createServer();
+    server.once('error', () => resolve(false));
+    server.listen(port, host, () => server.close(() => resolve(true)));
+  });
+}
+
+// ---------- main ----------
+
+async function main() {
+  const env = { ...process.env };
+  say('Harness: starting the whole system (Ctrl-C stops it)');
+
+  loadSecrets(env);
+  env.DATABASE_URL ||= 'postgresql://postgres@127.0.0.1:5432/harness';
+  env.HARNESS_OUTBOUND_ALLOWLIST ??= LOOPBACK_ALLOWLIST;
+  const gatewayPort = Number(env.GATEWAY_PORT || 3000);
+
+  const missing = await checkInfrastructure(env);
+  if (missing.length) {
+    reportMissing(missing);
+    process.exit(1);
+  }
+
+  say('building (scripts/build.mjs)…');
+  const build = spawnSync(process.execPath, [join(root, 'scripts/build.mjs'), '--quiet'], { cwd: root, env, stdio: 'inherit' });
+  if (build.status !== 0) {
+    fail('the build failed (see above)');
+    process.exit(1);
+  }
+
+  await migrate(env.DATABASE_URL, (line) => say(line.replace(/^\[migrate\] /, 'migrate: ')));
+
+  if (!(await portFree(gatewayPort))) {
+    fail(`port ${gatewayPort} is already in use (another \`npm start\`?). Stop it or set GATEWAY_PORT.`);
+    process.exit(1);
+  }
+
+  for (const name of SERVICES) {
+    const main = join(root, 'services', name, 'dist', 'main.js');
+    if (!existsSync(main)) throw new Error(`${rel(main)} is missing after the build (does services/${name}/src/main.ts exist?)`);
+  }
+
+  process.once('SIGINT', () => void shutdown(0));
+  process.once('SIGTERM', () => void shutdown(0));
+
+  if (!env.LLM_API_KEY) {
+    const simPort = Number(env.LLM_SIMULATOR_PORT || 4010);
+    const simMain = join(root, 'tools/llm-simulator/dist/main.js');
+    if (!existsSync(simMain)) throw new Error(`${rel(simMain)} is missing after the build`);
+    startChild('llm-sim', [simMain], { ...env, LLM_SIMULATOR_PORT: String(simPort) });
+    const health = await waitHttp(`http://127.0.0.1:${simPort}/__sim/health`, { timeoutMs: 15_000, abortWhen: () => shuttingDown });
+    if (!health.ok) throw new Error(`the LLM simulator did not answer on port ${simPort}: ${health.last}`);
+    env.LLM_BASE_URL = `http://127.0.0.1:${simPort}/v1`;
+    env.LLM_API_KEY = 'sim';
+    warn(`LLM_API_KEY is not set: using the built-in LLM simulator at ${env.LLM_BASE_URL} (simulated answers).`);
+    warn('Set LLM_API_KEY (and LLM_BASE_URL, default OpenRouter) to talk to a real model.');
+  } else {
+    env.LLM_BASE_URL ||= OPENROUTER;
+    say(`LLM: ${env.LLM_BASE_URL} (LLM_API_KEY is set)`);
+  }
+
+  for (const name of SERVICES) startChild(name, [join(root, 'services', name, 'dist', 'main.js')], env);
+
+  const base = `http://127.0.0.1:${gatewayPort}`;
+  const timeoutMs = Number(env.HARNESS_START_TIMEOUT_MS || 120_000);
+  say(`waiting for ${base}/readyz…`);
+  const ready = await waitHttp(`${base}/readyz`, { timeoutMs, expect: (res) => res.status === 200, abortWhen: () => shuttingDown });
+  if (shuttingDown) return;
+  if (!ready.ok) {
+    fail(`not ready after ${timeoutMs / 1000} s; last GET /readyz: ${ready.last}`);
+    await shutdown(1);
+    return;
+  }
+  const publicUrl = env.PUBLIC_URL || `http://localhost:${gatewayPort}`;
+  say(paint('1;32', `Harness is up: ${publicUrl}`) + `  (healthz ${publicUrl}/healthz, readyz ${publicUrl}/readyz)`);
+  say('token for a user:  npm run token -- alice     then:  curl -H "Authorization: Bearer $TOKEN" ' + `${publicUrl}/v1/harnesses`);
+}
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+  main().catch(async (err) => {
+    fail(err?.message ?? String(err));
+    if (err?.code === 'ECONNREFUSED') fail('a dependency refused the connection: is Postgres running?');
+    await shutdown(1);
+  });
+}

@@ -65,7 +65,7 @@ async function main() {
   try {
     token = await signToken(secret, args.userId, args.ttl);
   } catch (err) {
-    if (/time period|Invalid time/i.test(err?.message ?? '')) throw new Error(`invalid --ttl ${JSON.stringify(args.ttl)} (e.g. 30d, 12h, 15m)`);
+    if (/time period|Invalid time/i.test(err?.message ?? '')) throw new Error(`invalid --ttl ${JSON.stringify(args.ttl)} (e.g. 30d, 12h, 15m)`, { cause: err });
     throw err;
   }
   process.stdout.write(`${token}\n`);

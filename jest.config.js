@@ -16,6 +16,7 @@ const common = {
   extensionsToTreatAsEsm: ['.ts'],
   testEnvironment: 'node',
   moduleNameMapper: {
+    '^@harness/llm-simulator$': '<rootDir>/tools/llm-simulator/src/index.ts',
     '^@harness/([a-z-]+)$': '<rootDir>/libs/$1/src/index.ts',
     '^(\\.{1,2}/.*)\\.js$': '$1',
   },

@@ -57,6 +57,8 @@ export class RunExecutor {
   private steps = 0;
   private readonly generationIds: string[] = [];
   private stepOpen = false;
+  /** True while a provider stream is being read (only then is there a usage chunk worth waiting for). */
+  private streaming = false;
   private promptChars = 0;
 
   constructor(
@@ -73,7 +75,7 @@ export class RunExecutor {
   stop(reason: StopReason) {
     if (this.stopReason) return;
     this.stopReason = reason;
-    if ((reason === 'interrupted' || reason === 'send-now') && this.stepOpen && this.settings.usageDrainMs > 0) {
+    if ((reason === 'interrupted' || reason === 'send-now') && this.streaming && this.settings.usageDrainMs > 0) {
       this.draining = true;
       this.drainTimer = setTimeout(() => this.controller.abort(reason), this.settings.usageDrainMs);
     } else {
@@ -143,6 +145,7 @@ export class RunExecutor {
     };
     let finishReason: string | null = null;
     this.armStallTimer();
+    this.streaming = true;
     try {
       const stream = (await this.llm.chat.completions.create(body as never, {
         signal: this.controller.signal,
@@ -170,6 +173,7 @@ export class RunExecutor {
       if (this.stopReason) return { finishReason };
       return { finishReason, error: describeLlmError(err) };
     } finally {
+      this.streaming = false;
       if (this.stallTimer) clearTimeout(this.stallTimer);
       this.stallTimer = null;
     }

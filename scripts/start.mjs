@@ -79,7 +79,7 @@ export function reportMissing(missing, print = fail) {
   for (const m of missing) {
     print(`${m.name} does not answer on ${m.host}:${m.port}. Start it with:\n    ${m.hint}`);
   }
-  print('(or run them with Docker: docker compose up -d postgres nats redis)');
+  print('(or set DATABASE_URL / NATS_URL / REDIS_URL to where they run; see docs/operations.md)');
 }
 
 // ---------- dev secrets ----------

@@ -22,6 +22,8 @@ const BUILT_IN: Record<string, Price> = {
 
 export class PriceBook {
   private readonly prices = new Map<string, Price>(Object.entries(BUILT_IN));
+  /** Models priced by the operator (LLM_PRICES): the catalogue never overwrites them. */
+  private readonly configured = new Set<string>();
   private catalogueLoadedAt = 0;
 
   constructor(
@@ -31,7 +33,10 @@ export class PriceBook {
   ) {
     if (pricesJson) {
       const parsed = JSON.parse(pricesJson) as Record<string, Price>;
-      for (const [model, p] of Object.entries(parsed)) this.prices.set(model, { prompt: Number(p.prompt), completion: Number(p.completion) });
+      for (const [model, p] of Object.entries(parsed)) {
+        this.prices.set(model, { prompt: Number(p.prompt), completion: Number(p.completion) });
+        this.configured.add(model);
+      }
     }
   }
 
@@ -40,7 +45,7 @@ export class PriceBook {
     if (Date.now() - this.catalogueLoadedAt > this.catalogueTtlMs) {
       this.catalogueLoadedAt = Date.now();
       try {
-        for (const [m, p] of Object.entries(await this.loadCatalogue())) if (!BUILT_IN[m]) this.prices.set(m, p);
+        for (const [m, p] of Object.entries(await this.loadCatalogue())) if (!BUILT_IN[m] && !this.configured.has(m)) this.prices.set(m, p);
       } catch {
         // The catalogue is advisory: estimates fall back to the built-in table.
       }

@@ -1,0 +1,48 @@
+import 'reflect-metadata';
+import { NestFactory } from '@nestjs/core';
+import type { NestExpressApplication } from '@nestjs/platform-express';
+import type { Config } from '@harness/config';
+import { CORRELATION_HEADER } from '@harness/contracts';
+import { createLogger, PinoNestLogger, type Logger } from '@harness/logging';
+import { AppModule } from './app.module.js';
+import { GatewayMetrics } from './core/metrics.js';
+import { DEFAULT_GATEWAY_OPTIONS, type GatewayOptions } from './core/tokens.js';
+import { HttpErrorFilter } from './http/exception.filter.js';
+import { jsonBody, MAX_BODY_BYTES } from './http/json-body.js';
+import { assignCorrelationId, runInCorrelationContext } from './http/request-context.js';
+import type { HttpRequest } from './http/types.js';
+import { AI_SDK_STREAM_HEADER } from './streaming/sse-framing.js';
+
+/**
+ * The AI SDK posts the whole conversation to /v1/chat on every turn, so that one route accepts more than 1 MiB
+ * (each message's content is still limited to 100,000 characters).
+ */
+export const AI_CHAT_MAX_BODY_BYTES = 16 * MAX_BODY_BYTES;
+const bodyLimitFor = (req: HttpRequest) => (req.url?.split('?')[0].replace(/\/$/, '') === '/v1/chat' ? AI_CHAT_MAX_BODY_BYTES : MAX_BODY_BYTES);
+
+export interface CreateGatewayAppOptions {
+  logger?: Logger;
+  options?: Partial<GatewayOptions>;
+}
+
+/** Builds the gateway application (used by main and by the integration tests); the caller listens and closes. */
+export async function createGatewayApp(config: Config, opts: CreateGatewayAppOptions = {}): Promise<NestExpressApplication> {
+  const logger = opts.logger ?? createLogger('gateway', config.logLevel, config.prettyLogs);
+  const options: GatewayOptions = { ...DEFAULT_GATEWAY_OPTIONS, ...opts.options };
+  const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(config, logger, options), {
+    bufferLogs: true,
+    bodyParser: false,
+  });
+  app.useLogger(new PinoNestLogger(logger));
+  app.disable('x-powered-by');
+  app.use(assignCorrelationId(logger, app.get(GatewayMetrics)));
+  app.enableCors({
+    origin: config.gateway.webOrigin,
+    exposedHeaders: [Object.keys(AI_SDK_STREAM_HEADER)[0], CORRELATION_HEADER],
+    maxAge: 600,
+  });
+  app.use(jsonBody(bodyLimitFor));
+  app.use(runInCorrelationContext());
+  app.useGlobalFilters(new HttpErrorFilter(logger));
+  return app;
+}

@@ -1,0 +1,37 @@
+import { createParamDecorator, Inject, Injectable, SetMetadata, type CanActivate, type ExecutionContext } from '@nestjs/common';
+import { Reflector } from '@nestjs/core';
+import type { Config } from '@harness/config';
+import { CONFIG } from '../core/tokens.js';
+import type { HttpRequest } from '../http/types.js';
+import { verifyUserToken } from './verify-token.js';
+
+const PUBLIC = 'harness:public';
+/** Routes outside /v1 (health, readiness, metrics) that need no token. */
+export const Public = () => SetMetadata(PUBLIC, true);
+
+/** Global guard: every route needs a valid user token unless marked @Public(). */
+@Injectable()
+export class AuthGuard implements CanActivate {
+  private readonly secret: Uint8Array;
+
+  constructor(
+    @Inject(CONFIG) config: Config,
+    private readonly reflector: Reflector,
+  ) {
+    this.secret = new TextEncoder().encode(config.jwtSecret);
+  }
+
+  async canActivate(ctx: ExecutionContext): Promise<boolean> {
+    if (this.reflector.getAllAndOverride<boolean>(PUBLIC, [ctx.getHandler(), ctx.getClass()])) return true;
+    const req = ctx.switchToHttp().getRequest<HttpRequest>();
+    req.userId = await verifyUserToken(req.headers.authorization, this.secret);
+    return true;
+  }
+}
+
+/** The authenticated user's id (the token's `sub`). */
+export const CurrentUser = createParamDecorator((_: unknown, ctx: ExecutionContext): string => {
+  const id = ctx.switchToHttp().getRequest<HttpRequest>().userId;
+  if (!id) throw new Error('CurrentUser used on a route without authentication');
+  return id;
+});

@@ -1,0 +1,16 @@
+import type { Prisma } from '@harness/db';
+
+export type HarnessRow = Prisma.HarnessGetPayload<{ include: { mcpServers: true } }>;
+export const WITH_SERVERS = { mcpServers: { orderBy: { position: 'asc' } } } as const satisfies Prisma.HarnessInclude;
+
+/** The public harness shape. A server's token is never part of it: only whether one is stored. */
+export const presentHarness = (h: HarnessRow) => ({
+  id: h.id,
+  name: h.name,
+  model: h.model,
+  systemPrompt: h.systemPrompt,
+  mcpServers: h.mcpServers.map((s) => ({ id: s.id, name: s.name, url: s.url, authType: s.authType, hasAuthToken: s.authTokenEnc !== null })),
+  createdAt: h.createdAt.toISOString(),
+  updatedAt: h.updatedAt.toISOString(),
+});
+export type HarnessResponse = ReturnType<typeof presentHarness>;

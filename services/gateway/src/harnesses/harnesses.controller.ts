@@ -1,0 +1,49 @@
+import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post } from '@nestjs/common';
+import { CreateHarnessBody, PatchHarnessBody } from '@harness/contracts';
+import { CurrentUser } from '../auth/auth.guard.js';
+import { UuidParam } from '../http/uuid-param.pipe.js';
+import { ZodPipe } from '../http/zod.pipe.js';
+import { CreateHarness } from './create-harness/create-harness.usecase.js';
+import { DeleteHarness } from './delete-harness/delete-harness.usecase.js';
+import { GetHarness } from './get-harness/get-harness.usecase.js';
+import { ListHarnesses } from './list-harnesses/list-harnesses.usecase.js';
+import { UpdateHarness } from './update-harness/update-harness.usecase.js';
+
+const HarnessId = new UuidParam('harness');
+
+@Controller('v1/harnesses')
+export class HarnessesController {
+  constructor(
+    private readonly createHarness: CreateHarness,
+    private readonly listHarnesses: ListHarnesses,
+    private readonly getHarness: GetHarness,
+    private readonly updateHarness: UpdateHarness,
+    private readonly deleteHarness: DeleteHarness,
+  ) {}
+
+  @Post()
+  create(@CurrentUser() user: string, @Body(new ZodPipe(CreateHarnessBody)) body: CreateHarnessBody) {
+    return this.createHarness.execute(user, body);
+  }
+
+  @Get()
+  list(@CurrentUser() user: string) {
+    return this.listHarnesses.execute(user);
+  }
+
+  @Get(':id')
+  get(@CurrentUser() user: string, @Param('id', HarnessId) id: string) {
+    return this.getHarness.execute(user, id);
+  }
+
+  @Patch(':id')
+  update(@CurrentUser() user: string, @Param('id', HarnessId) id: string, @Body(new ZodPipe(PatchHarnessBody)) body: PatchHarnessBody) {
+    return this.updateHarness.execute(user, id, body);
+  }
+
+  @Delete(':id')
+  @HttpCode(204)
+  remove(@CurrentUser() user: string, @Param('id', HarnessId) id: string) {
+    return this.deleteHarness.execute(user, id);
+  }
+}

@@ -1,0 +1,44 @@
+import { randomUUID } from 'node:crypto';
+import { DomainError, legacyMcpsToServers, type McpServerInput } from '@harness/contracts';
+import { encryptSecret, type Keyring } from '@harness/crypto';
+import type { McpServerModel as McpServer } from '@harness/db';
+
+export type ServerRow = Omit<McpServer, 'harnessId'>;
+
+/** The servers a body asks for: `mcpServers`, or the legacy `mcps: string[]` (never both); undefined when neither. */
+export function requestedServers(body: { mcpServers?: McpServerInput[]; mcps?: string[] }): McpServerInput[] | undefined {
+  if (body.mcpServers !== undefined && body.mcps !== undefined) {
+    throw new DomainError('validation_failed', 'mcps: give either mcpServers or the legacy mcps, not both', {
+      issues: [{ path: 'mcps', message: 'give either mcpServers or the legacy mcps, not both' }],
+    });
+  }
+  return body.mcpServers ?? (body.mcps ? legacyMcpsToServers(body.mcps) : undefined);
+}
+
+/**
+ * Rows for a harness's server list. An input with the `id` of one of `existing` keeps that id, and keeps its stored
+ * token when it stays `bearer` and gives no new token; a token is only ever stored encrypted.
+ */
+export function serverRows(userId: string, inputs: McpServerInput[], keyring: Keyring, existing: McpServer[] = []): ServerRow[] {
+  const byId = new Map(existing.map((s) => [s.id, s]));
+  const seen = new Set<string>();
+  return inputs.map((input, position) => {
+    const prior = input.id === undefined ? undefined : byId.get(input.id);
+    if (input.id !== undefined && (!prior || seen.has(input.id))) {
+      const message = seen.has(input.id) ? 'the same server id is given twice' : 'no server with this id in this harness';
+      throw new DomainError('validation_failed', `mcpServers.${position}.id: ${message}`, {
+        issues: [{ path: `mcpServers.${position}.id`, message }],
+      });
+    }
+    if (input.id !== undefined) seen.add(input.id);
+    const authTokenEnc =
+      input.authType !== 'bearer'
+        ? null
+        : input.authToken !== undefined
+          ? encryptSecret(input.authToken, keyring)
+          : prior?.authType === 'bearer'
+            ? prior.authTokenEnc
+            : null;
+    return { id: prior?.id ?? randomUUID(), userId, position, name: input.name, url: input.url, authType: input.authType, authTokenEnc };
+  });
+}

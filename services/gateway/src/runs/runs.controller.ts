@@ -1,0 +1,69 @@
+import { Body, Controller, Delete, Get, Headers, HttpCode, Param, Post, Res } from '@nestjs/common';
+import type { z } from 'zod';
+import { SendMessageBody } from '@harness/contracts';
+import { CurrentUser } from '../auth/auth.guard.js';
+import type { HttpResponse } from '../http/types.js';
+import { UuidParam } from '../http/uuid-param.pipe.js';
+import { ZodPipe } from '../http/zod.pipe.js';
+import { GetQueue } from './get-queue/get-queue.usecase.js';
+import { InterruptRun } from './interrupt-run/interrupt-run.usecase.js';
+import { RegenerateMessage } from './regenerate-message/regenerate-message.usecase.js';
+import { RemoveQueueItem } from './remove-queue-item/remove-queue-item.usecase.js';
+import { PostMessage } from './send-message/post-message.usecase.js';
+import { SendQueueItemNow } from './send-queue-item-now/send-queue-item-now.usecase.js';
+
+const ConversationId = new UuidParam('conversation');
+const ItemId = new UuidParam('queue item');
+const MessageId = new UuidParam('message');
+
+@Controller('v1/conversations/:id')
+export class RunsController {
+  constructor(
+    private readonly postMessage: PostMessage,
+    private readonly interruptRun: InterruptRun,
+    private readonly getQueue: GetQueue,
+    private readonly removeQueueItem: RemoveQueueItem,
+    private readonly sendQueueItemNow: SendQueueItemNow,
+    private readonly regenerateMessage: RegenerateMessage,
+  ) {}
+
+  @Post('messages')
+  send(
+    @CurrentUser() user: string,
+    @Param('id', ConversationId) id: string,
+    @Body(new ZodPipe(SendMessageBody)) body: z.infer<typeof SendMessageBody>,
+    @Headers('accept') accept: string | undefined,
+    @Res() res: HttpResponse,
+  ) {
+    return this.postMessage.execute(user, id, body, accept, res);
+  }
+
+  @Post('interrupt')
+  @HttpCode(202)
+  interrupt(@CurrentUser() user: string, @Param('id', ConversationId) id: string) {
+    return this.interruptRun.execute(user, id);
+  }
+
+  @Get('queue')
+  queue(@CurrentUser() user: string, @Param('id', ConversationId) id: string) {
+    return this.getQueue.execute(user, id);
+  }
+
+  @Delete('queue/:itemId')
+  @HttpCode(204)
+  removeItem(@CurrentUser() user: string, @Param('id', ConversationId) id: string, @Param('itemId', ItemId) itemId: string) {
+    return this.removeQueueItem.execute(user, id, itemId);
+  }
+
+  @Post('queue/:itemId/send-now')
+  @HttpCode(202)
+  sendNow(@CurrentUser() user: string, @Param('id', ConversationId) id: string, @Param('itemId', ItemId) itemId: string) {
+    return this.sendQueueItemNow.execute(user, id, itemId);
+  }
+
+  @Post('messages/:messageId/regenerate')
+  @HttpCode(202)
+  regenerate(@CurrentUser() user: string, @Param('id', ConversationId) id: string, @Param('messageId', MessageId) messageId: string) {
+    return this.regenerateMessage.execute(user, id, messageId).then(({ runId }) => ({ runId }));
+  }
+}

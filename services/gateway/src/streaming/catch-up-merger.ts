@@ -1,0 +1,145 @@
+import type { ConversationEvent } from '@harness/contracts';
+
+/**
+ * The catch-up handover of one reader, as a pure state machine (no I/O, no clock): it is fed live events (from NATS,
+ * subscribed before anything is read) and pages read from the event store, and says which events to send, in order,
+ * each exactly once. The driver (EventFeed) does the reading, the waiting and the deadline.
+ *
+ * - `catchup`: live events are buffered while the store is read after `lastSent`, page by page; when a page reaches the
+ *   end of the stream, the buffer is drained in seq order.
+ * - `live`: a live event is sent at once when it follows what was sent (`prev <= lastSent`: the next event, or a jump
+ *   over seqs that never existed, e.g. after another replica took a run over). An event with `seq <= lastSent` is a
+ *   duplicate and dropped.
+ * - `gap`: a live event has `prev > lastSent`: events published before we subscribed are not in the store yet (the
+ *   writer appends in batches). It waits in the buffer while the driver re-reads the store; stored events fill the
+ *   gap. If the store never gets them (the writer died), the driver calls `skipGap()` after its deadline.
+ *
+ * The buffer is bounded: past `maxBuffered` it is dropped and the reader goes back to `catchup` (everything dropped
+ * is, or will be, in the store, and anything missing later shows up as a gap).
+ */
+export type MergerPhase = 'catchup' | 'live' | 'gap';
+
+export interface SkippedRange {
+  /** First and last seq that could not be delivered (some may never have existed). */
+  from: number;
+  to: number;
+}
+
+export class CatchUpMerger {
+  private sent: number;
+  private current: MergerPhase = 'catchup';
+  private readonly buffer = new Map<number, ConversationEvent>();
+  private waitingFor: number | null = null;
+  private overflowCount = 0;
+
+  constructor(
+    after: number,
+    private readonly maxBuffered = 10_000,
+  ) {
+    this.sent = after;
+  }
+
+  /** Seq of the last event sent (or the reader's starting position). */
+  get lastSent(): number {
+    return this.sent;
+  }
+
+  get phase(): MergerPhase {
+    return this.current;
+  }
+
+  /** True while the driver must read the store (catching up, or filling a gap). */
+  get needsRead(): boolean {
+    return this.current !== 'live';
+  }
+
+  /** While in a gap: the seqs (after, until] are missing before the next buffered event can go. */
+  get gap(): { after: number; until: number } | null {
+    return this.current === 'gap' && this.waitingFor !== null ? { after: this.sent, until: this.waitingFor } : null;
+  }
+
+  get buffered(): number {
+    return this.buffer.size;
+  }
+
+  /** How many times the buffer overflowed and the reader restarted its catch-up. */
+  get overflows(): number {
+    return this.overflowCount;
+  }
+
+  onLive(ev: ConversationEvent): ConversationEvent[] {
+    if (ev.seq <= this.sent) return [];
+    if (this.current === 'live') {
+      if (ev.prev <= this.sent) return [this.take(ev)];
+      this.current = 'gap';
+      this.waitingFor = ev.prev;
+      this.buffer.set(ev.seq, ev);
+      return [];
+    }
+    this.buffer.set(ev.seq, ev);
+    if (this.buffer.size > this.maxBuffered) {
+      this.buffer.clear();
+      this.current = 'catchup';
+      this.waitingFor = null;
+      this.overflowCount += 1;
+    }
+    return [];
+  }
+
+  /**
+   * A page read from the store after some position (oldest first). `reachedEnd` when the page was not full, i.e. the
+   * store had nothing more at the time of the read. Stored events are authoritative: each one after `lastSent` is sent.
+   */
+  onStored(page: readonly ConversationEvent[], reachedEnd: boolean): ConversationEvent[] {
+    const out: ConversationEvent[] = [];
+    for (const ev of page) if (ev.seq > this.sent) out.push(this.take(ev));
+    if (this.current === 'live' || (this.current === 'catchup' && !reachedEnd)) return out;
+    out.push(...this.drain());
+    return out;
+  }
+
+  /** The gap's deadline passed: those events are lost. Send the waiting event anyway, and carry on. */
+  skipGap(): { send: ConversationEvent[]; skipped: SkippedRange | null } {
+    if (this.current !== 'gap') return { send: [], skipped: null };
+    const head = this.ordered()[0];
+    if (!head) {
+      this.current = 'live';
+      this.waitingFor = null;
+      return { send: [], skipped: null };
+    }
+    const skipped = { from: this.sent + 1, to: head.prev };
+    this.buffer.delete(head.seq);
+    const send = [this.take(head), ...this.drain()];
+    return { send, skipped };
+  }
+
+  private take(ev: ConversationEvent): ConversationEvent {
+    this.sent = ev.seq;
+    return ev;
+  }
+
+  private ordered(): ConversationEvent[] {
+    return [...this.buffer.values()].sort((a, b) => a.seq - b.seq);
+  }
+
+  /** Sends buffered events in seq order up to the first gap (→ `gap`), or all of them (→ `live`). */
+  private drain(): ConversationEvent[] {
+    const out: ConversationEvent[] = [];
+    for (const ev of this.ordered()) {
+      if (ev.seq <= this.sent) {
+        this.buffer.delete(ev.seq);
+        continue;
+      }
+      if (ev.prev > this.sent) {
+        this.current = 'gap';
+        this.waitingFor = ev.prev;
+        return out;
+      }
+      this.buffer.delete(ev.seq);
+      out.push(this.take(ev));
+    }
+    this.current = 'live';
+    this.waitingFor = null;
+    return out;
+  }
+}

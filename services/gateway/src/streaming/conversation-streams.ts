@@ -1,0 +1,124 @@
+import { Inject, Injectable, type BeforeApplicationShutdown } from '@nestjs/common';
+import type { Config } from '@harness/config';
+import type { ConversationEvent } from '@harness/contracts';
+import { EventStore } from '@harness/event-store';
+import { currentCorrelationId, errorFields, type Logger } from '@harness/logging';
+import { GatewayMetrics } from '../core/metrics.js';
+import { CONFIG, GATEWAY_OPTIONS, LOGGER, type GatewayOptions } from '../core/tokens.js';
+import type { HttpResponse } from '../http/types.js';
+import { EventFeed } from './event-feed.js';
+import { LiveHub } from './live-hub.js';
+import type { RunFollower } from './run-follower.js';
+import { AI_SDK_STREAM_HEADER, DONE_FRAME } from './sse-framing.js';
+import { SseConnection } from './sse-connection.js';
+
+/** How long a queued item that vanished from the queue may still turn into a message before its stream ends. */
+const VANISHED_ITEM_GRACE_MS = 1_000;
+
+export interface StreamRequest {
+  conversationId: string;
+  /** Send every event with seq > after, then live. */
+  after: number;
+  /** Only the events of one message's run; the stream ends after its terminal chunk. */
+  follow?: RunFollower;
+  /** An AI SDK UI message stream: its header, and `data: [DONE]` at the end. */
+  aiSdk?: boolean;
+  headers?: Record<string, string>;
+}
+
+/** Opens SSE responses over event feeds; tracks them so shutdown can close them. */
+@Injectable()
+export class ConversationStreams implements BeforeApplicationShutdown {
+  private readonly open = new Set<SseConnection>();
+
+  constructor(
+    private readonly hub: LiveHub,
+    private readonly store: EventStore,
+    private readonly metrics: GatewayMetrics,
+    @Inject(CONFIG) private readonly config: Config,
+    @Inject(LOGGER) private readonly logger: Logger,
+    @Inject(GATEWAY_OPTIONS) private readonly options: GatewayOptions,
+  ) {}
+
+  /** Where a run's stream begins: just before its `start` (or, if that is not stored yet, the stream's current end). */
+  async positionOfRun(conversationId: string, runId: string): Promise<number> {
+    const start = await this.store.runStartSeq(conversationId, runId);
+    return start !== null ? start - 1 : this.store.version(conversationId);
+  }
+
+  /** Streams until the client leaves, the followed run ends, or the gateway shuts down; resolves when closed. */
+  stream(res: HttpResponse, req: StreamRequest): Promise<void> {
+    const logger = this.logger.child({ correlationId: currentCorrelationId(), conversationId: req.conversationId });
+    const conn = new SseConnection(
+      res,
+      { heartbeatMs: this.config.gateway.sseHeartbeatMs, maxBufferedBytes: this.config.gateway.sseMaxBufferedBytes },
+      {
+        onEventSent: () => this.metrics.sseEventsSent.inc(),
+        onCutSlow: (bufferedBytes) => {
+          this.metrics.sseCutSlow.inc();
+          logger.warn({ bufferedBytes, lastSent: feed.lastSent }, 'SSE client too slow: connection closed');
+        },
+      },
+    );
+    const follow = req.follow;
+    let vanishTimer: NodeJS.Timeout | undefined;
+    const finish = () => conn.end(req.aiSdk ? DONE_FRAME : undefined);
+
+    const sink = (ev: ConversationEvent) => {
+      if (!follow) {
+        conn.send(ev);
+        return;
+      }
+      const decision = follow.onEvent(ev);
+      if (decision.emit && !conn.send(ev)) return;
+      if (decision.done) return finish();
+      if (follow.itemVanished && !vanishTimer) {
+        vanishTimer = setTimeout(() => {
+          follow.giveUp();
+          finish();
+        }, VANISHED_ITEM_GRACE_MS);
+      } else if (!follow.itemVanished && vanishTimer) {
+        clearTimeout(vanishTimer);
+        vanishTimer = undefined;
+      }
+    };
+    const feed = new EventFeed(
+      { hub: this.hub, store: this.store, logger, tuning: this.options.feedTuning, onEventsLost: (n) => this.metrics.sseGapsLost.inc(n) },
+      req.conversationId,
+      req.after,
+      sink,
+      (err) => {
+        logger.error(errorFields(err), 'event feed failed: closing the stream');
+        conn.end();
+      },
+    );
+
+    return new Promise<void>((resolve) => {
+      conn.onClose(() => {
+        feed.close();
+        clearTimeout(vanishTimer);
+        if (this.open.delete(conn)) this.metrics.sseOpen.dec();
+        logger.debug({ lastSent: feed.lastSent }, 'SSE stream closed');
+        resolve();
+      });
+      if (!conn.isOpen) return;
+      conn.start({ ...req.headers, ...(req.aiSdk ? AI_SDK_STREAM_HEADER : {}) });
+      this.open.add(conn);
+      this.metrics.sseOpen.inc();
+      logger.debug({ after: req.after, follow: follow?.followedRunId ?? (follow ? 'queued' : undefined) }, 'SSE stream opened');
+      feed.start().catch((err) => {
+        logger.error(errorFields(err), 'could not subscribe to live events');
+        conn.end();
+      });
+    });
+  }
+
+  /** Shutdown: end every stream cleanly (clients resume elsewhere with Last-Event-ID). */
+  beforeApplicationShutdown(): void {
+    for (const conn of [...this.open]) conn.end();
+  }
+
+  get openStreams(): number {
+    return this.open.size;
+  }
+}

@@ -1,0 +1,45 @@
+import { Inject, Injectable } from '@nestjs/common';
+import type { z } from 'zod';
+import type { UsageQuery } from '@harness/contracts';
+import type { Database } from '@harness/db';
+import { DATABASE } from '../core/tokens.js';
+
+export interface UsageTotals {
+  promptTokens: number;
+  completionTokens: number;
+  reasoningTokens: number;
+  cost: number;
+}
+
+/** The user's usage in [from, to): totals and per model, from the usage projection. */
+@Injectable()
+export class GetUsage {
+  constructor(@Inject(DATABASE) private readonly db: Database) {}
+
+  async execute(userId: string, query: z.output<typeof UsageQuery>): Promise<UsageTotals & { byModel: (UsageTotals & { model: string })[] }> {
+    const groups = await this.db.prisma.usageView.groupBy({
+      by: ['model'],
+      where: {
+        userId,
+        createdAt: { ...(query.from ? { gte: new Date(query.from) } : {}), ...(query.to ? { lt: new Date(query.to) } : {}) },
+      },
+      _sum: { promptTokens: true, completionTokens: true, reasoningTokens: true, cost: true },
+      orderBy: { model: 'asc' },
+    });
+    const byModel = groups.map((g) => ({
+      model: g.model,
+      promptTokens: g._sum.promptTokens ?? 0,
+      completionTokens: g._sum.completionTokens ?? 0,
+      reasoningTokens: g._sum.reasoningTokens ?? 0,
+      cost: g._sum.cost === null ? 0 : Number(g._sum.cost),
+    }));
+    const sum = (f: (m: UsageTotals) => number) => byModel.reduce((acc, m) => acc + f(m), 0);
+    return {
+      promptTokens: sum((m) => m.promptTokens),
+      completionTokens: sum((m) => m.completionTokens),
+      reasoningTokens: sum((m) => m.reasoningTokens),
+      cost: Number(sum((m) => m.cost).toFixed(8)),
+      byModel,
+    };
+  }
+}

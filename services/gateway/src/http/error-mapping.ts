@@ -27,7 +27,7 @@ export const fieldPath = (path: readonly PropertyKey[]): string => (path.length 
 export function validationError(err: ZodError): DomainError {
   const issues = err.issues.map((i) => ({ path: fieldPath(i.path), message: i.message }));
   const first = issues[0];
-  const message = first ? (first.message.includes(first.path) ? first.message : `${first.path}: ${first.message}`) : 'invalid input';
+  const message = first ? (first.message.startsWith(`${first.path} `) ? first.message : `${first.path}: ${first.message}`) : 'invalid input';
   return new DomainError('validation_failed', message, { issues });
 }
 

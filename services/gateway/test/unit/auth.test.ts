@@ -1,0 +1,68 @@
+import { Reflector } from '@nestjs/core';
+import type { ExecutionContext } from '@nestjs/common';
+import { SignJWT } from 'jose';
+import type { Config } from '@harness/config';
+import { AuthGuard, Public } from '../../src/auth/auth.guard.js';
+import { verifyUserToken } from '../../src/auth/verify-token.js';
+
+const SECRET = 'unit-test-secret-of-enough-length';
+const key = new TextEncoder().encode(SECRET);
+const token = (claims: { sub?: string; exp?: string | number }, secret = SECRET, alg = 'HS256') => {
+  let jwt = new SignJWT({}).setProtectedHeader({ alg }).setIssuedAt();
+  if (claims.sub !== undefined) jwt = jwt.setSubject(claims.sub);
+  if (claims.exp !== undefined) jwt = jwt.setExpirationTime(claims.exp);
+  return jwt.sign(new TextEncoder().encode(secret));
+};
+const unauthorized = (message?: RegExp) => expect.objectContaining({ code: 'unauthorized', ...(message ? { message: expect.stringMatching(message) } : {}) });
+
+describe('verifyUserToken', () => {
+  it('accepts a valid HS256 token and returns sub', async () => {
+    await expect(verifyUserToken(`Bearer ${await token({ sub: 'alice@example.com', exp: '5m' })}`, key)).resolves.toBe('alice@example.com');
+    await expect(verifyUserToken(`bearer ${await token({ sub: 'A.b-c_d', exp: '5m' })}`, key)).resolves.toBe('A.b-c_d');
+  });
+
+  it('refuses an expired token', async () => {
+    await expect(verifyUserToken(`Bearer ${await token({ sub: 'alice', exp: Math.floor(Date.now() / 1000) - 60 })}`, key)).rejects.toEqual(unauthorized(/expired/));
+  });
+
+  it('refuses a token signed with another secret, or another algorithm', async () => {
+    await expect(verifyUserToken(`Bearer ${await token({ sub: 'alice', exp: '5m' }, 'some-other-secret-value')}`, key)).rejects.toEqual(unauthorized());
+    await expect(verifyUserToken(`Bearer ${await token({ sub: 'alice', exp: '5m' }, SECRET, 'HS384')}`, key)).rejects.toEqual(unauthorized());
+  });
+
+  it('refuses a bad or missing sub, a missing exp, and no token at all', async () => {
+    for (const sub of ['', 'has space', 'x'.repeat(129), 'semi;colon']) {
+      await expect(verifyUserToken(`Bearer ${await token({ sub, exp: '5m' })}`, key)).rejects.toEqual(unauthorized());
+    }
+    await expect(verifyUserToken(`Bearer ${await token({ exp: '5m' })}`, key)).rejects.toEqual(unauthorized());
+    await expect(verifyUserToken(`Bearer ${await token({ sub: 'alice' })}`, key)).rejects.toEqual(unauthorized());
+    await expect(verifyUserToken(undefined, key)).rejects.toEqual(unauthorized(/required/));
+    await expect(verifyUserToken('Token abc', key)).rejects.toEqual(unauthorized());
+  });
+});
+
+describe('AuthGuard', () => {
+  const guard = new AuthGuard({ jwtSecret: SECRET } as Config, new Reflector());
+  class Routes {
+    @Public() open() {}
+    closed() {}
+  }
+  const ctx = (handler: () => void, headers: Record<string, string>) => {
+    const req = { headers } as { headers: Record<string, string>; userId?: string };
+    return {
+      req,
+      ctx: { getHandler: () => handler, getClass: () => Routes, switchToHttp: () => ({ getRequest: () => req }) } as unknown as ExecutionContext,
+    };
+  };
+
+  it('sets the user id from a valid token', async () => {
+    const { req, ctx: c } = ctx(Routes.prototype.closed, { authorization: `Bearer ${await token({ sub: 'bob', exp: '1m' })}` });
+    await expect(guard.canActivate(c)).resolves.toBe(true);
+    expect(req.userId).toBe('bob');
+  });
+
+  it('lets @Public() routes through without a token, and refuses the others', async () => {
+    await expect(guard.canActivate(ctx(Routes.prototype.open, {}).ctx)).resolves.toBe(true);
+    await expect(guard.canActivate(ctx(Routes.prototype.closed, {}).ctx)).rejects.toEqual(unauthorized());
+  });
+});

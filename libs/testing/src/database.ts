@@ -56,12 +56,42 @@ export async function dropDatabase(anyServerUrl: string, database: string): Prom
   }
 }
 
+const NAME_PATTERN = /^harness_t_.*_([0-9a-z]{8})[0-9a-f]{8}$/;
+const STALE_AFTER_MS = 6 * 60 * 60 * 1000;
+let swept: Promise<void> | undefined;
+
+/**
+ * Drops test databases (named by uniqueDatabaseName) created more than 6 hours ago: left behind by a run that was
+ * killed or timed out before its drop(). Runs once per process; failures are ignored.
+ */
+export function sweepStaleTestDatabases(anyServerUrl: string = serverUrl()): Promise<void> {
+  swept ??= (async () => {
+    const admin = new pg.Client({ connectionString: withDatabase(anyServerUrl, 'postgres') });
+    await admin.connect();
+    let stale: string[];
+    try {
+      const rows = await admin.query<{ datname: string }>(`SELECT datname FROM pg_database WHERE datname LIKE 'harness\\_t\\_%'`);
+      stale = rows.rows
+        .map((r) => r.datname)
+        .filter((name) => {
+          const ts = NAME_PATTERN.exec(name)?.[1];
+          return ts !== undefined && Date.now() - parseInt(ts, 36) > STALE_AFTER_MS;
+        });
+    } finally {
+      await admin.end();
+    }
+    for (const name of stale) await dropDatabase(anyServerUrl, name).catch(() => undefined);
+  })().catch(() => undefined);
+  return swept;
+}
+
 /**
  * Creates a uniquely named database and applies `<repo>/prisma/migrations` to it with the real runner
  * (`runMigrations` from @harness/db). Call drop() when done (afterAll).
  */
 export async function createTestDatabase(prefix = 'test', opts: CreateTestDatabaseOptions = {}): Promise<TestDatabase> {
   const server = opts.serverUrl ?? serverUrl();
+  await sweepStaleTestDatabases(server);
   const name = uniqueDatabaseName(prefix);
   const url = withDatabase(server, name);
   let migrations: MigrationResult;

@@ -4,6 +4,7 @@ export {
   createTestDatabase,
   dropDatabase,
   serverUrl,
+  sweepStaleTestDatabases,
   uniqueDatabaseName,
   withDatabase,
   type CreateTestDatabaseOptions,

@@ -205,6 +205,8 @@ export async function startSystem(opts: StartSystemOptions = {}): Promise<System
       HARNESS_ENCRYPTION_KEY: encryptionKey,
       LLM_BASE_URL: llmBaseUrl,
       LLM_API_KEY: 'sim',
+      // Subjects of their own: another system (a developer's, a parallel test) on the same NATS takes none of its commands.
+      HARNESS_NATS_NAMESPACE: `t-${systemId}`,
       HARNESS_OUTBOUND_ALLOWLIST: '127.0.0.0/8,::1,localhost',
     });
     Object.assign(baseEnv, opts.env);

@@ -1,4 +1,5 @@
 import 'reflect-metadata';
+import { setSubjectNamespace } from '@harness/contracts';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import type { Config } from '@harness/config';
@@ -27,6 +28,7 @@ export interface CreateGatewayAppOptions {
 
 /** Builds the gateway application (used by main and by the integration tests); the caller listens and closes. */
 export async function createGatewayApp(config: Config, opts: CreateGatewayAppOptions = {}): Promise<NestExpressApplication> {
+  setSubjectNamespace(config.natsNamespace);
   const logger = opts.logger ?? createLogger('gateway', config.logLevel, config.prettyLogs);
   const options: GatewayOptions = { ...DEFAULT_GATEWAY_OPTIONS, ...opts.options };
   const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(config, logger, options), {

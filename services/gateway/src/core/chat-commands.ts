@@ -13,19 +13,20 @@ import { CHAT_CLIENT, GATEWAY_OPTIONS, LOGGER, type GatewayOptions } from './tok
 
 /** A chat command: its subject and the schemas of what goes out and what comes back. */
 export interface CommandDef<C extends z.ZodType, R extends z.ZodType> {
-  subject: string;
+  /** Read when sending: the subject namespace is configured at boot, after this module is evaluated. */
+  subject: () => string;
   command: C;
   result: R;
 }
-const def = <C extends z.ZodType, R extends z.ZodType>(subject: string, command: C, result: R): CommandDef<C, R> => ({ subject, command, result });
+const def = <C extends z.ZodType, R extends z.ZodType>(subject: () => string, command: C, result: R): CommandDef<C, R> => ({ subject, command, result });
 
 export const ChatCommand = {
-  send: def(ChatSubjects.send, SendMessageCommand, SendMessageResult),
-  interrupt: def(ChatSubjects.interrupt, InterruptCommand, InterruptResult),
-  removeQueueItem: def(ChatSubjects.removeQueueItem, RemoveQueueItemCommand, RemoveQueueItemResult),
-  sendNow: def(ChatSubjects.sendNow, SendNowCommand, SendNowResult),
-  regenerate: def(ChatSubjects.regenerate, RegenerateCommand, RegenerateResult),
-  deleteConversation: def(ChatSubjects.deleteConversation, DeleteConversationCommand, DeleteConversationResult),
+  send: def(() => ChatSubjects.send, SendMessageCommand, SendMessageResult),
+  interrupt: def(() => ChatSubjects.interrupt, InterruptCommand, InterruptResult),
+  removeQueueItem: def(() => ChatSubjects.removeQueueItem, RemoveQueueItemCommand, RemoveQueueItemResult),
+  sendNow: def(() => ChatSubjects.sendNow, SendNowCommand, SendNowResult),
+  regenerate: def(() => ChatSubjects.regenerate, RegenerateCommand, RegenerateResult),
+  deleteConversation: def(() => ChatSubjects.deleteConversation, DeleteConversationCommand, DeleteConversationResult),
 } as const;
 
 /**
@@ -49,14 +50,14 @@ export class ChatCommands {
     const record = new NatsRecordBuilder(command).setHeaders(h).build();
     let raw: unknown;
     try {
-      raw = await firstValueFrom(this.client.send(cmd.subject, record).pipe(timeout(this.options.commandTimeoutMs)));
+      raw = await firstValueFrom(this.client.send(cmd.subject(), record).pipe(timeout(this.options.commandTimeoutMs)));
     } catch (err) {
-      this.logger.warn({ subject: cmd.subject, ...errorFields(err) }, 'chat command got no answer');
+      this.logger.warn({ subject: cmd.subject(), ...errorFields(err) }, 'chat command got no answer');
       throw new DomainError('service_unavailable', 'the chat service did not answer; try again');
     }
     const reply = replyOf(cmd.result).safeParse(raw);
     if (!reply.success) {
-      this.logger.error({ subject: cmd.subject, issues: reply.error.issues }, 'chat command reply does not match the contract');
+      this.logger.error({ subject: cmd.subject(), issues: reply.error.issues }, 'chat command reply does not match the contract');
       throw new DomainError('internal', 'internal error');
     }
     const answer = reply.data as Reply<z.output<R>>;

@@ -14,7 +14,6 @@ import { SendQueueItemNow } from './send-queue-item-now/send-queue-item-now.usec
 
 const ConversationId = new UuidParam('conversation');
 const ItemId = new UuidParam('queue item');
-const MessageId = new UuidParam('message');
 
 @Controller('v1/conversations/:id')
 export class RunsController {
@@ -63,7 +62,7 @@ export class RunsController {
 
   @Post('messages/:messageId/regenerate')
   @HttpCode(202)
-  regenerate(@CurrentUser() user: string, @Param('id', ConversationId) id: string, @Param('messageId', MessageId) messageId: string) {
+  regenerate(@CurrentUser() user: string, @Param('id', ConversationId) id: string, @Param('messageId', new UuidParam('message')) messageId: string) {
     return this.regenerateMessage.execute(user, id, messageId).then(({ runId }) => ({ runId }));
   }
 }

@@ -1,6 +1,6 @@
 import { Inject, Injectable, type BeforeApplicationShutdown } from '@nestjs/common';
 import type { Config } from '@harness/config';
-import type { ConversationEvent } from '@harness/contracts';
+import { DomainError, type ConversationEvent } from '@harness/contracts';
 import { EventStore } from '@harness/event-store';
 import { currentCorrelationId, errorFields, type Logger } from '@harness/logging';
 import { GatewayMetrics } from '../core/metrics.js';
@@ -46,8 +46,12 @@ export class ConversationStreams implements BeforeApplicationShutdown {
     return start !== null ? start - 1 : this.store.version(conversationId);
   }
 
-  /** Streams until the client leaves, the followed run ends, or the gateway shuts down; resolves when closed. */
-  stream(res: HttpResponse, req: StreamRequest): Promise<void> {
+  /**
+   * Streams until the client leaves, the followed run ends, or the gateway shuts down; resolves when closed.
+   * The live subscription exists before the response headers go out: an event published after the client saw the
+   * stream open is never missed. No live events (NATS down) → 503 before anything is sent.
+   */
+  async stream(res: HttpResponse, req: StreamRequest): Promise<void> {
     const logger = this.logger.child({ correlationId: currentCorrelationId(), conversationId: req.conversationId });
     const conn = new SseConnection(
       res,
@@ -93,7 +97,16 @@ export class ConversationStreams implements BeforeApplicationShutdown {
       },
     );
 
-    return new Promise<void>((resolve) => {
+    try {
+      await feed.subscribe();
+    } catch (err) {
+      feed.close();
+      logger.error(errorFields(err), 'could not subscribe to live events');
+      throw new DomainError('service_unavailable', 'live events are unavailable; try again');
+    }
+    if (!conn.isOpen) return feed.close();
+
+    await new Promise<void>((resolve) => {
       conn.onClose(() => {
         feed.close();
         clearTimeout(vanishTimer);
@@ -101,15 +114,11 @@ export class ConversationStreams implements BeforeApplicationShutdown {
         logger.debug({ lastSent: feed.lastSent }, 'SSE stream closed');
         resolve();
       });
-      if (!conn.isOpen) return;
       conn.start({ ...req.headers, ...(req.aiSdk ? AI_SDK_STREAM_HEADER : {}) });
       this.open.add(conn);
       this.metrics.sseOpen.inc();
       logger.debug({ after: req.after, follow: follow?.followedRunId ?? (follow ? 'queued' : undefined) }, 'SSE stream opened');
-      feed.start().catch((err) => {
-        logger.error(errorFields(err), 'could not subscribe to live events');
-        conn.end();
-      });
+      feed.run();
     });
   }
 

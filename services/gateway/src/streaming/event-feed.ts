@@ -62,10 +62,16 @@ export class EventFeed {
     return this.merger.lastSent;
   }
 
-  async start(): Promise<void> {
+  /** Step 1: subscribe live (events are buffered from now on). Resolves once the broker has the subscription. */
+  async subscribe(): Promise<void> {
     const unsubscribe = await this.deps.hub.subscribe(this.conversationId, (ev) => this.onLive(ev));
     if (this.closed) return unsubscribe();
     this.unsubscribe = unsubscribe;
+  }
+
+  /** Step 2: catch up from the store, hand over to the live events, keep going until closed. */
+  run(): void {
+    if (this.closed) return;
     this.pump();
     for (const ms of this.tuning.tailReadsMs) {
       this.after(ms, () => {
@@ -85,6 +91,7 @@ export class EventFeed {
 
   private onLive(ev: ConversationEvent): void {
     if (this.closed) return;
+    // Before run(), the merger is catching up: it only buffers (nothing reaches the sink).
     const before = this.merger.overflows;
     this.deliver(this.merger.onLive(ev));
     if (this.merger.overflows !== before) {

@@ -16,7 +16,7 @@ afterAll(async () => {
 });
 
 const errorOf = async (res: Response) => {
-  const body = await res.json();
+  const body = (await res.json()) as { error: unknown };
   expect(Object.keys(body)).toEqual(['error']);
   expect(JSON.stringify(body)).not.toMatch(/at .*\.(ts|js):\d+/);
   return body.error as { code: string; message: string; details?: { issues?: { path: string; message: string }[] } };

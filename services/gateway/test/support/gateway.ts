@@ -10,6 +10,13 @@ import { createGatewayApp } from '../../src/app.js';
 import type { GatewayOptions } from '../../src/core/tokens.js';
 import { startPrivateNats, type PrivateNats } from './nats-server.js';
 
+/** Test code reads many JSON shapes; `any` keeps assertions short (expect() checks them). */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type Json = any;
+export interface JsonResponse extends Response {
+  json(): Promise<Json>;
+}
+
 export interface TestGateway {
   url: string;
   config: Config;
@@ -21,7 +28,7 @@ export interface TestGateway {
   natsUrl: string;
   token(userId: string, ttl?: string | number): Promise<string>;
   /** fetch against the gateway with a user's token (JSON body when `json` is given). */
-  request(path: string, init?: RequestInit & { user?: string; json?: unknown }): Promise<Response>;
+  request(path: string, init?: RequestInit & { user?: string; json?: unknown }): Promise<JsonResponse>;
   close(): Promise<void>;
 }
 
@@ -73,7 +80,7 @@ export async function startGateway(env: Record<string, string> = {}, options: Pa
         const headers = new Headers(rest.headers);
         if (user) headers.set('authorization', `Bearer ${await token(user)}`);
         if (json !== undefined) headers.set('content-type', 'application/json');
-        return fetch(`${url}${path}`, { ...rest, headers, body: json !== undefined ? JSON.stringify(json) : rest.body });
+        return (await fetch(`${url}${path}`, { ...rest, headers, body: json !== undefined ? JSON.stringify(json) : rest.body })) as JsonResponse;
       },
       async close() {
         await app.close();

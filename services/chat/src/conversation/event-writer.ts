@@ -29,7 +29,11 @@ export interface EventWriterDeps {
  */
 export class EventWriter {
   private version: number;
+  /** Seq of the last event numbered (not moved by a jump): the next event's `prev`. */
+  private prevSeq: number;
   private persisted: number;
+  /** First seq of each commit numbered but not yet appended: pending events numbered after it wait for it. */
+  private readonly commitsWaiting: number[] = [];
   private pending: NewEvent[] = [];
   private timer: NodeJS.Timeout | null = null;
   private chain: Promise<void> = Promise.resolve();
@@ -40,6 +44,7 @@ export class EventWriter {
 
   constructor(private readonly d: EventWriterDeps, version: number) {
     this.version = version;
+    this.prevSeq = version;
     this.persisted = version;
     this.subject = conversationEventsSubject(d.conversationId);
   }
@@ -74,9 +79,14 @@ export class EventWriter {
     const entries = events.map((ev) => ({ ev, ready: false }));
     this.outbox.push(...entries);
     const batch: NewEvent[] = events.map((ev) => ({ seq: ev.seq, chunk: ev.chunk, runId: ev.runId, createdAt: new Date(ev.createdAt) }));
+    if (batch.length) this.commitsWaiting.push(batch[0].seq);
     await this.enqueue(async () => {
-      await this.appendPending();
-      await this.append(batch, extra);
+      try {
+        await this.appendPending();
+        await this.append(batch, extra);
+      } finally {
+        if (batch.length) this.commitsWaiting.splice(this.commitsWaiting.indexOf(batch[0].seq), 1);
+      }
     });
     if (this.lost) throw new StreamConflictError(this.d.conversationId, this.persisted);
     for (const e of entries) e.ready = true;
@@ -97,12 +107,13 @@ export class EventWriter {
     const ev: ConversationEvent = {
       conversationId: this.d.conversationId,
       seq: this.version + 1,
-      prev: this.version,
+      prev: this.prevSeq,
       runId: it.runId,
       chunk: it.chunk,
       createdAt: new Date().toISOString(),
     };
     this.version = ev.seq;
+    this.prevSeq = ev.seq;
     this.d.onEvent(ev);
     return ev;
   }
@@ -131,8 +142,12 @@ export class EventWriter {
 
   private async appendPending(): Promise<void> {
     if (!this.pending.length || this.lost) return;
-    const batch = this.pending;
-    this.pending = [];
+    // Only events numbered before the oldest commit still waiting: the ones after it are stored after it.
+    const barrier = this.commitsWaiting.length ? Math.min(...this.commitsWaiting) : Infinity;
+    const count = this.pending.findIndex((e) => e.seq > barrier);
+    const batch = count < 0 ? this.pending : this.pending.slice(0, count);
+    if (!batch.length) return;
+    this.pending = count < 0 ? [] : this.pending.slice(count);
     await this.append(batch);
   }
 

@@ -4,9 +4,8 @@ import { createWriteStream, existsSync, mkdirSync, readFileSync, type WriteStrea
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { pathToFileURL } from 'node:url';
 import { createDatabase, type Database } from '@harness/db';
-import type { SimulatorHandle } from '@harness/llm-simulator';
+import { startSimulator, type SimulatorHandle } from '@harness/llm-simulator';
 import { createTestDatabase, type TestDatabase } from './database.js';
 import { repoRoot, testLogsDir } from './paths.js';
 import { signToken } from './token.js';
@@ -82,23 +81,6 @@ export async function getFreePort(): Promise<number> {
       server.close(() => (port ? resolve(port) : reject(new Error('no free port'))));
     });
   });
-}
-
-/**
- * Loads @harness/llm-simulator. Under jest the package's TypeScript source is imported (jest transforms it);
- * under plain Node the package itself (its built dist).
- */
-async function loadSimulator(): Promise<typeof import('@harness/llm-simulator')> {
-  if (process.env.JEST_WORKER_ID !== undefined) {
-    const pkgDir = join(repoRoot, 'tools', 'llm-simulator');
-    const pkg = JSON.parse(readFileSync(join(pkgDir, 'package.json'), 'utf8')) as {
-      exports?: { '.'?: { 'harness-source'?: string } };
-    };
-    const source = pkg.exports?.['.']?.['harness-source'] ?? './src/index.ts';
-    return import(pathToFileURL(join(pkgDir, source)).href);
-  }
-  const specifier = '@harness/llm-simulator';
-  return import(specifier);
 }
 
 /** Keys of libs/config (and NODE_ENV) that a developer's shell must not leak into the test system. */
@@ -181,7 +163,6 @@ export async function startSystem(opts: StartSystemOptions = {}): Promise<System
 
     let llmBaseUrl = opts.llmBaseUrl;
     if (!llmBaseUrl) {
-      const { startSimulator } = await loadSimulator();
       simulator = await startSimulator({ port: 0 });
       llmBaseUrl = simulator.url;
     }

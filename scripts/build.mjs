@@ -11,6 +11,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { delimiter, dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { stripVTControlCharacters } from 'node:util';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const bin = (name) => join(root, 'node_modules', '.bin', name);
@@ -100,17 +101,18 @@ async function buildWithNx(skipCache) {
     env: { NX_DAEMON: 'false', NX_NO_CLOUD: 'true', NX_TUI: 'false' },
     quiet,
   });
+  const plain = stripVTControlCharacters(output); // nx colours its output when CI=true
   if (code === 0) {
     if (quiet) {
-      const cache = /Cache:\s+(.*)/.exec(output)?.[1];
-      const count = /Successfully ran target build for (\d+) projects?/.exec(output)?.[1];
+      const cache = /Cache:\s+(.*)/.exec(plain)?.[1];
+      const count = /Successfully ran target build for (\d+) projects?/.exec(plain)?.[1];
       log(`built ${count ?? 'all'} packages${cache ? ` (nx cache: ${cache.trim()})` : ''}`);
     }
     return { usable: true, ok: true };
   }
   if (quiet) process.stderr.write(output);
-  const failed = [...output.matchAll(/^\s*-\s+(\S+):build\s*$/gm)].map((m) => m[1]);
-  if (failed.length > 0 || /Running target build/.test(output)) return { usable: true, ok: false, failed };
+  const failed = [...plain.matchAll(/^\s*-\s+(\S+):build\s*$/gm)].map((m) => m[1]);
+  if (failed.length > 0 || /Running target build/.test(plain)) return { usable: true, ok: false, failed };
   return { usable: false, reason: `nx exited ${code} before running any task` };
 }
 

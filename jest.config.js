@@ -23,6 +23,8 @@ const common = {
   rootDir: import.meta.dirname,
 };
 export default {
+  // End-to-end tests boot services and wait on conditions with their own deadlines; this is only the backstop.
+  testTimeout: 60_000,
   projects: [
     { ...common, displayName: 'unit', testMatch: ['<rootDir>/{libs,services,tools}/*/test/unit/**/*.test.ts', '<rootDir>/test/unit/**/*.test.ts'] },
     { ...common, displayName: 'integration', testMatch: ['<rootDir>/{libs,services,tools}/*/test/integration/**/*.test.ts', '<rootDir>/test/integration/**/*.test.ts'] },

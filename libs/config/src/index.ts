@@ -20,6 +20,8 @@ const EnvSchema = z.object({
   GATEWAY_PORT: int(3000),
   DATABASE_URL: z.string().default('postgresql://postgres@127.0.0.1:5432/harness'),
   NATS_URL: z.string().default('nats://127.0.0.1:4222'),
+  /** Prefix of every NATS subject: deployments (or tests) sharing one NATS server stay apart. */
+  HARNESS_NATS_NAMESPACE: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'HARNESS_NATS_NAMESPACE must be 1..64 of [A-Za-z0-9_-]').default('harness'),
   REDIS_URL: z.string().default('redis://127.0.0.1:6379'),
   HARNESS_JWT_SECRET: z.string().min(16, 'HARNESS_JWT_SECRET must be at least 16 characters').optional(),
   LLM_BASE_URL: z.string().url().default('https://openrouter.ai/api/v1'),
@@ -65,6 +67,7 @@ export interface Config {
   gateway: { port: number; publicUrl: string; webOrigin: string; adminUsers: string[]; sseHeartbeatMs: number; sseMaxBufferedBytes: number };
   databaseUrl: string;
   natsUrl: string;
+  natsNamespace: string;
   redisUrl: string;
   jwtSecret: string;
   encryptionKey: Buffer;
@@ -118,6 +121,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env, service = 'h
     },
     databaseUrl: e.DATABASE_URL,
     natsUrl: e.NATS_URL,
+    natsNamespace: e.HARNESS_NATS_NAMESPACE,
     redisUrl: e.REDIS_URL,
     jwtSecret: e.HARNESS_JWT_SECRET ?? devSecret('HARNESS_JWT_SECRET'),
     encryptionKey: parseEncryptionKey(e.HARNESS_ENCRYPTION_KEY ?? devSecret('HARNESS_ENCRYPTION_KEY')),

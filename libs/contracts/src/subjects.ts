@@ -1,34 +1,48 @@
-/** Every NATS subject Harness uses. Versioned: a breaking payload change gets a new version segment. */
-export const SUBJECT_PREFIX = 'harness.v1';
+/**
+ * Every NATS subject Harness uses, under `<namespace>.v1.` — versioned: a breaking payload change gets a new version
+ * segment. The namespace (HARNESS_NATS_NAMESPACE, default `harness`) lets several deployments, or a developer's
+ * running system and the test suite, share one NATS server without taking each other's commands.
+ *
+ * The namespace is set once at boot with `setSubjectNamespace`, BEFORE importing any module that declares Nest message
+ * patterns (decorators read these getters when their module is evaluated): each service's main.ts does so.
+ */
+let namespace = 'harness';
+
+export function setSubjectNamespace(ns: string): void {
+  if (!/^[A-Za-z0-9_-]{1,64}$/.test(ns)) throw new Error(`invalid NATS namespace ${JSON.stringify(ns)}`);
+  namespace = ns;
+}
+
+export const subjectPrefix = () => `${namespace}.v1`;
 
 export const ChatSubjects = {
-  send: `${SUBJECT_PREFIX}.chat.cmd.send`,
-  interrupt: `${SUBJECT_PREFIX}.chat.cmd.interrupt`,
-  removeQueueItem: `${SUBJECT_PREFIX}.chat.cmd.queue-remove`,
-  sendNow: `${SUBJECT_PREFIX}.chat.cmd.queue-send-now`,
-  regenerate: `${SUBJECT_PREFIX}.chat.cmd.regenerate`,
-  deleteConversation: `${SUBJECT_PREFIX}.chat.cmd.delete-conversation`,
-  health: `${SUBJECT_PREFIX}.chat.health`,
-} as const;
+  get send() { return `${subjectPrefix()}.chat.cmd.send`; },
+  get interrupt() { return `${subjectPrefix()}.chat.cmd.interrupt`; },
+  get removeQueueItem() { return `${subjectPrefix()}.chat.cmd.queue-remove`; },
+  get sendNow() { return `${subjectPrefix()}.chat.cmd.queue-send-now`; },
+  get regenerate() { return `${subjectPrefix()}.chat.cmd.regenerate`; },
+  get deleteConversation() { return `${subjectPrefix()}.chat.cmd.delete-conversation`; },
+  get health() { return `${subjectPrefix()}.chat.health`; },
+};
 
 /** Queue group shared by every chat replica for the command subjects above. */
 export const CHAT_QUEUE_GROUP = 'harness-chat';
 
 /** A command that reached a replica which does not own the conversation is forwarded here; only the owner listens. */
-export const ownerSubject = (conversationId: string) => `${SUBJECT_PREFIX}.chat.owner.${conversationId}`;
+export const ownerSubject = (conversationId: string) => `${subjectPrefix()}.chat.owner.${conversationId}`;
 
 /** Live events of one conversation, published by the replica running it (plain publish, no reply). */
-export const conversationEventsSubject = (conversationId: string) => `${SUBJECT_PREFIX}.conv.${conversationId}.events`;
+export const conversationEventsSubject = (conversationId: string) => `${subjectPrefix()}.conv.${conversationId}.events`;
 /** Every conversation's live events, for internal consumers. */
-export const ALL_CONVERSATION_EVENTS = `${SUBJECT_PREFIX}.conv.*.events`;
+export const allConversationEventsSubject = () => `${subjectPrefix()}.conv.*.events`;
 
 export const McpBrokerSubjects = {
-  health: `${SUBJECT_PREFIX}.mcp-broker.health`,
-} as const;
+  get health() { return `${subjectPrefix()}.mcp-broker.health`; },
+};
 
 export const AuthSubjects = {
-  health: `${SUBJECT_PREFIX}.auth.health`,
-} as const;
+  get health() { return `${subjectPrefix()}.auth.health`; },
+};
 
 /** NATS header carrying the correlation id from the HTTP request through commands and events. */
 export const CORRELATION_HEADER = 'x-correlation-id';

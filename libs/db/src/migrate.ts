@@ -86,7 +86,8 @@ async function createDatabaseIfMissing(databaseUrl: string): Promise<boolean> {
       await admin.query(`CREATE DATABASE "${dbName.replace(/"/g, '""')}"`);
     } catch (err) {
       // Another runner created it at the same moment.
-      if ((err as { code?: string }).code !== '42P04') throw err;
+      // 42P04: exists; 23505: the catalogue's unique index caught the same race.
+      if (!['42P04', '23505'].includes((err as { code?: string }).code ?? '')) throw err;
       return false;
     }
     return true;

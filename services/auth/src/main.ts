@@ -1,13 +1,16 @@
 import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
 import { Transport, type MicroserviceOptions } from '@nestjs/microservices';
+import { setSubjectNamespace } from '@harness/contracts';
 import { loadConfig } from '@harness/config';
 import { createLogger, errorFields, PinoNestLogger } from '@harness/logging';
-import { AuthModule } from './app.module.js';
 
 /** The auth service: connected to NATS and answering health; its work arrives with the MCP issues. */
 async function main() {
   const config = loadConfig(process.env, 'auth');
+  setSubjectNamespace(config.natsNamespace);
+  // Imported after the namespace is set: its controllers' message patterns are read when the module is evaluated.
+  const { AuthModule } = await import('./app.module.js');
   const logger = createLogger('auth', config.logLevel, config.prettyLogs);
   const app = await NestFactory.createMicroservice<MicroserviceOptions>(AuthModule.forRoot(config.replicaId), {
     transport: Transport.NATS,

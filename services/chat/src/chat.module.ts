@@ -51,7 +51,6 @@ export class ChatModule {
 function createRegistry({ config, logger, db, nats }: ChatRuntime): ActorRegistry {
   const llm = new OpenAI({ baseURL: config.llm.baseUrl, apiKey: config.llm.apiKey ?? 'unset', maxRetries: 1, timeout: config.llm.requestTimeoutMs });
   const prices = new PriceBook(config.llm.pricesJson, () => loadPriceCatalogue(config.llm.baseUrl, config.llm.apiKey));
-  let registry: ActorRegistry;
   const backfill = new UsageBackfill(
     config.llm.baseUrl,
     config.llm.apiKey,
@@ -64,7 +63,7 @@ function createRegistry({ config, logger, db, nats }: ChatRuntime): ActorRegistr
     },
     logger,
   );
-  registry = new ActorRegistry({
+  const registry: ActorRegistry = new ActorRegistry({
     config, pool: db.pool, store: new EventStore(db.pool), nats, leases: new LeaseRepository(db.pool, config.chat.leaseTtlMs),
     llm, prices, tools: async () => noTools, backfill, logger,
   });

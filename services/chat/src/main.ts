@@ -2,15 +2,17 @@ import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
 import { Transport, type MicroserviceOptions } from '@nestjs/microservices';
 import { connect } from '@nats-io/transport-node';
-import { CHAT_QUEUE_GROUP } from '@harness/contracts';
+import { CHAT_QUEUE_GROUP, setSubjectNamespace } from '@harness/contracts';
 import { loadConfig } from '@harness/config';
 import { createDatabase } from '@harness/db';
 import { createLogger, errorFields, PinoNestLogger } from '@harness/logging';
 import { ActorRegistry } from './conversation/actor-registry.js';
-import { ChatModule } from './chat.module.js';
 
 async function main() {
   const config = loadConfig(process.env, 'chat');
+  setSubjectNamespace(config.natsNamespace);
+  // Imported after the namespace is set: its controllers' message patterns are read when the module is evaluated.
+  const { ChatModule } = await import('./chat.module.js');
   const logger = createLogger('chat', config.logLevel, config.prettyLogs);
   const db = createDatabase(config.databaseUrl, { applicationName: `harness-chat-${config.replicaId}`, max: 20 });
   const nats = await connect({ servers: config.natsUrl, name: `harness-chat-${config.replicaId}`, maxReconnectAttempts: -1 });

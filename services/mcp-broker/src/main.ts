@@ -1,13 +1,16 @@
 import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
 import { Transport, type MicroserviceOptions } from '@nestjs/microservices';
+import { setSubjectNamespace } from '@harness/contracts';
 import { loadConfig } from '@harness/config';
 import { createLogger, errorFields, PinoNestLogger } from '@harness/logging';
-import { McpBrokerModule } from './app.module.js';
 
 /** The mcp-broker service: connected to NATS and answering health; its work arrives with the MCP issues. */
 async function main() {
   const config = loadConfig(process.env, 'mcp-broker');
+  setSubjectNamespace(config.natsNamespace);
+  // Imported after the namespace is set: its controllers' message patterns are read when the module is evaluated.
+  const { McpBrokerModule } = await import('./app.module.js');
   const logger = createLogger('mcp-broker', config.logLevel, config.prettyLogs);
   const app = await NestFactory.createMicroservice<MicroserviceOptions>(McpBrokerModule.forRoot(config.replicaId), {
     transport: Transport.NATS,

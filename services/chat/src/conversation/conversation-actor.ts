@@ -9,7 +9,7 @@ import { errorFields, withCorrelation, type Logger } from '@harness/logging';
 import { applyChunk, newDraft, replayDraft, closingChunks, draftOutputText, type MessageDraft } from '@harness/projections';
 import { toChatMessages, type HistoryMessage } from '../llm/history.js';
 import { estimateUsage, type PriceBook } from '../llm/pricing.js';
-import { RunExecutor, type StopReason } from '../run/run-executor.js';
+import { RunExecutor } from '../run/run-executor.js';
 import type { ToolExecutor } from '../run/tool-executor.js';
 import { UsageBackfill } from '../run/usage-backfill.js';
 import { ActorClosedError, type ActorCommand } from './actor-command.js';
@@ -204,7 +204,8 @@ export class ConversationActor {
         await this.startRun(effect.runId, effect.messageId);
       }
     }
-    if (!this.state.activeRun) this.scheduleIdleRelease();
+    if (!this.state.activeRun && !this.run && this.state.queue.length) void this.enqueue(() => this.afterRunEnded()).catch(() => undefined);
+    else if (!this.state.activeRun) this.scheduleIdleRelease();
     return decision;
   }
 
@@ -279,6 +280,9 @@ export class ConversationActor {
     const chunks: UiChunk[] = [];
     if (draft) {
       chunks.push(...closingChunks(draft, 'cancelled: the run ended before this tool call finished'));
+      // Like a run that ends early by itself: the step it was in is closed too.
+      const stepOpen = events.reduce((open, e) => (e.chunk.type === 'start-step' ? true : e.chunk.type === 'finish-step' ? false : open), false);
+      if (stepOpen) chunks.push({ type: 'finish-step' });
       chunks.push({ type: 'data-usage', data: { ...usage, messageId: draft.messageId, model: draft.model }, transient: true });
     }
     chunks.push({ type: 'data-run', data: { runId, status: 'failed', ...(draft ? { messageId: draft.messageId } : {}), error: TAKEOVER_ERROR }, transient: true });

@@ -50,7 +50,8 @@ const none = <R>(result: R): Decision<R> => ({ emit: [], effects: [], result });
 export function decide(state: ConversationState, cmd: Command): Decision {
   switch (cmd.type) {
     case 'send': {
-      if (state.activeRun) {
+      // Behind a run, or behind messages still waiting their turn: never overtake the queue.
+      if (state.activeRun || state.queue.length) {
         const item: QueueItem = { id: cmd.messageId, content: cmd.content, createdAt: cmd.now };
         return {
           emit: [{ chunk: { type: 'data-queue', data: { items: [...state.queue, item] }, transient: true }, runId: null }],

@@ -85,7 +85,6 @@ export class RunExecutor {
 
   async run(): Promise<RunOutcome> {
     const messages = [...this.input.messages];
-    let finishReason: 'stop' | 'length' | 'content-filter' | 'tool-calls' | 'other' = 'stop';
     try {
       for (let step = 1; step <= this.settings.maxSteps; step++) {
         if (this.stopReason) return await this.end();
@@ -98,7 +97,7 @@ export class RunExecutor {
         if (result.error) return await this.end(result.error);
         const { chunks, calls } = builder.endStep();
         await this.sink.publish(chunks);
-        finishReason = mapFinishReason(result.finishReason, calls.length > 0);
+        const finishReason = mapFinishReason(result.finishReason, calls.length > 0);
         if (!calls.length) {
           await this.sink.publish([{ type: 'finish-step' }]);
           this.stepOpen = false;

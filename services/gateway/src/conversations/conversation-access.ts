@@ -15,10 +15,10 @@ export class ConversationAccess {
   }
 
   /** The queued messages of some conversations, in queue order, grouped by conversation. */
-  async queues(conversationIds: string[]): Promise<Map<string, QueueItemView[]>> {
+  async queues(userId: string, conversationIds: string[]): Promise<Map<string, QueueItemView[]>> {
     const rows = conversationIds.length
       ? await this.db.prisma.queueItemView.findMany({
-          where: { conversationId: { in: conversationIds } },
+          where: { userId, conversationId: { in: conversationIds } },
           orderBy: [{ conversationId: 'asc' }, { position: 'asc' }],
         })
       : [];
@@ -27,7 +27,7 @@ export class ConversationAccess {
     return byConversation;
   }
 
-  async queue(conversationId: string): Promise<QueueItemView[]> {
-    return (await this.queues([conversationId])).get(conversationId) ?? [];
+  async queue(userId: string, conversationId: string): Promise<QueueItemView[]> {
+    return (await this.queues(userId, [conversationId])).get(conversationId) ?? [];
   }
 }

@@ -87,7 +87,14 @@ export class ConversationStreams implements BeforeApplicationShutdown {
       }
     };
     const feed = new EventFeed(
-      { hub: this.hub, store: this.store, logger, tuning: this.options.feedTuning, onEventsLost: (n) => this.metrics.sseGapsLost.inc(n) },
+      {
+        hub: this.hub,
+        store: this.store,
+        logger,
+        tuning: { pageBytes: Math.max(1, Math.floor(this.config.gateway.sseMaxBufferedBytes / 4)), ...this.options.feedTuning },
+        onEventsLost: (n) => this.metrics.sseGapsLost.inc(n),
+        beforeNextPage: () => conn.whenWritable(),
+      },
       req.conversationId,
       req.after,
       sink,
@@ -123,7 +130,8 @@ export class ConversationStreams implements BeforeApplicationShutdown {
   }
 
   /** Shutdown: end every stream cleanly (clients resume elsewhere with Last-Event-ID). */
-  beforeApplicationShutdown(): void {
+  beforeApplicationShutdown(signal?: string): void {
+    this.logger.info({ signal, streams: this.open.size }, 'shutting down: ending SSE streams');
     for (const conn of [...this.open]) conn.end();
   }
 

@@ -5,8 +5,13 @@ import { CatchUpMerger } from './catch-up-merger.js';
 import type { LiveHub } from './live-hub.js';
 
 export interface FeedTuning {
-  /** Events per store read. */
+  /** Most events per store read. */
   pageSize: number;
+  /**
+   * About how many bytes of events one store read should bring: the page size adapts to the events' size (the first
+   * read is small), so a catch-up never queues much more than this for the client at once.
+   */
+  pageBytes: number;
   /** Live events held while catching up before the catch-up restarts from the store. */
   maxBuffered: number;
   /** How long a gap may wait for the writer's flush before its events are declared lost. */
@@ -21,7 +26,15 @@ export interface FeedTuning {
   tailReadsMs: readonly number[];
 }
 
-export const DEFAULT_FEED_TUNING: FeedTuning = { pageSize: 500, maxBuffered: 10_000, gapDeadlineMs: 3_000, gapPollMs: 15, tailReadsMs: [25, 100, 400, 1_500, 3_500] };
+export const DEFAULT_FEED_TUNING: FeedTuning = { pageSize: 500, pageBytes: 1024 * 1024, maxBuffered: 10_000, gapDeadlineMs: 3_000, gapPollMs: 15, tailReadsMs: [25, 100, 400, 1_500, 3_500] };
+
+const FIRST_PAGE_SIZE = 32;
+
+/** The next page size: as many events as fit the byte budget at the size of the last page's events. */
+export function nextPageSize(page: readonly ConversationEvent[], tuning: Pick<FeedTuning, 'pageSize' | 'pageBytes'>): number {
+  const bytes = page.reduce((n, e) => n + JSON.stringify(e.chunk).length + 16, 0);
+  return Math.max(1, Math.min(tuning.pageSize, Math.floor((page.length * tuning.pageBytes) / Math.max(bytes, 1))));
+}
 
 export interface FeedDeps {
   hub: Pick<LiveHub, 'subscribe'>;
@@ -29,6 +42,8 @@ export interface FeedDeps {
   logger: Logger;
   tuning?: Partial<FeedTuning>;
   onEventsLost?: (count: number) => void;
+  /** Awaited before each further page of a catch-up: flow control towards the client. */
+  beforeNextPage?: () => Promise<void>;
 }
 
 /**
@@ -45,6 +60,7 @@ export class EventFeed {
   private reading = false;
   private tailReadDue = false;
   private gapWait: { since: number; lastSent: number } | undefined;
+  private pageSize: number;
   private readonly timers = new Set<NodeJS.Timeout>();
 
   constructor(
@@ -56,6 +72,7 @@ export class EventFeed {
   ) {
     this.tuning = { ...DEFAULT_FEED_TUNING, ...deps.tuning };
     this.merger = new CatchUpMerger(after, this.tuning.maxBuffered);
+    this.pageSize = Math.min(FIRST_PAGE_SIZE, this.tuning.pageSize);
   }
 
   get lastSent(): number {
@@ -124,15 +141,18 @@ export class EventFeed {
   }
 
   private async readLoop(): Promise<void> {
-    const { pageSize, gapDeadlineMs, gapPollMs } = this.tuning;
+    const { gapDeadlineMs, gapPollMs } = this.tuning;
     while (!this.closed && (this.merger.needsRead || this.tailReadDue)) {
       this.tailReadDue = false;
-      const page = await this.deps.store.read(this.conversationId, { after: this.merger.lastSent, limit: pageSize });
+      const limit = this.pageSize;
+      const page = await this.deps.store.read(this.conversationId, { after: this.merger.lastSent, limit });
       if (this.closed) return;
-      const full = page.length >= pageSize;
+      const full = page.length >= limit;
       this.deliver(this.merger.onStored(page, !full));
       if (full) {
         this.tailReadDue ||= !this.merger.needsRead;
+        this.pageSize = nextPageSize(page, this.tuning);
+        await this.deps.beforeNextPage?.();
         continue;
       }
       const gap = this.merger.gap;

@@ -62,6 +62,22 @@ export class SseConnection {
     return true;
   }
 
+  /**
+   * Resolves once the client has taken most of what is queued for it (or the connection is gone): a catch-up reads the
+   * store no faster than the client reads the stream.
+   */
+  whenWritable(): Promise<void> {
+    if (this.closed || this.res.writableLength <= this.limits.maxBufferedBytes / 2) return Promise.resolve();
+    return new Promise<void>((resolve) => {
+      const done = () => {
+        this.res.off('drain', done);
+        resolve();
+      };
+      this.res.once('drain', done);
+      this.onClose(done);
+    });
+  }
+
   /** Ends the stream normally, optionally with a last frame. */
   end(lastFrame?: string): void {
     if (this.closed) return;

@@ -78,4 +78,19 @@ describe('slow SSE clients', () => {
     fast.close();
     stalled.destroy();
   });
+
+  it('a long catch-up goes at the pace of the client instead of cutting it', async () => {
+    const harnessId = (await (await gw.request('/v1/harnesses', { method: 'POST', user: 'alice', json: { name: 'h', model: 'm' } })).json()).id;
+    const c = await (await gw.request('/v1/conversations', { method: 'POST', user: 'alice', json: { harnessId } })).json();
+    const history = new EventWriter(gw.nats, gw.store, c.id);
+    const text = 'y'.repeat(4 * 1024);
+    for (let batch = 0; batch < 6; batch++) await history.append(...Array.from({ length: 500 }, () => history.delta('r', text)));
+    const total = history.version; // 3000 events, ~12 MiB: far more than the 1 MiB a client may have queued
+    const cutBefore = await metric('sse_connections_cut_slow_total');
+    const s = await readSse(`${gw.url}/v1/conversations/${c.id}/events?after=0`, { token: await gw.token('alice') });
+    await s.collectUntil((i) => isSseEvent(i) && Number(i.id) === total, { timeoutMs: 30_000 });
+    expect(s.received.filter(isSseEvent).map((e) => Number(e.id))).toEqual(Array.from({ length: total }, (_, i) => i + 1));
+    expect(await metric('sse_connections_cut_slow_total')).toBe(cutBefore);
+    s.close();
+  });
 });

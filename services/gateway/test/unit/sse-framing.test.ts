@@ -1,6 +1,7 @@
 import type { ConversationEvent } from '@harness/contracts';
 import { DONE_FRAME, frameEvent, HEARTBEAT_FRAME, SSE_HEADERS, wantsEventStream } from '../../src/streaming/sse-framing.js';
 import { parsePosition } from '../../src/streaming/stream-position.js';
+import { nextPageSize } from '../../src/streaming/event-feed.js';
 
 describe('SSE framing', () => {
   const ev: ConversationEvent = {
@@ -48,5 +49,17 @@ describe('stream position', () => {
     for (const [id, after, field] of [['-1', undefined, 'Last-Event-ID'], ['abc', undefined, 'Last-Event-ID'], [undefined, '1.5', 'after'], [undefined, ['1', '2'], 'after']] as const) {
       expect(() => parsePosition(id, after)).toThrow(expect.objectContaining({ code: 'validation_failed', message: expect.stringContaining(field) }));
     }
+  });
+});
+
+describe('catch-up page size', () => {
+  const page = (n: number, bytes: number): ConversationEvent[] =>
+    Array.from({ length: n }, (_, i) => ({ ...ev, seq: i + 1, prev: i, chunk: { type: 'text-delta' as const, id: 't', delta: 'x'.repeat(bytes) } }));
+  const ev: ConversationEvent = { conversationId: 'c', seq: 1, prev: 0, runId: null, chunk: { type: 'finish' }, createdAt: '' };
+
+  it('fits the byte budget at the size of the last events, between 1 and the maximum', () => {
+    expect(nextPageSize(page(32, 4_000), { pageSize: 500, pageBytes: 256 * 1024 })).toBe(64);
+    expect(nextPageSize(page(32, 10), { pageSize: 500, pageBytes: 256 * 1024 })).toBe(500);
+    expect(nextPageSize(page(1, 1_000_000), { pageSize: 500, pageBytes: 256 * 1024 })).toBe(1);
   });
 });

@@ -8,6 +8,6 @@ export class GetConversation {
 
   async execute(userId: string, id: string): Promise<ConversationResponse> {
     const c = await this.access.getOwned(userId, id);
-    return presentConversation(c, await this.access.queue(c.id));
+    return presentConversation(c, await this.access.queue(userId, c.id));
   }
 }

@@ -27,7 +27,7 @@ export class ListConversations {
       take: query.limit + 1,
     });
     const page = rows.slice(0, query.limit);
-    const queues = await this.access.queues(page.map((c) => c.id));
+    const queues = await this.access.queues(userId, page.map((c) => c.id));
     const last = page[page.length - 1];
     return {
       items: page.map((c) => presentConversation(c, queues.get(c.id) ?? [])),

@@ -9,6 +9,6 @@ export class GetQueue {
 
   async execute(userId: string, conversationId: string): Promise<{ items: QueueItemResponse[] }> {
     await this.access.getOwned(userId, conversationId);
-    return { items: (await this.access.queue(conversationId)).map(presentQueueItem) };
+    return { items: (await this.access.queue(userId, conversationId)).map(presentQueueItem) };
   }
 }

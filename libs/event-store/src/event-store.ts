@@ -65,6 +65,10 @@ export class EventStore {
     }
     const last = events[events.length - 1].seq;
     const client = await this.pool.connect();
+    // A connection that dies while checked out emits 'error' on the client (no pool listener then): without a listener
+    // that is an uncaught exception. The failed query rejects anyway, and release() drops the dead client.
+    const onError = () => undefined;
+    client.on('error', onError);
     try {
       await client.query('BEGIN');
       const moved = await client.query(
@@ -96,6 +100,7 @@ export class EventStore {
       await client.query('ROLLBACK').catch(() => undefined);
       throw err;
     } finally {
+      client.off('error', onError);
       client.release();
     }
   }

@@ -102,6 +102,31 @@ describe('append with expected version', () => {
     expect(await rowCount(id)).toBe(0);
   });
 
+  it('the database connection dying mid-append rejects the append and does not crash the process', async () => {
+    const id = await newStream();
+    const admin = new pg.Client({ connectionString: db.url });
+    await admin.connect();
+    try {
+      await expect(
+        store.append(id, 0, [ev(1)], {
+          projection: async (tx) => {
+            const pid = (await tx.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0].pid;
+            const ended = new Promise((resolve) => (tx as pg.PoolClient).once('end', resolve));
+            await admin.query('SELECT pg_terminate_backend($1)', [pid]);
+            // The socket closes while no query runs: pg emits 'error' on the checked-out client.
+            await ended;
+          },
+        }),
+      ).rejects.toThrow(/connection|terminat/i);
+    } finally {
+      await admin.end();
+    }
+    // Nothing was committed, and the pool hands out a live connection next.
+    expect(await rowCount(id)).toBe(0);
+    await store.append(id, 0, [ev(1)]);
+    expect(await store.version(id)).toBe(1);
+  });
+
   it('the inline projection runs in the same transaction and sees the stored events', async () => {
     const id = await newStream();
     let seen: number[] = [];

@@ -134,8 +134,4 @@ export class ConversationStreams implements BeforeApplicationShutdown {
     this.logger.info({ signal, streams: this.open.size }, 'shutting down: ending SSE streams');
     for (const conn of [...this.open]) conn.end();
   }
-
-  get openStreams(): number {
-    return this.open.size;
-  }
 }

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { conversationEventsSubject, type ConversationEvent } from '@harness/contracts';
 import { isSseComment, isSseEvent, readSse, waitFor, type SseItem, type SseStream } from '@harness/testing';
+import { LiveHub } from '../../src/streaming/live-hub.js';
 import { EventWriter } from '../support/event-writer.js';
 import { startGateway, type TestGateway } from '../support/gateway.js';
 
@@ -192,6 +193,15 @@ describe('GET /v1/conversations/:id/events', () => {
     await until(b, 1);
     expect(seqsOf(a)).toEqual([1]);
     expect(seqsOf(b)).toEqual([1]);
+
+    // One NATS subscription for the conversation, dropped when its last client leaves.
+    const hub = gw.app.get(LiveHub);
+    const before = hub.subscriptions;
+    a.close();
+    await drained(b);
+    expect(hub.subscriptions).toBe(before);
+    b.close();
+    await waitFor(() => hub.subscriptions === before - 1, { intervalMs: 10, description: 'the subscription to be dropped' });
   });
 
   it('400 for a bad position', async () => {

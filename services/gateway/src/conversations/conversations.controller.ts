@@ -10,7 +10,7 @@ import { GetConversation } from './get-conversation/get-conversation.usecase.js'
 import { ListConversations } from './list-conversations/list-conversations.usecase.js';
 import { ListMessages } from './list-messages/list-messages.usecase.js';
 
-export const ConversationId = new UuidParam('conversation');
+const ConversationId = new UuidParam('conversation');
 
 @Controller('v1/conversations')
 export class ConversationsController {

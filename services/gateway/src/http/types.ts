@@ -3,8 +3,6 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 /** The parts of Express's request the gateway uses (no @types/express in this workspace). */
 export interface HttpRequest extends IncomingMessage {
   body?: unknown;
-  query: Record<string, unknown>;
-  params: Record<string, string>;
   correlationId: string;
   userId?: string;
   route?: { path: string };

@@ -57,6 +57,7 @@ export class EventFeed {
   private readonly tuning: FeedTuning;
   private unsubscribe: (() => void) | undefined;
   private closed = false;
+  private running = false;
   private reading = false;
   private tailReadDue = false;
   private gapWait: { since: number; lastSent: number } | undefined;
@@ -88,7 +89,8 @@ export class EventFeed {
 
   /** Step 2: catch up from the store, hand over to the live events, keep going until closed. */
   run(): void {
-    if (this.closed) return;
+    if (this.closed || this.running) return;
+    this.running = true;
     this.pump();
     for (const ms of this.tuning.tailReadsMs) {
       this.after(ms, () => {
@@ -108,7 +110,7 @@ export class EventFeed {
 
   private onLive(ev: ConversationEvent): void {
     if (this.closed) return;
-    // Before run(), the merger is catching up: it only buffers (nothing reaches the sink).
+    // Before run(), the merger is catching up: it only buffers (nothing reaches the sink), and nothing is read yet.
     const before = this.merger.overflows;
     this.deliver(this.merger.onLive(ev));
     if (this.merger.overflows !== before) {
@@ -126,7 +128,7 @@ export class EventFeed {
 
   /** Runs the read loop unless it is running already (one reader at a time keeps the merger's inputs ordered). */
   private pump(): void {
-    if (this.reading || this.closed || !(this.merger.needsRead || this.tailReadDue)) return;
+    if (!this.running || this.reading || this.closed || !(this.merger.needsRead || this.tailReadDue)) return;
     this.reading = true;
     this.readLoop()
       .catch((err) => {

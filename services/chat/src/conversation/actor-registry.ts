@@ -66,6 +66,8 @@ export class ActorRegistry {
   async shutdown() {
     this.stopping = true;
     if (this.reaper) clearInterval(this.reaper);
+    // Pending usage backfills would only fail against a stopped registry (and keep the process alive meanwhile).
+    this.deps.backfill.stop();
     await Promise.allSettled([...this.opening.values()]);
     await Promise.allSettled([...this.actors.values()].map((a) => a.shutdown()));
   }

@@ -120,6 +120,15 @@ export class FreezableProxy {
     this.frozen = true;
   }
 
+  /** Cuts every open connection (both ends see it closed); the proxy keeps accepting new ones. */
+  async cut() {
+    for (const p of this.pairs) {
+      p.a.destroy();
+      p.b.destroy();
+    }
+    this.pairs.clear();
+  }
+
   thaw() {
     this.frozen = false;
     for (const p of this.pairs) {

@@ -100,6 +100,15 @@ describe('send', () => {
     });
   });
 
+  it('idle but with messages still waiting (e.g. right after a run ended): queued behind them, never overtaking', () => {
+    given(...started(1), queued(item('q1')), finished(1)).when(send('m2', 'later', 2)).then({
+      emit: [queued(item('q1'), item('m2', 'later'))],
+      effects: [],
+      result: { messageId: 'm2', status: 'queued', queueItemId: 'm2' },
+      state: { activeRun: null, queue: [item('q1'), item('m2', 'later')] },
+    });
+  });
+
   it('active run: queues the message (data-queue with the whole queue), no effect, runId absent from the result', () => {
     given(...started(1), queued(item('q1'))).when(send('m2', 'later', 2)).then({
       emit: [queued(item('q1'), item('m2', 'later'))],

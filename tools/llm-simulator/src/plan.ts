@@ -26,7 +26,12 @@ export interface PlannedChunk {
   toolIndex: number;
   /** Pre-serialised delta of a tool-call header (first chunk of each call). */
   headerJson?: string;
+  /** A stamped text token: its text is `stampText()`, computed when it is written (`text` is then ''). */
+  stamp?: true;
 }
+
+/** Characters of a stamp token for an epoch of 13 digits (the planned size; the real one is counted when written). */
+export const STAMP_CHARS = 20;
 
 export interface PlannedToolCall {
   id: string;
@@ -220,8 +225,15 @@ export function buildPlan(req: ChatRequest, opts: PlanOptions): ResponsePlan {
   for (const piece of splitIntoTokens(reasoning)) {
     chunks.push({ kind: 'reasoning', chars: piece.length, text: piece, toolIndex: 0 });
   }
-  for (const piece of splitIntoTokens(text)) {
-    chunks.push({ kind: 'content', chars: piece.length, text: piece, toolIndex: 0 });
+  if (s.stamp) {
+    // One stamped token per text token: N for `text: N`, else as many as the text would have had.
+    const fromWords = typeof s.text === 'number' && !s.echoSystem && (emitTools || !afterToolResults);
+    const count = fromWords ? (s.text as number) : splitIntoTokens(text).length;
+    for (let k = 0; k < count; k++) chunks.push({ kind: 'content', chars: STAMP_CHARS, text: '', toolIndex: 0, stamp: true });
+  } else {
+    for (const piece of splitIntoTokens(text)) {
+      chunks.push({ kind: 'content', chars: piece.length, text: piece, toolIndex: 0 });
+    }
   }
   if (toolCalls.length > 0) {
     const header = (tc: PlannedToolCall, index: number): PlannedChunk => ({

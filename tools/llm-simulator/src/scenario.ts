@@ -34,6 +34,8 @@ export const ScenarioSchema = z.strictObject({
   malformedAfter: chunkCount.optional(),
   status: z.number().int().min(400).max(599).optional(),
   echoSystem: z.boolean().optional(),
+  /** Each text token is ` ~<epoch ms, 3 decimals>~`, stamped when it is written (one-way latency measurements). */
+  stamp: z.boolean().optional(),
 });
 
 export type Scenario = z.infer<typeof ScenarioSchema>;

@@ -33,6 +33,11 @@ const MAX_BURST = 256;
 export const ERROR_EVENT = 'data: {"error":{"message":"simulated upstream error","code":502}}\n\n';
 export const MALFORMED_EVENTS = ['data: {"choices":[{"delta":{"content":\n\n', 'data: not json at all\n\n'] as const;
 
+/** A stamped text token: ` ~<epoch ms with 3 decimals>~`, the time now (`performance.timeOrigin + performance.now()`). */
+export function stampText(): string {
+  return ' ~' + (performance.timeOrigin + performance.now()).toFixed(3) + '~';
+}
+
 function canWrite(res: ServerResponse): boolean {
   return !res.destroyed && !res.writableEnded;
 }
@@ -128,8 +133,15 @@ export class StreamRun extends GenerationRun {
       if (this.i === n) return this.finish();
       if (this.i >= due || !writable) break;
       const c = chunks[this.i];
-      writable = this.write(this.prefix + deltaJson(reasoningField, c) + ',"finish_reason":null}]}\n\n');
-      addToTally(this.tally, c);
+      if (c.stamp) {
+        // Stamped as late as possible: the text is the time of this write (it needs no JSON escaping).
+        const t = stampText();
+        writable = this.write(this.prefix + '{"content":"' + t + '"},"finish_reason":null}]}\n\n');
+        this.tally.contentChars += t.length;
+      } else {
+        writable = this.write(this.prefix + deltaJson(reasoningField, c) + ',"finish_reason":null}]}\n\n');
+        addToTally(this.tally, c);
+      }
       this.i++;
     }
     if (!writable) {
@@ -236,9 +248,11 @@ export class CompletionRun extends GenerationRun {
       return;
     }
 
+    // Stamped tokens all carry the time of this answer.
+    const text = plan.chunks.some((c) => c.stamp) ? plan.chunks.filter((c) => c.stamp).map(() => stampText()).join('') : plan.text;
     const message: Record<string, unknown> = {
       role: 'assistant',
-      content: plan.text === '' && plan.toolCalls.length > 0 ? null : plan.text,
+      content: text === '' && plan.toolCalls.length > 0 ? null : text,
       refusal: null,
     };
     if (plan.reasoning !== '') {

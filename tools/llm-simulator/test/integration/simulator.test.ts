@@ -375,6 +375,32 @@ describe('llm simulator over HTTP', () => {
     expect(elapsed).toBeGreaterThanOrEqual(50 + 19 * 5 - 5);
   });
 
+  it('stamp: each text token carries the time it was written, N tokens for text: N', async () => {
+    const t0 = performance.timeOrigin + performance.now();
+    const r = await streamAll(scripted({ text: 30, tokensPerSecond: 500, stamp: true }), { stream_options: { include_usage: true } });
+    const t1 = performance.timeOrigin + performance.now();
+    const pieces = r.deltas.map((d) => d.content).filter((c): c is string => !!c);
+    expect(pieces).toHaveLength(30);
+    for (const p of pieces) expect(p).toMatch(/^ ~\d{13}\.\d{3}~$/);
+    const stamps = pieces.map((p) => Number(p.slice(2, -1)));
+    for (let i = 1; i < stamps.length; i++) expect(stamps[i]).toBeGreaterThan(stamps[i - 1]);
+    expect(stamps[0]).toBeGreaterThanOrEqual(t0);
+    expect(stamps[stamps.length - 1]).toBeLessThanOrEqual(t1);
+    // Paced at 500/s: the stamps are the write times, about 2 ms apart (29 gaps).
+    expect(stamps[stamps.length - 1] - stamps[0]).toBeGreaterThanOrEqual(29 * 2 - 5);
+    expect(r.finishReason).toBe('stop');
+    expect(r.usage?.completion_tokens).toBe(30 * 5); // 20 chars each
+
+    // A text string gets one stamp per token it would have had; non-streaming answers are stamped too.
+    const s = await streamAll(scripted({ text: 'one two three', tokensPerSecond: 0, stamp: true }));
+    expect(s.content).toMatch(/^( ~\d{13}\.\d{3}~){3}$/);
+    const whole = await client.chat.completions.create({ model: 'm', messages: scripted({ text: 4, tokensPerSecond: 0, stamp: true }) });
+    expect(whole.choices[0].message.content).toMatch(/^( ~\d{13}\.\d{3}~){4}$/);
+
+    const bad = await post({ model: 'm', messages: scripted({ stamp: 'yes' }) });
+    expect(bad.status).toBe(400);
+  });
+
   it('streams a long unpaced answer completely (bursts yield, backpressure respected)', async () => {
     const expected = (await client.chat.completions.create({ model: 'm', messages: scripted({ text: 20_000, tokensPerSecond: 0 }, 'long') }))
       .choices[0].message.content;

@@ -7,8 +7,8 @@ import { isTerminalChunk, type ConversationEvent } from '@harness/contracts';
  *   chunk (`finish` / `abort` / `error`).
  * - `{queueItemId}`: the message was queued. Follow the conversation until the `data-message` that consumes that
  *   queue item; its run is then the event's `runId` (or, if the event has none, the next `start`). If the item
- *   disappears from a `data-queue` and no `data-message` for it follows, the stream ends (`itemVanished` lets the driver
- *   give that a short grace; a `start` of another run while it is missing ends it at once).
+ *   disappears from a `data-queue` and the next event is not the `data-message` for it, the stream ends (`itemVanished`
+ *   lets the driver give a grace period when no next event comes).
  *
  * `onlyRunEvents` (AI SDK streams): emit nothing but the run's own events, from its `start` on.
  */
@@ -67,11 +67,13 @@ export class RunFollower {
           this.state = ev.runId ? 'in-run' : 'awaiting-start';
           return beforeRun;
         }
-        if (c.type === 'data-queue') this.vanished = !c.data.items.some((i) => i.id === this.queueItemId);
-        if (c.type === 'start' && this.vanished) {
+        // The chat service commits a drained item's `data-queue` and its `data-message` together, back to back: the
+        // event right after the item left the queue tells whether it was consumed or removed.
+        if (this.vanished) {
           this.state = 'done';
           return { emit: false, done: true };
         }
+        if (c.type === 'data-queue') this.vanished = !c.data.items.some((i) => i.id === this.queueItemId);
         return beforeRun;
       case 'awaiting-start':
         if (c.type !== 'start') return beforeRun;

@@ -58,12 +58,17 @@ describe('RunFollower', () => {
     expect(f.onEvent(finish('r5')).done).toBe(true);
   });
 
-  it('a removed item: vanished (the driver gives it a grace period); another run starting ends it at once', () => {
+  it('a removed item: vanished (the driver gives it a grace period); any next event other than its data-message ends it', () => {
     const f = new RunFollower({ queueItemId: 'q1' }, { onlyRunEvents: false });
     run(f, [queue('q1', 'q2'), queue('q2')]);
     expect(f.itemVanished).toBe(true);
     expect(f.done).toBe(false);
-    expect(f.onEvent(start('r9')).done).toBe(true);
+    expect(f.onEvent(delta('r8')).done).toBe(true);
+
+    const drained = new RunFollower({ queueItemId: 'q1' }, { onlyRunEvents: false });
+    run(drained, [queue('q1', 'q2'), queue('q2'), message('r5', 'q1')]);
+    expect(drained.done).toBe(false);
+    expect(drained.followedRunId).toBe('r5');
 
     const g = new RunFollower({ queueItemId: 'q1' }, { onlyRunEvents: false });
     run(g, [queue('q1'), queue()]);

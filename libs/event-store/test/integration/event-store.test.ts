@@ -13,6 +13,7 @@ let store: EventStore;
 beforeAll(async () => {
   db = await createTestDatabase('event_store');
   pool = new pg.Pool({ connectionString: db.url, max: 10 });
+  pool.on('error', () => undefined); // idle connections are terminated when the database is dropped
   store = new EventStore(pool);
 });
 afterAll(async () => {
@@ -149,6 +150,7 @@ describe('concurrent appends', () => {
       await store.append(id, 0, [ev(1)]);
       // Two pools = two independent clients (as two replicas would be).
       const other = new pg.Pool({ connectionString: db.url, max: 2 });
+      other.on('error', () => undefined);
       try {
         const storeB = new EventStore(other);
         const results = await Promise.allSettled([

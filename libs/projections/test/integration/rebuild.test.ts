@@ -16,6 +16,7 @@ let store: EventStore;
 beforeAll(async () => {
   db = await createTestDatabase('rebuild');
   pool = new pg.Pool({ connectionString: db.url, max: 5 });
+  pool.on('error', () => undefined); // idle connections are terminated when the database is dropped
   store = new EventStore(pool);
 });
 afterAll(async () => {

@@ -301,9 +301,11 @@ export class ConversationActor {
     const client = await this.d.pool.connect();
     try {
       await client.query('BEGIN');
+      // The stream row first: it waits for an append in flight (which holds that row) to commit, so its events are
+      // deleted too; any later append finds no stream and stores nothing.
       for (const sql of [
-        'DELETE FROM events WHERE stream_id = $1',
         'DELETE FROM streams WHERE stream_id = $1',
+        'DELETE FROM events WHERE stream_id = $1',
         'DELETE FROM message_views WHERE conversation_id = $1::uuid',
         'DELETE FROM queue_item_views WHERE conversation_id = $1::uuid',
         'DELETE FROM usage_views WHERE conversation_id = $1::uuid',

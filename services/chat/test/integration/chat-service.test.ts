@@ -362,6 +362,7 @@ describe('chat service over NATS', () => {
     ['a stalled stream', { text: 40, stallAfter: 5 }, /sent nothing for 1500 ms/],
     ['a malformed chunk', { text: 40, malformedAfter: 5 }, /malformed stream chunk/],
     ['HTTP 429', { status: 429 }, /HTTP 429/],
+    ['a dropped connection', { text: 40, errorAfter: 5, errorMode: 'drop' }, /the LLM stream failed/],
   ])('%s ends the run with error, a clear errorText, and the next message still works', async (_what, scenario, errorText) => {
     const c = await conversation();
     const reply = await c.send(sim('go', scenario));
@@ -386,6 +387,66 @@ describe('chat service over NATS', () => {
     c.tap.close();
   });
 
+  it('tool calls: interleaved deltas reassemble, an unavailable tool fails clearly, the loop continues with the results', async () => {
+    const c = await conversation();
+    const reply = await c.send(sim('weather and time?', {
+      text: 'Checking.',
+      toolCalls: [
+        { name: 'get_weather', arguments: { city: 'Paris', unit: 'celsius' }, id: 'call_w' },
+        { name: 'get_time', arguments: '{"tz": "Europe/Paris",', id: 'call_t' },
+      ],
+      interleave: true,
+      afterTools: 'I could not use the tools.',
+    }));
+    const terminal = await c.tap.terminalOf(reply.runId!);
+    expect(terminal.chunk).toMatchObject({ type: 'finish', finishReason: 'stop' });
+    const run = runEvents(c.tap.events, reply.runId!);
+    assertRunsWellFormed(c.tap.events);
+    expect(shape(run)).toEqual([
+      'data-message', 'start', 'data-run',
+      'start-step', 'text-start', 'text-delta', 'text-end',
+      'tool-input-start', 'tool-input-start', 'tool-input-delta',
+      'tool-input-available', 'tool-input-available', 'tool-output-error', 'tool-output-error', 'finish-step',
+      'start-step', 'text-start', 'text-delta', 'text-end', 'finish-step',
+      'data-usage', 'data-run', 'finish',
+    ].filter((t, i, all) => !(t === 'tool-input-delta' && all[i - 1] === 'tool-input-delta')));
+    const args = (id: string) => of(run, 'tool-input-delta').filter((d) => d.toolCallId === id).map((d) => d.inputTextDelta).join('');
+    expect(args('call_w')).toBe('{"city":"Paris","unit":"celsius"}');
+    expect(args('call_t')).toBe('{"tz": "Europe/Paris",');
+    expect(of(run, 'tool-input-available').map((t) => [t.toolCallId, t.toolName, t.input])).toEqual([
+      ['call_w', 'get_weather', { city: 'Paris', unit: 'celsius' }],
+      ['call_t', 'get_time', { _invalidJson: '{"tz": "Europe/Paris",' }],
+    ]);
+    expect(of(run, 'tool-output-error').map((t) => [t.toolCallId, t.errorText]).sort()).toEqual([
+      ['call_t', 'no tool named "get_time" is available to this harness'],
+      ['call_w', 'no tool named "get_weather" is available to this harness'],
+    ]);
+    // Two LLM calls, both reported usage: the total is the provider's.
+    expect(of(run, 'data-usage')[0].data).toMatchObject({ source: 'provider', costSource: 'provider' });
+    // The second call carried the assistant's tool calls and one tool message per call.
+    const [second] = await simRequests(1);
+    expect(second.messages.slice(1)).toEqual([
+      {
+        role: 'assistant', content: 'Checking.',
+        tool_calls: [
+          { id: 'call_w', type: 'function', function: { name: 'get_weather', arguments: '{"city":"Paris","unit":"celsius"}' } },
+          { id: 'call_t', type: 'function', function: { name: 'get_time', arguments: '{"_invalidJson":"{\\"tz\\": \\"Europe/Paris\\","}' } },
+        ],
+      },
+      { role: 'tool', tool_call_id: 'call_w', content: 'Error: no tool named "get_weather" is available to this harness' },
+      { role: 'tool', tool_call_id: 'call_t', content: 'Error: no tool named "get_time" is available to this harness' },
+    ]);
+    const [, assistant] = await messages(pool, c.conversationId);
+    expect(assistant.status).toBe('complete');
+    expect(assistant.parts.map((p) => [p.type, (p as { state?: string }).state ?? (p as { text?: string }).text])).toEqual([
+      ['text', 'Checking.'],
+      ['dynamic-tool', 'output-error'],
+      ['dynamic-tool', 'output-error'],
+      ['text', 'I could not use the tools.'],
+    ]);
+    c.tap.close();
+  });
+
   it('validation and ownership: bad payloads are validation_failed, another user gets not_found', async () => {
     const c = await conversation();
     expect(await client.request(ChatSubjects.send, { ...c.base, content: '' })).toMatchObject({ ok: false, error: { code: 'validation_failed' } });
@@ -394,6 +455,35 @@ describe('chat service over NATS', () => {
     expect(await client.request(ChatSubjects.interrupt, { ...c.base, userId: 'mallory' })).toMatchObject({ ok: false, error: { code: 'not_found' } });
     expect(await storedEvents(pool, c.conversationId)).toEqual([]);
     c.tap.close();
+  });
+
+  it('delete while a batch of the run is being appended: the batch is deleted too (no orphan events)', async () => {
+    const c = await seedConversation(pool);
+    const tap = await EventTap.open(nc, c.conversationId);
+    const base = { userId: c.userId, conversationId: c.conversationId };
+    const r = await client.ok<SendMessageResult>(ChatSubjects.send, { ...base, content: sim('long', { text: 400, tokensPerSecond: 100 }) });
+    await tap.until((es) => runEvents(es, r.runId!).some((e) => e.chunk.type === 'text-delta'));
+    // Hold the stream row: the writer's next batch waits inside its append transaction.
+    const locker = await pool.connect();
+    const lockWaiters = async () =>
+      Number((await pool.query("SELECT count(*) AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'")).rows[0].n);
+    let deleted: Promise<unknown>;
+    try {
+      await locker.query('BEGIN');
+      await locker.query('SELECT 1 FROM streams WHERE stream_id = $1 FOR UPDATE', [c.conversationId]);
+      await waitFor(async () => (await lockWaiters()) >= 1, { timeoutMs: 5_000, intervalMs: 10, description: 'the writer to wait on the stream row' });
+      deleted = client.ok(ChatSubjects.deleteConversation, base);
+      await waitFor(async () => (await lockWaiters()) >= 2, { timeoutMs: 5_000, intervalMs: 10, description: 'the delete to wait on the stream row' });
+      await locker.query('COMMIT');
+    } finally {
+      locker.release();
+    }
+    expect(await deleted!).toEqual({ deleted: true });
+    const left = await pool.query('SELECT count(*)::int AS n FROM events WHERE stream_id = $1', [c.conversationId]);
+    expect(left.rows[0].n).toBe(0);
+    const views = await pool.query('SELECT count(*)::int AS n FROM message_views WHERE conversation_id = $1', [c.conversationId]);
+    expect(views.rows[0].n).toBe(0);
+    tap.close();
   });
 
   it('delete conversation during a run: stops it and removes everything', async () => {

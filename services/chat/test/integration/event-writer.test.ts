@@ -22,6 +22,7 @@ const logger = createLogger('event-writer-test', 'silent');
 beforeAll(async () => {
   db = await createTestDatabase('chat_writer');
   pool = new pg.Pool({ connectionString: db.url, max: 10 });
+  pool.on('error', () => undefined); // idle connections are terminated when the database is dropped
   natsServer = await startNats();
   nc = await connect({ servers: natsServer.url });
 });

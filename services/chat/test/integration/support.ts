@@ -1,5 +1,4 @@
 import 'reflect-metadata';
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { createConnection, createServer, type Server, type Socket } from 'node:net';
 import { NestFactory } from '@nestjs/core';
@@ -14,14 +13,14 @@ import {
   ConversationEvent,
   conversationEventsSubject,
   isTerminalChunk,
+  setSubjectNamespace,
   type Reply,
   type UiChunk,
 } from '@harness/contracts';
 import { createDatabase, type Database } from '@harness/db';
 import { EventStore } from '@harness/event-store';
 import { createLogger, PinoNestLogger } from '@harness/logging';
-import { getFreePort, waitFor } from '@harness/testing';
-import { ChatModule } from '../../src/chat.module.js';
+import { waitFor } from '@harness/testing';
 import { ActorRegistry } from '../../src/conversation/actor-registry.js';
 
 export { startSimulator, type SimulatorHandle } from '../../../../tools/llm-simulator/src/index.js';
@@ -31,9 +30,15 @@ export { startSimulator, type SimulatorHandle } from '../../../../tools/llm-simu
  * does, a NATS client sending the ChatSubjects commands, a live-event tap, and helpers that check the stream.
  */
 
+/**
+ * This test file's own NATS subject namespace, set before the chat module is loaded (its message patterns read the
+ * subjects when it is evaluated: see startChat). Even on a shared NATS server nobody else answers our commands.
+ */
+export const NATS_NAMESPACE = `chat-it-${randomUUID().slice(0, 8)}`;
+setSubjectNamespace(NATS_NAMESPACE);
+
 // ---------------------------------------------------------------------------------------------------------------
-// NATS: a private server when the binary is installed, so no other chat replica on the shared broker (another test
-// run, a dev stack) joins our queue group and answers our commands from another database. Else the shared one.
+// NATS: the shared server of the integration tier (NATS_URL, default 127.0.0.1:4222); our namespace keeps us apart.
 
 export interface NatsServer {
   url: string;
@@ -41,27 +46,7 @@ export interface NatsServer {
 }
 
 export async function startNats(): Promise<NatsServer> {
-  const shared = process.env.NATS_URL || 'nats://127.0.0.1:4222';
-  if (process.env.CHAT_TEST_SHARED_NATS === '1' || spawnSync('nats-server', ['--version']).status !== 0) {
-    return { url: shared, stop: async () => undefined };
-  }
-  const port = await getFreePort();
-  const child: ChildProcess = spawn('nats-server', ['-a', '127.0.0.1', '-p', String(port)], { stdio: 'ignore' });
-  const url = `nats://127.0.0.1:${port}`;
-  await waitFor(async () => {
-    const nc = await connect({ servers: url, reconnect: false });
-    await nc.close();
-    return true;
-  }, { timeoutMs: 10_000, intervalMs: 50, description: 'nats-server to accept connections' });
-  return {
-    url,
-    stop: () =>
-      new Promise<void>((resolve) => {
-        if (child.exitCode !== null) return resolve();
-        child.once('exit', () => resolve());
-        child.kill('SIGTERM');
-      }),
-  };
+  return { url: process.env.NATS_URL || 'nats://127.0.0.1:4222', stop: async () => undefined };
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -174,8 +159,9 @@ export interface ChatInstance {
 }
 
 export async function startChat(opts: { databaseUrl: string; natsUrl: string; llmUrl: string; replicaId: string; env?: Record<string, string> }): Promise<ChatInstance> {
+  const { ChatModule } = await import('../../src/chat.module.js');
   const config = loadConfig(
-    { ...TEST_ENV, DATABASE_URL: opts.databaseUrl, NATS_URL: opts.natsUrl, LLM_BASE_URL: opts.llmUrl, HARNESS_REPLICA_ID: opts.replicaId, ...opts.env },
+    { ...TEST_ENV, HARNESS_NATS_NAMESPACE: NATS_NAMESPACE, DATABASE_URL: opts.databaseUrl, NATS_URL: opts.natsUrl, LLM_BASE_URL: opts.llmUrl, HARNESS_REPLICA_ID: opts.replicaId, ...opts.env },
     'chat',
   );
   const logger = createLogger('chat', config.logLevel, false).child({ replicaId: config.replicaId });
@@ -375,4 +361,9 @@ export function shape(events: ConversationEvent[]): string[] {
   return out;
 }
 
-export const newPool = (url: string) => new pg.Pool({ connectionString: url, max: 5 });
+export function newPool(url: string): pg.Pool {
+  const pool = new pg.Pool({ connectionString: url, max: 5 });
+  // Dropping the test database terminates idle connections: that must not be an unhandled 'error'.
+  pool.on('error', () => undefined);
+  return pool;
+}

@@ -284,6 +284,8 @@ async function main() {
     if (!health.ok) throw new Error(`the LLM simulator did not answer on port ${simPort}: ${health.last}`);
     env.LLM_BASE_URL = `http://127.0.0.1:${simPort}/v1`;
     env.LLM_API_KEY = 'sim';
+    // The simulator speaks OpenRouter's extensions (cost in usage, generation stats after an interrupt).
+    env.LLM_OPENROUTER_EXTENSIONS ||= 'true';
     warn(`LLM_API_KEY is not set: using the built-in LLM simulator at ${env.LLM_BASE_URL} (simulated answers).`);
     warn('Set LLM_API_KEY (and LLM_BASE_URL, default OpenRouter) to talk to a real model.');
   } else {

@@ -27,6 +27,8 @@ const EnvSchema = z.object({
   LLM_BASE_URL: z.string().url().default('https://openrouter.ai/api/v1'),
   LLM_API_KEY: z.string().optional(),
   HARNESS_ENCRYPTION_KEY: z.string().optional(),
+  /** Keys HARNESS_ENCRYPTION_KEY replaced (comma-separated, same format): still read, never written. */
+  HARNESS_ENCRYPTION_KEY_PREVIOUS: list,
   WEB_ORIGIN: z.string().optional(),
   PUBLIC_URL: z.string().optional(),
   HARNESS_OUTBOUND_ALLOWLIST: list,
@@ -71,6 +73,7 @@ export interface Config {
   redisUrl: string;
   jwtSecret: string;
   encryptionKey: Buffer;
+  previousEncryptionKeys: Buffer[];
   outboundAllowlist: string[];
   llm: {
     baseUrl: string;
@@ -125,6 +128,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env, service = 'h
     redisUrl: e.REDIS_URL,
     jwtSecret: e.HARNESS_JWT_SECRET ?? devSecret('HARNESS_JWT_SECRET'),
     encryptionKey: parseEncryptionKey(e.HARNESS_ENCRYPTION_KEY ?? devSecret('HARNESS_ENCRYPTION_KEY')),
+    previousEncryptionKeys: e.HARNESS_ENCRYPTION_KEY_PREVIOUS.map(parseEncryptionKey),
     outboundAllowlist: e.HARNESS_OUTBOUND_ALLOWLIST,
     llm: {
       baseUrl: e.LLM_BASE_URL.replace(/\/$/, ''),

@@ -47,7 +47,7 @@ export class CoreModule {
         { provide: GATEWAY_OPTIONS, useValue: options },
         { provide: DATABASE, useFactory: () => createDatabase(config.databaseUrl, { applicationName: 'gateway' }) },
         { provide: EventStore, useFactory: (db: Database) => new EventStore(db.pool), inject: [DATABASE] },
-        { provide: KEYRING, useValue: createKeyring(config.encryptionKey) },
+        { provide: KEYRING, useValue: createKeyring(config.encryptionKey, config.previousEncryptionKeys) },
         {
           provide: NATS,
           useFactory: () => connect({ servers: config.natsUrl, name: `gateway-live-${config.replicaId}`, maxReconnectAttempts: -1 }),

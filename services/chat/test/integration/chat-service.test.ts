@@ -317,6 +317,22 @@ describe('chat service over NATS', () => {
     c.tap.close();
   });
 
+  it('interrupt before the first token: an empty interrupted answer, closed step, usage estimated then backfilled', async () => {
+    const c = await conversation();
+    const reply = await c.send(sim('slow start', { firstTokenDelayMs: 5_000, text: 'too late' }));
+    await c.tap.until((es) => es.some((e) => e.chunk.type === 'start-step'));
+    await client.ok(ChatSubjects.interrupt, c.base);
+    expect((await c.tap.terminalOf(reply.runId!)).chunk).toEqual({ type: 'abort', reason: 'interrupted' });
+    const run = runEvents(c.tap.events, reply.runId!);
+    expect(shape(run)).toEqual(['data-message', 'start', 'data-run', 'start-step', 'finish-step', 'data-usage', 'data-run', 'abort']);
+    expect(of(run, 'data-usage')[0].data).toMatchObject({ source: 'estimated', completionTokens: 0 });
+    const backfill = await c.tap.until((es) => es.some((e) => e.chunk.type === 'data-usage' && e.runId === null), 10_000, 'backfilled usage');
+    expect(of(backfill.filter((e) => e.runId === null), 'data-usage')[0].data).toMatchObject({ source: 'provider', completionTokens: 0 });
+    const [, assistant] = await messages(pool, c.conversationId);
+    expect(assistant).toMatchObject({ status: 'interrupted', parts: [] });
+    c.tap.close();
+  });
+
   it('regenerate hides the old answer (and what followed) and streams a new one', async () => {
     const c = await conversation();
     const first = await c.send(sim('question', { text: 'Old answer.' }));

@@ -238,4 +238,47 @@ describe('chat replicas', () => {
       await natsProxy.close();
     }
   });
+
+  it('takeover by a command: a message sent while the owner is dead closes the dead run first, then starts its own', async () => {
+    const pgProxy = await FreezableProxy.to(db.url);
+    const natsProxy = await FreezableProxy.to(natsServer.url);
+    const victim = await startChat({ databaseUrl: pgProxy.via(db.url), natsUrl: natsProxy.via(natsServer.url), llmUrl: llm.url, replicaId: 'chat-victim-2' });
+    try {
+      const c = await seedConversation(pool);
+      const tap = await EventTap.open(nc, c.conversationId);
+      const base = { userId: c.userId, conversationId: c.conversationId };
+      const dead = (await victim.registry.dispatch({ type: 'send', payload: { ...base, content: sim('story', { text: 400, tokensPerSecond: 50 }) } })) as SendMessageResult;
+      await waitFor(async () => of(await storedEvents(pool, c.conversationId), 'text-delta').length >= 2, { timeoutMs: 10_000 });
+      pgProxy.freeze();
+      natsProxy.freeze();
+      await Promise.all([pgProxy.cut(), natsProxy.cut()]);
+
+      // Sent at once: it reaches a survivor, which waits for the lease, closes the dead run, then answers.
+      const reply = await client.ok<SendMessageResult>(ChatSubjects.send, { ...base, content: sim('hello?', { text: 'I am back.' }) }, 20_000);
+      expect(reply.status).toBe('started');
+      expect((await tap.terminalOf(reply.runId!)).chunk.type).toBe('finish');
+      const stored = await storedEvents(pool, c.conversationId);
+      const runs = assertRunsWellFormed(stored);
+      expect(runs.map((r) => [r.runId, r.terminal])).toEqual([[dead.runId, 'error'], [reply.runId, 'finish']]);
+      const deadEnd = stored.findIndex((e) => e.runId === dead.runId && e.chunk.type === 'error');
+      const newMsg = stored.findIndex((e) => e.chunk.type === 'data-message' && e.chunk.data.messageId === reply.messageId);
+      expect(deadEnd).toBeLessThan(newMsg);
+      expect(assertSeqChain(stored)).toHaveLength(1);
+      expect(reply.seq).toBe(stored[newMsg].seq);
+      const ms = await messages(pool, c.conversationId);
+      expect(ms.map((m) => [m.role, m.status])).toEqual([['user', 'complete'], ['assistant', 'failed'], ['user', 'complete'], ['assistant', 'complete']]);
+      tap.close();
+      pgProxy.thaw();
+      natsProxy.thaw();
+      await waitFor(() => victim.registry.activeCount === 0, { timeoutMs: 15_000, description: 'the victim to drop the conversation' });
+      await waitFor(() => victim.nats.flush().then(() => true), { timeoutMs: 15_000, description: 'the victim to reconnect to NATS' });
+      expect(strip(await storedEvents(pool, c.conversationId))).toEqual(strip(stored));
+    } finally {
+      pgProxy.thaw();
+      natsProxy.thaw();
+      await victim.stop().catch(() => undefined);
+      await pgProxy.close();
+      await natsProxy.close();
+    }
+  });
 });

@@ -49,7 +49,15 @@ export class ChatModule {
 }
 
 function createRegistry({ config, logger, db, nats }: ChatRuntime): ActorRegistry {
-  const llm = new OpenAI({ baseURL: config.llm.baseUrl, apiKey: config.llm.apiKey ?? 'unset', maxRetries: 1, timeout: config.llm.requestTimeoutMs });
+  // The SDK's own complaints (e.g. an unparsable chunk) go to our log at debug: the run reports the failure itself.
+  const sdkLog = (msg: string, ...args: unknown[]) => logger.debug({ sdk: 'openai', detail: args.map((a) => String(a).slice(0, 300)) }, msg);
+  const llm = new OpenAI({
+    baseURL: config.llm.baseUrl,
+    apiKey: config.llm.apiKey ?? 'unset',
+    maxRetries: 1,
+    timeout: config.llm.requestTimeoutMs,
+    logger: { error: sdkLog, warn: sdkLog, info: sdkLog, debug: sdkLog },
+  });
   const prices = new PriceBook(config.llm.pricesJson, () => loadPriceCatalogue(config.llm.baseUrl, config.llm.apiKey));
   const backfill = new UsageBackfill(
     config.llm.baseUrl,

@@ -8,6 +8,9 @@ import { projectConversationEvents, type DraftCache } from './conversation-proje
  */
 export async function rebuildProjections(pool: pg.Pool, pageSize = 5_000): Promise<number> {
   const client = await pool.connect();
+  // A connection that dies while checked out emits 'error' on the client: without a listener, an uncaught exception.
+  const onError = () => undefined;
+  client.on('error', onError);
   let count = 0;
   try {
     await client.query('BEGIN');
@@ -52,6 +55,7 @@ export async function rebuildProjections(pool: pg.Pool, pageSize = 5_000): Promi
     await client.query('ROLLBACK').catch(() => undefined);
     throw err;
   } finally {
+    client.off('error', onError);
     client.release();
   }
 }

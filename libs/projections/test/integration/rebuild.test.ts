@@ -239,4 +239,30 @@ describe('rebuildProjections', () => {
     expect(await rebuildProjections(pool, 3)).toBe(Number(total.rows[0].n));
     expect(await snapshot()).toEqual(before);
   });
+
+  it('a connection lost mid-rebuild rejects the rebuild (the process does not crash) and leaves the views as they were', async () => {
+    const locker = await pool.connect();
+    const admin = new pg.Client({ connectionString: db.url });
+    await admin.connect();
+    try {
+      // The rebuild's TRUNCATE waits behind our lock; we terminate its connection while it waits.
+      await locker.query('BEGIN');
+      await locker.query('LOCK TABLE usage_views IN ACCESS SHARE MODE');
+      const rebuild = rebuildProjections(pool).then(() => 'rebuilt', (e: Error) => `failed: ${e.message}`);
+      let pid: number | undefined;
+      for (let i = 0; i < 500 && pid === undefined; i++) {
+        const r = await admin.query<{ pid: number }>("SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'");
+        pid = r.rows[0]?.pid;
+        if (pid === undefined) await new Promise((res) => setTimeout(res, 10));
+      }
+      expect(pid).toBeDefined();
+      await admin.query('SELECT pg_terminate_backend($1)', [pid]);
+      expect(await rebuild).toMatch(/^failed: .*(terminat|connection)/i);
+      await locker.query('COMMIT');
+    } finally {
+      locker.release();
+      await admin.end();
+    }
+    expect(await snapshot()).toEqual(before);
+  });
 });

@@ -299,6 +299,9 @@ export class ConversationActor {
     await this.waitForRun();
     this.writer.close();
     const client = await this.d.pool.connect();
+    // A connection that dies while checked out emits 'error' on the client: without a listener, the process crashes.
+    const onError = () => undefined;
+    client.on('error', onError);
     try {
       await client.query('BEGIN');
       // The stream row first: it waits for an append in flight (which holds that row) to commit, so its events are
@@ -317,6 +320,7 @@ export class ConversationActor {
       await client.query('ROLLBACK').catch(() => undefined);
       throw err;
     } finally {
+      client.off('error', onError);
       client.release();
     }
     await this.close(false);

@@ -502,6 +502,31 @@ describe('chat service over NATS', () => {
     tap.close();
   });
 
+  it('delete failing on a lost database connection answers internal (the service does not crash); a retry deletes', async () => {
+    const c = await conversation();
+    const r = await c.send(sim('hi', { text: 'Hi.' }));
+    await c.tap.terminalOf(r.runId!);
+    const locker = await pool.connect();
+    try {
+      await locker.query('BEGIN');
+      await locker.query('SELECT 1 FROM streams WHERE stream_id = $1 FOR UPDATE', [c.conversationId]);
+      const deleted = client.request(ChatSubjects.deleteConversation, c.base);
+      const pid = await waitFor(async () => {
+        const w = await pool.query<{ pid: number }>("SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'");
+        return w.rows[0]?.pid;
+      }, { timeoutMs: 5_000, intervalMs: 10, description: 'the delete to wait on the stream row' });
+      await pool.query('SELECT pg_terminate_backend($1)', [pid]);
+      expect(await deleted).toMatchObject({ ok: false, error: { code: 'internal' } });
+      await locker.query('COMMIT');
+    } finally {
+      locker.release();
+    }
+    expect((await pool.query('SELECT 1 FROM conversations WHERE id = $1', [c.conversationId])).rowCount).toBe(1);
+    expect(await client.ok(ChatSubjects.deleteConversation, c.base)).toEqual({ deleted: true });
+    expect((await pool.query('SELECT 1 FROM events WHERE stream_id = $1', [c.conversationId])).rowCount).toBe(0);
+    c.tap.close();
+  });
+
   it('delete conversation during a run: stops it and removes everything', async () => {
     const c = await conversation();
     const done = await c.send(sim('first', { text: 'Done.' }), 'cm-del');

@@ -25,9 +25,10 @@ export class PostChat {
   ) {}
 
   async execute(userId: string, body: ChatRequestBody, res: HttpResponse): Promise<void> {
-    const conversationId = body.id;
-    const stream = body.trigger === 'regenerate-message' ? await this.regenerate(userId, body) : await this.submit(userId, body);
-    await this.streams.stream(res, { conversationId, ...stream, aiSdk: true });
+    await this.access.getOwned(userId, body.id);
+    await this.streams.streamCommand(res, body.id, true, () =>
+      body.trigger === 'regenerate-message' ? this.regenerate(userId, body) : this.submit(userId, body),
+    );
   }
 
   private async submit(userId: string, body: ChatRequestBody) {
@@ -39,7 +40,6 @@ export class PostChat {
   }
 
   private async regenerate(userId: string, body: ChatRequestBody) {
-    await this.access.getOwned(userId, body.id);
     const assistants = await this.db.prisma.messageView.findMany({
       where: { conversationId: body.id, userId, role: 'assistant', hidden: false },
       orderBy: { firstSeq: 'desc' },

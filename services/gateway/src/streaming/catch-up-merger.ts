@@ -67,6 +67,24 @@ export class CatchUpMerger {
     return this.overflowCount;
   }
 
+  /** Sets the reader's position before the first store read (buffered events at or before it are dropped). */
+  catchUpFrom(after: number): void {
+    this.sent = after;
+    for (const seq of [...this.buffer.keys()]) if (seq <= after) this.buffer.delete(seq);
+  }
+
+  /**
+   * For a reader that subscribed before the events it wants could be published (it sent the command that produces
+   * them, after subscribing): the buffer already holds every one of them, so it goes live at `after` without reading
+   * the store. An event still missing (a dropped NATS message) shows up as a gap, filled from the store as usual.
+   */
+  startLive(after: number): ConversationEvent[] {
+    this.sent = after;
+    this.current = 'live';
+    this.waitingFor = null;
+    return this.drain();
+  }
+
   onLive(ev: ConversationEvent): ConversationEvent[] {
     if (ev.seq <= this.sent) return [];
     if (this.current === 'live') {

@@ -51,7 +51,33 @@ export class ConversationStreams implements BeforeApplicationShutdown {
    * The live subscription exists before the response headers go out: an event published after the client saw the
    * stream open is never missed. No live events (NATS down) → 503 before anything is sent.
    */
-  async stream(res: HttpResponse, req: StreamRequest): Promise<void> {
+  stream(res: HttpResponse, req: StreamRequest): Promise<void> {
+    return this.openStream(res, req.conversationId, req.aiSdk ?? false, async () => req, false);
+  }
+
+  /**
+   * The stream of what a command starts: subscribes to the conversation's live events, THEN runs `command` (which sends
+   * it and says where its events begin), then streams from there straight off the live subscription (every event after
+   * that position was published after we subscribed; none needs reading back from the store). If `command` throws,
+   * nothing has been sent yet and the error becomes the response.
+   */
+  streamCommand(
+    res: HttpResponse,
+    conversationId: string,
+    aiSdk: boolean,
+    command: () => Promise<Omit<StreamRequest, 'conversationId' | 'aiSdk'>>,
+  ): Promise<void> {
+    return this.openStream(res, conversationId, aiSdk, command, true);
+  }
+
+  private async openStream(
+    res: HttpResponse,
+    conversationId: string,
+    aiSdk: boolean,
+    position: () => Promise<Omit<StreamRequest, 'conversationId' | 'aiSdk'>>,
+    subscribedFirst: boolean,
+  ): Promise<void> {
+    const req: StreamRequest = { conversationId, aiSdk, after: 0 };
     const logger = this.logger.child({ correlationId: currentCorrelationId(), conversationId: req.conversationId });
     const conn = new SseConnection(
       res,
@@ -64,7 +90,7 @@ export class ConversationStreams implements BeforeApplicationShutdown {
         },
       },
     );
-    const follow = req.follow;
+    let follow: RunFollower | undefined;
     let vanishTimer: NodeJS.Timeout | undefined;
     const finish = () => conn.end(req.aiSdk ? DONE_FRAME : undefined);
 
@@ -77,8 +103,9 @@ export class ConversationStreams implements BeforeApplicationShutdown {
       if (decision.emit && !conn.send(ev)) return;
       if (decision.done) return finish();
       if (follow.itemVanished && !vanishTimer) {
+        const vanished = follow;
         vanishTimer = setTimeout(() => {
-          follow.giveUp();
+          vanished.giveUp();
           finish();
         }, VANISHED_ITEM_GRACE_MS);
       } else if (!follow.itemVanished && vanishTimer) {
@@ -96,7 +123,7 @@ export class ConversationStreams implements BeforeApplicationShutdown {
         beforeNextPage: () => conn.whenWritable(),
       },
       req.conversationId,
-      req.after,
+      0,
       sink,
       (err) => {
         logger.error(errorFields(err), 'event feed failed: closing the stream');
@@ -112,6 +139,14 @@ export class ConversationStreams implements BeforeApplicationShutdown {
       throw new DomainError('service_unavailable', 'live events are unavailable; try again');
     }
     if (!conn.isOpen) return feed.close();
+    try {
+      Object.assign(req, await position());
+    } catch (err) {
+      feed.close();
+      throw err;
+    }
+    follow = req.follow;
+    if (!conn.isOpen) return feed.close();
 
     await new Promise<void>((resolve) => {
       conn.onClose(() => {
@@ -125,7 +160,7 @@ export class ConversationStreams implements BeforeApplicationShutdown {
       this.open.add(conn);
       this.metrics.sseOpen.inc();
       logger.debug({ after: req.after, follow: follow?.followedRunId ?? (follow ? 'queued' : undefined) }, 'SSE stream opened');
-      feed.run();
+      feed.run(subscribedFirst ? { liveFrom: req.after } : { from: req.after });
     });
   }
 

@@ -87,10 +87,19 @@ export class EventFeed {
     this.unsubscribe = unsubscribe;
   }
 
-  /** Step 2: catch up from the store, hand over to the live events, keep going until closed. */
-  run(): void {
+  /**
+   * Step 2: catch up from the store, hand over to the live events, keep going until closed. With `liveFrom`, the reader
+   * subscribed before the events after that seq were published (see CatchUpMerger.startLive): no catch-up read.
+   */
+  run(opts: { from?: number; liveFrom?: number } = {}): void {
     if (this.closed || this.running) return;
     this.running = true;
+    if (opts.liveFrom !== undefined) {
+      this.deliver(this.merger.startLive(opts.liveFrom));
+      this.pump();
+      return;
+    }
+    if (opts.from !== undefined) this.merger.catchUpFrom(opts.from);
     this.pump();
     for (const ms of this.tuning.tailReadsMs) {
       this.after(ms, () => {

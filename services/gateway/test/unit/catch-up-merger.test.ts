@@ -14,6 +14,33 @@ const seqs = (events: ConversationEvent[]) => events.map((e) => e.seq);
 const range = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => ev(from + i));
 
 describe('CatchUpMerger', () => {
+  it('subscribed before the command: goes live at the position from the buffer, without reading the store', () => {
+    const m = new CatchUpMerger(0);
+    for (const e of range(3, 9)) expect(m.onLive(e)).toEqual([]);
+    expect(seqs(m.startLive(5))).toEqual([6, 7, 8, 9]);
+    expect(m.phase).toBe('live');
+    expect(m.needsRead).toBe(false);
+    expect(seqs(m.onLive(ev(10)))).toEqual([10]);
+  });
+
+  it('subscribed before the command, but a live event went missing: a gap the store fills', () => {
+    const m = new CatchUpMerger(0);
+    m.onLive(ev(6));
+    m.onLive(ev(8));
+    expect(seqs(m.startLive(5))).toEqual([6]);
+    expect(m.gap).toEqual({ after: 6, until: 7 });
+    expect(seqs(m.onStored([ev(7), ev(8)], true))).toEqual([7, 8]);
+    expect(m.phase).toBe('live');
+  });
+
+  it('catchUpFrom drops buffered events at or before the position', () => {
+    const m = new CatchUpMerger(0);
+    m.onLive(ev(4));
+    m.onLive(ev(5));
+    m.catchUpFrom(4);
+    expect(seqs(m.onStored([], true))).toEqual([5]);
+  });
+
   it('given stored 1..5 and live 4..7 overlapping, sends 1..7 once each, in order', () => {
     const m = new CatchUpMerger(0);
     const out: number[] = [];

@@ -20,12 +20,13 @@ export class PostMessage {
   ) {}
 
   async execute(userId: string, conversationId: string, body: z.infer<typeof SendMessageBody>, accept: string | undefined, res: HttpResponse): Promise<void> {
-    const result = await this.sendMessage.execute(userId, conversationId, body);
-    if (!wantsEventStream(accept)) return writeJson(res, 202, result);
-    await this.streams.stream(res, {
-      conversationId,
-      ...messageRunStream(result, false),
-      headers: { 'x-harness-message-id': result.messageId, ...(result.queueItemId ? { 'x-harness-queue-item-id': result.queueItemId } : {}) },
+    if (!wantsEventStream(accept)) return writeJson(res, 202, await this.sendMessage.execute(userId, conversationId, body));
+    await this.streams.streamCommand(res, conversationId, false, async () => {
+      const result = await this.sendMessage.execute(userId, conversationId, body);
+      return {
+        ...messageRunStream(result, false),
+        headers: { 'x-harness-message-id': result.messageId, ...(result.queueItemId ? { 'x-harness-queue-item-id': result.queueItemId } : {}) },
+      };
     });
   }
 }

@@ -55,7 +55,15 @@ export class EventStore {
     streamId: string,
     expectedVersion: number,
     events: NewEvent[],
-    opts: { fencingToken?: bigint; projection?: InlineProjection } = {},
+    opts: {
+      fencingToken?: bigint;
+      projection?: InlineProjection;
+      /**
+       * false: commit without waiting for the WAL flush (for deltas on the live path). A crash of Postgres can lose
+       * such a commit, never corrupt anything; the next synchronous commit (a run's end) makes all earlier ones durable.
+       */
+      synchronousCommit?: boolean;
+    } = {},
   ): Promise<ConversationEvent[]> {
     if (events.length === 0) return [];
     let prev = expectedVersion;
@@ -70,7 +78,7 @@ export class EventStore {
     const onError = () => undefined;
     client.on('error', onError);
     try {
-      await client.query('BEGIN');
+      await client.query(opts.synchronousCommit === false ? 'BEGIN; SET LOCAL synchronous_commit TO off' : 'BEGIN');
       const moved = await client.query(
         `UPDATE streams SET stream_position = $3, updated_at = now()
          WHERE stream_id = $1 AND stream_position = $2

@@ -16,8 +16,12 @@ export async function projectConversationEvents(
   userId: string,
   events: ConversationEvent[],
   drafts: DraftCache,
+  opts: { deltaWriteIntervalMs?: number } = {},
 ): Promise<void> {
   const touched = new Set<MessageDraft>();
+  // A batch of nothing but text/reasoning deltas rewrites the message at most every deltaWriteIntervalMs: rewriting
+  // the whole parts array every 20 ms makes a long answer cost O(n^2) bytes. Any other event writes at once.
+  const onlyDeltas = events.every((e) => e.chunk.type === 'text-delta' || e.chunk.type === 'reasoning-delta');
   for (const e of events) {
     const c = e.chunk;
     switch (c.type) {
@@ -101,6 +105,9 @@ export async function projectConversationEvents(
     }
   }
   for (const d of touched) {
+    const now = Date.now();
+    if (onlyDeltas && opts.deltaWriteIntervalMs && now - (d.writtenAt ?? 0) < opts.deltaWriteIntervalMs) continue;
+    d.writtenAt = now;
     await tx.query('UPDATE message_views SET parts = $2, status = $3, usage = $4, error = $5 WHERE id = $1', [
       d.messageId, JSON.stringify(d.parts), d.status, d.usage ? JSON.stringify(d.usage) : null, d.error,
     ]);

@@ -20,6 +20,8 @@ export interface MessageDraft {
   toolStartedAt: Record<string, string>;
   openTextIds: string[];
   openReasoningIds: string[];
+  /** When the projection last wrote this draft's parts (ms epoch); lets it throttle rewrites while text streams. */
+  writtenAt?: number;
 }
 
 export function newDraft(messageId: string, runId: string, model: string): MessageDraft {

@@ -23,7 +23,9 @@ export class ActorRegistry {
 
   async dispatch(cmd: ActorCommand): Promise<unknown> {
     const { conversationId, userId } = cmd.payload;
-    await this.assertVisible(conversationId, userId);
+    // A local owner checks the user itself; otherwise look before taking a lease for someone else's conversation.
+    const owned = this.actors.get(conversationId);
+    if (!owned || owned.isClosed) await this.assertVisible(conversationId, userId);
     const deadline = Date.now() + DISPATCH_DEADLINE_MS;
     for (let attempt = 0; ; attempt++) {
       if (this.stopping) throw new DomainError('service_unavailable', 'the chat service is shutting down');

@@ -32,6 +32,12 @@ export interface ActorDeps {
   onClosed: (conversationId: string, actor: ConversationActor) => void;
 }
 
+interface HarnessInfo {
+  id: string;
+  model: string;
+  systemPrompt: string;
+}
+
 interface RunningRun {
   runId: string;
   executor: RunExecutor;
@@ -139,8 +145,8 @@ export class ConversationActor {
       case 'interrupt': return (await this.apply(decide(this.state, { type: 'interrupt' }))).result;
       case 'remove-queue-item': return (await this.apply(decide(this.state, { type: 'remove-queue-item', itemId: cmd.payload.itemId }))).result;
       case 'send-now': {
-        const model = await this.harnessModel();
-        return (await this.apply(decide(this.state, { type: 'send-now', itemId: cmd.payload.itemId, model, ids: newIds() }))).result;
+        const harness = await this.harness();
+        return (await this.apply(decide(this.state, { type: 'send-now', itemId: cmd.payload.itemId, model: harness.model, ids: newIds() }), { harness })).result;
       }
       case 'regenerate': return this.regenerate(cmd.payload.messageId);
       case 'delete': return this.deleteConversation();
@@ -162,19 +168,19 @@ export class ConversationActor {
       );
       if (prior.rowCount) return SendMessageResult.parse(prior.rows[0].response);
     }
-    const model = await this.harnessModel();
+    const harness = await this.harness();
     const decision = decide(this.state, {
-      type: 'send', messageId: randomUUID(), content: p.content, clientMessageId: p.clientMessageId, now: new Date().toISOString(), model, ids: newIds(),
+      type: 'send', messageId: randomUUID(), content: p.content, clientMessageId: p.clientMessageId, now: new Date().toISOString(), model: harness.model, ids: newIds(),
     }) as Decision<Omit<SendMessageResult, 'seq'>>;
     let result: SendMessageResult | null = null;
-    await this.apply(decision, async (tx, events) => {
+    await this.apply(decision, { harness, extra: async (tx, events) => {
       result = { ...decision.result, seq: events[0].seq };
       if (p.clientMessageId) {
         await tx.query('INSERT INTO idempotency_keys (conversation_id, client_message_id, response) VALUES ($1, $2, $3)', [
           this.conversationId, p.clientMessageId, JSON.stringify(result),
         ]);
       }
-    });
+    } });
     return result;
   }
 
@@ -185,23 +191,26 @@ export class ConversationActor {
     );
     const row = r.rows[0];
     const target = row ? { messageId, role: row.role, hidden: row.hidden, firstSeq: row.first_seq } : null;
-    const model = await this.harnessModel();
-    const decision = decide(this.state, { type: 'regenerate', target, model, ids: newIds() });
+    const harness = await this.harness();
+    const decision = decide(this.state, { type: 'regenerate', target, model: harness.model, ids: newIds() });
     let seq = 0;
-    await this.apply(decision, async (_tx, events) => {
+    await this.apply(decision, { harness, extra: async (_tx, events) => {
       seq = events[0].seq;
-    });
+    } });
     return { ...(decision.result as { runId: string }), seq };
   }
 
   /** Commits the decision's events (durable before announced), then carries out its effects. */
-  private async apply(decision: Decision, extra?: Parameters<EventWriter['commit']>[1]): Promise<Decision> {
-    if (decision.emit.length) await this.writer.commit(decision.emit, extra);
+  private async apply(
+    decision: Decision,
+    opts: { extra?: Parameters<EventWriter['commit']>[1]; harness?: HarnessInfo } = {},
+  ): Promise<Decision> {
+    if (decision.emit.length) await this.writer.commit(decision.emit, opts.extra);
     for (const effect of decision.effects) {
       if (effect.type === 'abort-run') {
         if (this.run?.runId === effect.runId) this.run.executor.stop(effect.reason);
       } else {
-        await this.startRun(effect.runId, effect.messageId);
+        this.startRun(effect.runId, effect.messageId, opts.harness ?? (await this.harness()));
       }
     }
     if (!this.state.activeRun && !this.run && this.state.queue.length) void this.enqueue(() => this.afterRunEnded()).catch(() => undefined);
@@ -209,26 +218,22 @@ export class ConversationActor {
     return decision;
   }
 
-  private async startRun(runId: string, messageId: string) {
+  /** Starts the run in the background: the command that started it answers as soon as its events are stored. */
+  private startRun(runId: string, messageId: string, harness: HarnessInfo) {
     const { pool, config } = this.d;
-    const h = await pool.query<{ id: string; model: string; system_prompt: string }>(
-      'SELECT h.id, h.model, h.system_prompt FROM conversations c JOIN harnesses h ON h.id = c.harness_id WHERE c.id = $1',
-      [this.conversationId],
-    );
-    const harness = h.rows[0];
-    const history = await pool.query<{ role: 'user' | 'assistant'; status: string; parts: MessagePart[] }>(
-      `SELECT role, status, parts FROM message_views
-       WHERE conversation_id = $1 AND hidden = false AND NOT (role = 'assistant' AND run_id = $2)
-       ORDER BY first_seq`,
-      [this.conversationId, runId],
-    );
-    const messages = toChatMessages(harness?.system_prompt ?? '', history.rows as HistoryMessage[]);
-    const model = harness?.model ?? this.runDraft?.model ?? 'unknown';
-    const tools = harness ? await this.d.tools(harness.id, this.userId) : (await import('../run/tool-executor.js')).noTools;
+    const model = harness.model;
+    const prepare = async () => {
+      const history = await pool.query<{ role: 'user' | 'assistant'; status: string; parts: MessagePart[] }>(
+        `SELECT role, status, parts FROM message_views
+         WHERE conversation_id = $1 AND hidden = false AND NOT (role = 'assistant' AND run_id = $2)
+         ORDER BY first_seq`,
+        [this.conversationId, runId],
+      );
+      return { messages: toChatMessages(harness.systemPrompt, history.rows as HistoryMessage[]), tools: await this.d.tools(harness.id, this.userId) };
+    };
     const executor = new RunExecutor(
       this.d.llm,
       this.d.prices,
-      tools,
       {
         publish: (chunks) => this.writer.publish(chunks.map((chunk) => ({ chunk, runId }))),
         commit: async (chunks) => void (await this.writer.commit(chunks.map((chunk) => ({ chunk, runId })))),
@@ -241,7 +246,7 @@ export class ConversationActor {
         usageDrainMs: config.llm.usageDrainMs,
         maxSteps: config.chat.maxSteps,
       },
-      { runId, messageId, model, messages },
+      { runId, messageId, model, prepare },
       this.d.logger.child({ conversationId: this.conversationId, runId }),
     );
     this.run = { runId, executor };
@@ -261,8 +266,8 @@ export class ConversationActor {
   private async afterRunEnded() {
     if (this.closed || this.state.activeRun || this.run) return;
     if (this.state.queue.length) {
-      const model = await this.harnessModel();
-      await this.apply(decide(this.state, { type: 'drain-queue', model, ids: newIds() }));
+      const harness = await this.harness();
+      await this.apply(decide(this.state, { type: 'drain-queue', model: harness.model, ids: newIds() }), { harness });
       return;
     }
     this.scheduleIdleRelease();
@@ -328,13 +333,13 @@ export class ConversationActor {
     return { deleted: true };
   }
 
-  private async harnessModel(): Promise<string> {
-    const r = await this.d.pool.query<{ model: string }>(
-      'SELECT h.model FROM conversations c JOIN harnesses h ON h.id = c.harness_id WHERE c.id = $1',
+  private async harness(): Promise<HarnessInfo> {
+    const r = await this.d.pool.query<{ id: string; model: string; system_prompt: string }>(
+      'SELECT h.id, h.model, h.system_prompt FROM conversations c JOIN harnesses h ON h.id = c.harness_id WHERE c.id = $1',
       [this.conversationId],
     );
     if (!r.rowCount) throw new DomainError('conflict', "this conversation's harness was deleted");
-    return r.rows[0].model;
+    return { id: r.rows[0].id, model: r.rows[0].model, systemPrompt: r.rows[0].system_prompt };
   }
 
   private async waitForRun() {

@@ -5,6 +5,9 @@ import type { Logger } from '@harness/logging';
 import { projectConversationEvents, type DraftCache } from '@harness/projections';
 import type { Emitted } from './conversation-state.js';
 
+/** While text streams, the message row is rewritten at most this often (see projectConversationEvents). */
+const DELTA_WRITE_INTERVAL_MS = 250;
+
 export interface EventWriterDeps {
   store: EventStore;
   nats: NatsConnection;
@@ -148,18 +151,19 @@ export class EventWriter {
     const batch = count < 0 ? this.pending : this.pending.slice(0, count);
     if (!batch.length) return;
     this.pending = count < 0 ? [] : this.pending.slice(count);
-    await this.append(batch);
+    await this.append(batch, undefined, false);
   }
 
   /** Appends with retry on transient database errors; a conflict means the lease is gone. */
-  private async append(batch: NewEvent[], extra?: (tx: Tx, events: ConversationEvent[]) => Promise<void>): Promise<void> {
+  private async append(batch: NewEvent[], extra?: (tx: Tx, events: ConversationEvent[]) => Promise<void>, synchronousCommit = true): Promise<void> {
     for (let attempt = 0; ; attempt++) {
       if (this.lost) return;
       try {
         await this.d.store.append(this.d.conversationId, this.persisted, batch, {
           fencingToken: this.d.fencingToken,
+          synchronousCommit,
           projection: async (tx, _sid, events) => {
-            await projectConversationEvents(tx, this.d.userId, events, this.d.drafts);
+            await projectConversationEvents(tx, this.d.userId, events, this.d.drafts, { deltaWriteIntervalMs: DELTA_WRITE_INTERVAL_MS });
             if (extra) await extra(tx, events);
           },
         });

@@ -6,7 +6,7 @@ import { ChunkBuilder } from '../llm/chunk-builder.js';
 import { assistantMessages, type ChatMessage } from '../llm/history.js';
 import { addUsage, estimateUsage, usageFromProvider, type PriceBook } from '../llm/pricing.js';
 import { parseProviderChunk, type ProviderUsage } from '../llm/provider-chunk.js';
-import type { ToolExecutor } from './tool-executor.js';
+import { noTools, type ToolExecutor } from './tool-executor.js';
 
 export type StopReason = 'interrupted' | 'send-now' | 'stall' | 'shutdown' | 'deleted' | 'lost' | 'timeout';
 
@@ -31,7 +31,8 @@ export interface RunInput {
   runId: string;
   messageId: string;
   model: string;
-  messages: ChatMessage[];
+  /** Loads what the run needs (history, tools) once it starts, so the command that started it need not wait. */
+  prepare: () => Promise<{ messages: ChatMessage[]; tools: ToolExecutor }>;
 }
 
 export interface RunOutcome {
@@ -61,10 +62,11 @@ export class RunExecutor {
   private streaming = false;
   private promptChars = 0;
 
+  private tools: ToolExecutor = noTools;
+
   constructor(
     private readonly llm: OpenAI,
     private readonly prices: PriceBook,
-    private readonly tools: ToolExecutor,
     private readonly sink: RunSink,
     private readonly settings: RunSettings,
     private readonly input: RunInput,
@@ -84,7 +86,15 @@ export class RunExecutor {
   }
 
   async run(): Promise<RunOutcome> {
-    const messages = [...this.input.messages];
+    let messages: ChatMessage[];
+    try {
+      if (this.stopReason) return await this.end();
+      const prepared = await this.input.prepare();
+      messages = [...prepared.messages];
+      this.tools = prepared.tools;
+    } catch (err) {
+      return await this.end(`could not prepare the run: ${(err as Error).message}`);
+    }
     try {
       for (let step = 1; step <= this.settings.maxSteps; step++) {
         if (this.stopReason) return await this.end();

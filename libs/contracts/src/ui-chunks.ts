@@ -148,3 +148,26 @@ export const ConversationEvent = z.object({
   createdAt: z.string(),
 });
 export type ConversationEvent = z.infer<typeof ConversationEvent>;
+
+const DELTA_TYPES = new Set(['text-delta', 'reasoning-delta']);
+type SafeParse<T> = { success: true; data: T } | { success: false; error: { issues: { path: PropertyKey[]; message: string }[] } };
+
+/**
+ * ConversationEvent.safeParse with a fast path for the chunks that make up nearly all traffic (text and reasoning
+ * deltas): the same checks, written out, about an order of magnitude cheaper than the schema walk. Everything else goes
+ * through the schema.
+ */
+export function parseConversationEvent(data: unknown): SafeParse<ConversationEvent> {
+  const d = data as Record<string, unknown> | null;
+  const c = d && typeof d === 'object' ? (d.chunk as Record<string, unknown> | null) : null;
+  if (
+    c && typeof c === 'object' && DELTA_TYPES.has(c.type as string) &&
+    typeof c.id === 'string' && c.id.length > 0 && typeof c.delta === 'string' && Object.keys(c).length === 3 &&
+    typeof d!.conversationId === 'string' && Number.isInteger(d!.seq) && (d!.seq as number) > 0 &&
+    Number.isInteger(d!.prev) && (d!.prev as number) >= 0 && (d!.runId === null || typeof d!.runId === 'string') &&
+    typeof d!.createdAt === 'string'
+  ) {
+    return { success: true, data: d as unknown as ConversationEvent };
+  }
+  return ConversationEvent.safeParse(data) as SafeParse<ConversationEvent>;
+}

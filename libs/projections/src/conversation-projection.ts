@@ -22,6 +22,10 @@ export async function projectConversationEvents(
   // A batch of nothing but text/reasoning deltas rewrites the message at most every deltaWriteIntervalMs: rewriting
   // the whole parts array every 20 ms makes a long answer cost O(n^2) bytes. Any other event writes at once.
   const onlyDeltas = events.every((e) => e.chunk.type === 'text-delta' || e.chunk.type === 'reasoning-delta');
+  // The conversation row is updated once per batch: last activity, and the active run as the batch leaves it.
+  let lastActivity: string | null = null;
+  let activeRun: { op: 'set' | 'clear' | 'none'; runId: string } | null = null;
+  const insertedEmpty = new Set<MessageDraft>();
   for (const e of events) {
     const c = e.chunk;
     switch (c.type) {
@@ -31,7 +35,7 @@ export async function projectConversationEvents(
            VALUES ($1, $2, $3, $4, 'user', 'complete', $5, $6, $7) ON CONFLICT (id) DO NOTHING`,
           [c.data.messageId, e.conversationId, userId, e.runId, JSON.stringify(c.data.parts), e.seq, e.createdAt],
         );
-        await tx.query('UPDATE conversations SET updated_at = $2 WHERE id = $1', [e.conversationId, e.createdAt]);
+        lastActivity = e.createdAt;
         break;
       case 'start': {
         const { runId, model, regenerates } = c.messageMetadata;
@@ -49,17 +53,14 @@ export async function projectConversationEvents(
         );
         const d = newDraft(c.messageId, runId, model);
         drafts.set(runId, d);
-        touched.add(d);
+        insertedEmpty.add(d);
         break;
       }
       case 'data-run':
-        if (c.data.status === 'started') {
-          await tx.query('UPDATE conversations SET active_run_id = $2, updated_at = $3 WHERE id = $1', [e.conversationId, c.data.runId, e.createdAt]);
-        } else {
-          await tx.query('UPDATE conversations SET active_run_id = NULL, updated_at = $3 WHERE id = $1 AND active_run_id = $2', [
-            e.conversationId, c.data.runId, e.createdAt,
-          ]);
-        }
+        lastActivity = e.createdAt;
+        if (c.data.status === 'started') activeRun = { op: 'set', runId: c.data.runId };
+        else if (activeRun?.op === 'set' && activeRun.runId === c.data.runId) activeRun = { op: 'none', runId: c.data.runId };
+        else activeRun = { op: 'clear', runId: c.data.runId };
         break;
       case 'data-queue':
         await tx.query('DELETE FROM queue_item_views WHERE conversation_id = $1', [e.conversationId]);
@@ -104,6 +105,16 @@ export async function projectConversationEvents(
       }
     }
   }
+  if (lastActivity !== null || activeRun !== null) {
+    await tx.query(
+      `UPDATE conversations SET updated_at = GREATEST(updated_at, COALESCE($2::timestamptz, updated_at)),
+         active_run_id = CASE WHEN $3::text = 'set' THEN $4::uuid WHEN $3::text = 'none' THEN NULL
+           WHEN $3::text = 'clear' AND active_run_id = $4::uuid THEN NULL ELSE active_run_id END
+       WHERE id = $1`,
+      [events[0].conversationId, lastActivity, activeRun?.op ?? null, activeRun?.runId ?? null],
+    );
+  }
+  for (const d of insertedEmpty) if (d.parts.length || d.status !== 'streaming' || d.usage) touched.add(d);
   for (const d of touched) {
     const now = Date.now();
     if (onlyDeltas && opts.deltaWriteIntervalMs && now - (d.writtenAt ?? 0) < opts.deltaWriteIntervalMs) continue;

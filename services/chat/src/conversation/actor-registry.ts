@@ -23,9 +23,6 @@ export class ActorRegistry {
 
   async dispatch(cmd: ActorCommand): Promise<unknown> {
     const { conversationId, userId } = cmd.payload;
-    // A local owner checks the user itself; otherwise look before taking a lease for someone else's conversation.
-    const owned = this.actors.get(conversationId);
-    if (!owned || owned.isClosed) await this.assertVisible(conversationId, userId);
     const deadline = Date.now() + DISPATCH_DEADLINE_MS;
     for (let attempt = 0; ; attempt++) {
       if (this.stopping) throw new DomainError('service_unavailable', 'the chat service is shutting down');
@@ -74,11 +71,6 @@ export class ActorRegistry {
     await Promise.allSettled([...this.actors.values()].map((a) => a.shutdown()));
   }
 
-  private async assertVisible(conversationId: string, userId: string) {
-    const r = await this.deps.pool.query('SELECT 1 FROM conversations WHERE id = $1 AND user_id = $2 AND deleted_at IS NULL', [conversationId, userId]);
-    if (!r.rowCount) throw new DomainError('not_found', 'conversation not found');
-  }
-
   /** This replica's actor for the conversation, acquiring the lease if it is free; null when another replica owns it. */
   private async local(conversationId: string, userId: string): Promise<ConversationActor | null> {
     const existing = this.actors.get(conversationId);
@@ -92,7 +84,9 @@ export class ActorRegistry {
   }
 
   private async open(conversationId: string, userId: string): Promise<ConversationActor | null> {
-    const token = await this.deps.leases.tryAcquire(conversationId, this.deps.config.replicaId);
+    // The lease is taken only for a conversation that exists and is this user's; a local owner checks the user itself.
+    const { visible, token } = await this.deps.leases.tryAcquire(conversationId, this.deps.config.replicaId, userId);
+    if (!visible) throw new DomainError('not_found', 'conversation not found');
     if (token === null) return null;
     const actor = await ConversationActor.open(
       { ...this.deps, onClosed: (id, a) => this.actors.get(id) === a && this.actors.delete(id) },

@@ -61,6 +61,8 @@ export class ConversationActor {
   private renewTimer: NodeJS.Timeout | null = null;
   private idleTimer: NodeJS.Timeout | null = null;
   private lastRenewAt = Date.now();
+  /** The harness as read with the conversation when the actor opened: used once, by the first command. */
+  private loadedHarness: HarnessInfo | null = null;
 
   private constructor(
     private readonly d: ActorDeps,
@@ -94,8 +96,16 @@ export class ConversationActor {
 
   private async load() {
     const { pool } = this.d;
-    const conv = await pool.query<{ active_run_id: string | null; stream_position: number }>(
-      `SELECT c.active_run_id, s.stream_position FROM conversations c JOIN streams s ON s.stream_id = c.id::text
+    // One round trip: the stream's version, the active run, the queue and the harness.
+    const conv = await pool.query<{
+      active_run_id: string | null; stream_position: number; harness_id: string | null; model: string | null; system_prompt: string | null;
+      queue: QueueItem[];
+    }>(
+      `SELECT c.active_run_id, s.stream_position, h.id AS harness_id, h.model, h.system_prompt,
+         COALESCE((SELECT json_agg(json_build_object('id', q.id, 'content', q.content,
+                     'createdAt', to_char(q.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')) ORDER BY q.position)
+                   FROM queue_item_views q WHERE q.conversation_id = c.id), '[]'::json) AS queue
+       FROM conversations c JOIN streams s ON s.stream_id = c.id::text LEFT JOIN harnesses h ON h.id = c.harness_id
        WHERE c.id = $1 AND c.user_id = $2 AND c.deleted_at IS NULL`,
       [this.conversationId, this.userId],
     );
@@ -103,11 +113,9 @@ export class ConversationActor {
       await this.d.leases.release(this.conversationId, this.d.config.replicaId, this.fencingToken);
       throw new DomainError('not_found', 'conversation not found');
     }
-    const queue = await pool.query<{ id: string; content: string; created_at: Date }>(
-      'SELECT id, content, created_at FROM queue_item_views WHERE conversation_id = $1 ORDER BY position',
-      [this.conversationId],
-    );
-    const items: QueueItem[] = queue.rows.map((r) => ({ id: r.id, content: r.content, createdAt: r.created_at.toISOString() }));
+    const row = conv.rows[0];
+    if (row.harness_id) this.loadedHarness = { id: row.harness_id, model: row.model ?? '', systemPrompt: row.system_prompt ?? '' };
+    const items: QueueItem[] = row.queue;
     this.state = { activeRun: null, queue: items };
     this.writer = new EventWriter(
       {
@@ -117,7 +125,7 @@ export class ConversationActor {
         onLost: (reason) => this.lost(reason),
         onEvent: (e) => this.fold(e),
       },
-      conv.rows[0].stream_position,
+      row.stream_position,
     );
     this.sub = this.d.nats.subscribe(ownerSubject(this.conversationId), {
       callback: (err, msg) => {
@@ -127,7 +135,7 @@ export class ConversationActor {
     });
     const renewEvery = Math.max(200, Math.floor(this.d.config.chat.leaseTtlMs / 3));
     this.renewTimer = setInterval(() => void this.renew(), renewEvery);
-    const orphanRun = conv.rows[0].active_run_id;
+    const orphanRun = row.active_run_id;
     if (orphanRun) await this.enqueue(() => this.closeOrphanRun(orphanRun));
     await this.enqueue(() => this.afterRunEnded());
   }
@@ -334,6 +342,9 @@ export class ConversationActor {
   }
 
   private async harness(): Promise<HarnessInfo> {
+    const loaded = this.loadedHarness;
+    this.loadedHarness = null;
+    if (loaded) return loaded;
     const r = await this.d.pool.query<{ id: string; model: string; system_prompt: string }>(
       'SELECT h.id, h.model, h.system_prompt FROM conversations c JOIN harnesses h ON h.id = c.harness_id WHERE c.id = $1',
       [this.conversationId],

@@ -7,18 +7,25 @@ import type pg from 'pg';
 export class LeaseRepository {
   constructor(private readonly pool: pg.Pool, private readonly ttlMs: number) {}
 
-  /** The fencing token if this replica now owns the conversation (free, expired, or already ours), else null. */
-  async tryAcquire(conversationId: string, owner: string): Promise<bigint | null> {
-    const r = await this.pool.query<{ fencing_token: string }>(
-      `INSERT INTO run_leases (conversation_id, owner, fencing_token, expires_at)
-       VALUES ($1, $2, 1, now() + make_interval(secs => $3::double precision / 1000))
-       ON CONFLICT (conversation_id) DO UPDATE
-         SET owner = EXCLUDED.owner, fencing_token = run_leases.fencing_token + 1, expires_at = EXCLUDED.expires_at
-         WHERE run_leases.expires_at < now() OR run_leases.owner = EXCLUDED.owner
-       RETURNING fencing_token`,
-      [conversationId, owner, this.ttlMs],
+  /**
+   * In one round trip: whether the conversation exists and is the user's, and if so the fencing token when this replica
+   * now owns it (the lease was free, expired, or already ours), else null (another replica holds it).
+   */
+  async tryAcquire(conversationId: string, owner: string, userId: string): Promise<{ visible: boolean; token: bigint | null }> {
+    const r = await this.pool.query<{ visible: boolean; fencing_token: string | null }>(
+      `WITH visible AS (SELECT 1 FROM conversations WHERE id = $1 AND user_id = $4 AND deleted_at IS NULL),
+       acquired AS (
+         INSERT INTO run_leases (conversation_id, owner, fencing_token, expires_at)
+         SELECT $1, $2, 1, now() + make_interval(secs => $3::double precision / 1000) WHERE EXISTS (SELECT 1 FROM visible)
+         ON CONFLICT (conversation_id) DO UPDATE
+           SET owner = EXCLUDED.owner, fencing_token = run_leases.fencing_token + 1, expires_at = EXCLUDED.expires_at
+           WHERE run_leases.expires_at < now() OR run_leases.owner = EXCLUDED.owner
+         RETURNING fencing_token)
+       SELECT EXISTS (SELECT 1 FROM visible) AS visible, (SELECT fencing_token FROM acquired) AS fencing_token`,
+      [conversationId, owner, this.ttlMs, userId],
     );
-    return r.rowCount ? BigInt(r.rows[0].fencing_token) : null;
+    const row = r.rows[0];
+    return { visible: row.visible, token: row.fencing_token === null ? null : BigInt(row.fencing_token) };
   }
 
   /** False when the lease was taken over (the caller must stop writing). */

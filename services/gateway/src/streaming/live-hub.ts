@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { Msg, NatsConnection, Subscription } from '@nats-io/transport-node';
-import { conversationEventsSubject, ConversationEvent } from '@harness/contracts';
+import { conversationEventsSubject, parseConversationEvent, type ConversationEvent } from '@harness/contracts';
 import { errorFields, type Logger } from '@harness/logging';
 import { LOGGER, NATS } from '../core/tokens.js';
 
@@ -75,7 +75,7 @@ export class LiveHub {
       this.logger.warn({ conversationId }, 'dropped a live event that is not JSON');
       return;
     }
-    const parsed = ConversationEvent.safeParse(data);
+    const parsed = parseConversationEvent(data);
     if (!parsed.success || parsed.data.conversationId !== conversationId) {
       const issues = parsed.success ? [{ path: 'conversationId', message: 'another conversation' }] : parsed.error.issues.slice(0, 5);
       this.logger.warn({ conversationId, issues }, 'dropped an invalid live event');

@@ -1,4 +1,5 @@
 import type pg from 'pg';
+import { withTransaction } from '@harness/db';
 import { UiChunk, type ConversationEvent } from '@harness/contracts';
 
 /** An event the writer has already numbered (the live path publishes it before it is stored). */
@@ -72,45 +73,36 @@ export class EventStore {
       prev = e.seq;
     }
     const last = events[events.length - 1].seq;
-    const client = await this.pool.connect();
-    // A connection that dies while checked out emits 'error' on the client (no pool listener then): without a listener
-    // that is an uncaught exception. The failed query rejects anyway, and release() drops the dead client.
-    const onError = () => undefined;
-    client.on('error', onError);
-    try {
-      await client.query(opts.synchronousCommit === false ? 'BEGIN; SET LOCAL synchronous_commit TO off' : 'BEGIN');
-      const moved = await client.query(
-        `UPDATE streams SET stream_position = $3, updated_at = now()
-         WHERE stream_id = $1 AND stream_position = $2
-           AND ($4::bigint IS NULL OR EXISTS (
-             SELECT 1 FROM run_leases WHERE conversation_id = $1::uuid AND fencing_token = $4::bigint))`,
-        [streamId, expectedVersion, last, opts.fencingToken === undefined ? null : opts.fencingToken.toString()],
-      );
-      if (moved.rowCount !== 1) throw new StreamConflictError(streamId, expectedVersion);
-      const stored = toStored(streamId, expectedVersion, events);
-      await client.query(
-        `INSERT INTO events (stream_id, stream_position, type, data, metadata, created_at)
-         SELECT $1, u.pos, u.type, u.data, u.meta, u.at
-         FROM unnest($2::int[], $3::text[], $4::jsonb[], $5::jsonb[], $6::timestamptz[]) AS u(pos, type, data, meta, at)`,
-        [
-          streamId,
-          stored.map((e) => e.seq),
-          stored.map((e) => e.chunk.type),
-          stored.map((e) => JSON.stringify(e.chunk)),
-          stored.map((e, i) => JSON.stringify({ ...events[i].metadata, runId: e.runId, prev: e.prev })),
-          stored.map((e) => e.createdAt),
-        ],
-      );
-      if (opts.projection) await opts.projection(client, streamId, stored);
-      await client.query('COMMIT');
-      return stored;
-    } catch (err) {
-      await client.query('ROLLBACK').catch(() => undefined);
-      throw err;
-    } finally {
-      client.off('error', onError);
-      client.release();
-    }
+    return withTransaction(
+      this.pool,
+      async (client) => {
+        const moved = await client.query(
+          `UPDATE streams SET stream_position = $3, updated_at = now()
+           WHERE stream_id = $1 AND stream_position = $2
+             AND ($4::bigint IS NULL OR EXISTS (
+               SELECT 1 FROM run_leases WHERE conversation_id = $1::uuid AND fencing_token = $4::bigint))`,
+          [streamId, expectedVersion, last, opts.fencingToken === undefined ? null : opts.fencingToken.toString()],
+        );
+        if (moved.rowCount !== 1) throw new StreamConflictError(streamId, expectedVersion);
+        const stored = toStored(streamId, expectedVersion, events);
+        await client.query(
+          `INSERT INTO events (stream_id, stream_position, type, data, metadata, created_at)
+           SELECT $1, u.pos, u.type, u.data, u.meta, u.at
+           FROM unnest($2::int[], $3::text[], $4::jsonb[], $5::jsonb[], $6::timestamptz[]) AS u(pos, type, data, meta, at)`,
+          [
+            streamId,
+            stored.map((e) => e.seq),
+            stored.map((e) => e.chunk.type),
+            stored.map((e) => JSON.stringify(e.chunk)),
+            stored.map((e, i) => JSON.stringify({ ...events[i].metadata, runId: e.runId, prev: e.prev })),
+            stored.map((e) => e.createdAt),
+          ],
+        );
+        if (opts.projection) await opts.projection(client, streamId, stored);
+        return stored;
+      },
+      opts.synchronousCommit === false ? 'BEGIN; SET LOCAL synchronous_commit TO off' : 'BEGIN',
+    );
   }
 
   /** Events with seq > after, oldest first. */
@@ -121,7 +113,7 @@ export class EventStore {
        ORDER BY stream_position LIMIT $3`,
       [streamId, opts.after ?? 0, opts.limit ?? 10_000, opts.runId ?? null],
     );
-    return r.rows.map((row) => fromRow(streamId, row));
+    return r.rows.map((row) => eventFromRow(streamId, row));
   }
 
   /** Seq of the `start` event of a run (the AI SDK stream of a run begins there). */
@@ -144,14 +136,14 @@ export class EventStore {
          WHERE global_position > $1 ORDER BY global_position LIMIT $2`,
         [after.toString(), pageSize],
       );
-      for (const row of r.rows) yield { ...fromRow(row.stream_id, row), globalPosition: BigInt(row.global_position) };
+      for (const row of r.rows) yield { ...eventFromRow(row.stream_id, row), globalPosition: BigInt(row.global_position) };
       if (r.rows.length < pageSize) return;
       after = BigInt(r.rows[r.rows.length - 1].global_position);
     }
   }
 }
 
-interface StoredRow {
+export interface StoredRow {
   stream_position: number;
   data: unknown;
   metadata: { runId?: string | null; prev?: number } | null;
@@ -174,7 +166,8 @@ function toStored(streamId: string, expectedVersion: number, events: NewEvent[])
   });
 }
 
-function fromRow(streamId: string, row: StoredRow): ConversationEvent {
+/** A stored row (stream_position, data, metadata, created_at) as a ConversationEvent. */
+export function eventFromRow(streamId: string, row: StoredRow): ConversationEvent {
   return {
     conversationId: streamId,
     seq: row.stream_position,

@@ -1,19 +1,16 @@
 import type pg from 'pg';
-import { UiChunk, type ConversationEvent } from '@harness/contracts';
+import type { ConversationEvent } from '@harness/contracts';
+import { withTransaction } from '@harness/db';
+import { eventFromRow, type StoredRow } from '@harness/event-store';
 import { projectConversationEvents, type DraftCache } from './conversation-projection.js';
 
 /**
  * Rebuilds every read model from the event store, from zero, in one transaction (readers see the old or the new state).
  * Returns how many events were replayed.
  */
-export async function rebuildProjections(pool: pg.Pool, pageSize = 5_000): Promise<number> {
-  const client = await pool.connect();
-  // A connection that dies while checked out emits 'error' on the client: without a listener, an uncaught exception.
-  const onError = () => undefined;
-  client.on('error', onError);
-  let count = 0;
-  try {
-    await client.query('BEGIN');
+export function rebuildProjections(pool: pg.Pool, pageSize = 5_000): Promise<number> {
+  return withTransaction(pool, async (client) => {
+    let count = 0;
     await client.query('TRUNCATE message_views, queue_item_views, usage_views');
     await client.query('UPDATE conversations SET active_run_id = NULL');
     const owners = new Map<string, string>();
@@ -23,7 +20,7 @@ export async function rebuildProjections(pool: pg.Pool, pageSize = 5_000): Promi
     const drafts = new Map<string, DraftCache>();
     let after = '0';
     for (;;) {
-      const r = await client.query<{ global_position: string; stream_id: string; stream_position: number; data: unknown; metadata: { runId?: string; prev?: number }; created_at: Date }>(
+      const r = await client.query<StoredRow & { global_position: string; stream_id: string }>(
         `SELECT global_position, stream_id, stream_position, data, metadata, created_at FROM events WHERE global_position > $1
          ORDER BY global_position LIMIT $2`,
         [after, pageSize],
@@ -39,23 +36,13 @@ export async function rebuildProjections(pool: pg.Pool, pageSize = 5_000): Promi
       };
       for (const row of r.rows) {
         if (batch.length && batch[0].conversationId !== row.stream_id) await flush();
-        batch.push({
-          conversationId: row.stream_id, seq: row.stream_position, prev: row.metadata?.prev ?? row.stream_position - 1,
-          runId: row.metadata?.runId ?? null, chunk: UiChunk.parse(row.data), createdAt: row.created_at.toISOString(),
-        });
+        batch.push(eventFromRow(row.stream_id, row));
         count++;
       }
       await flush();
       if (r.rows.length < pageSize) break;
       after = r.rows[r.rows.length - 1].global_position;
     }
-    await client.query('COMMIT');
     return count;
-  } catch (err) {
-    await client.query('ROLLBACK').catch(() => undefined);
-    throw err;
-  } finally {
-    client.off('error', onError);
-    client.release();
-  }
+  });
 }

@@ -5,6 +5,7 @@ import type pg from 'pg';
 import { DomainError, ownerSubject, SendMessageResult, type ConversationEvent, type MessagePart, type QueueItem, type UiChunk } from '@harness/contracts';
 import type { Config } from '@harness/config';
 import type { EventStore } from '@harness/event-store';
+import { withTransaction } from '@harness/db';
 import { errorFields, withCorrelation, type Logger } from '@harness/logging';
 import { applyChunk, newDraft, replayDraft, closingChunks, draftOutputText, type MessageDraft } from '@harness/projections';
 import { toChatMessages, type HistoryMessage } from '../llm/history.js';
@@ -311,12 +312,7 @@ export class ConversationActor {
     this.run?.executor.stop('deleted');
     await this.waitForRun();
     this.writer.close();
-    const client = await this.d.pool.connect();
-    // A connection that dies while checked out emits 'error' on the client: without a listener, the process crashes.
-    const onError = () => undefined;
-    client.on('error', onError);
-    try {
-      await client.query('BEGIN');
+    await withTransaction(this.d.pool, async (client) => {
       // The stream row first: it waits for an append in flight (which holds that row) to commit, so its events are
       // deleted too; any later append finds no stream and stores nothing.
       for (const sql of [
@@ -328,14 +324,7 @@ export class ConversationActor {
         'DELETE FROM idempotency_keys WHERE conversation_id = $1::uuid',
         'DELETE FROM conversations WHERE id = $1::uuid',
       ]) await client.query(sql, [this.conversationId]);
-      await client.query('COMMIT');
-    } catch (err) {
-      await client.query('ROLLBACK').catch(() => undefined);
-      throw err;
-    } finally {
-      client.off('error', onError);
-      client.release();
-    }
+    });
     await this.close(false);
     await this.d.pool.query('DELETE FROM run_leases WHERE conversation_id = $1', [this.conversationId]);
     return { deleted: true };

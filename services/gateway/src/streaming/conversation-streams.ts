@@ -90,7 +90,7 @@ export class ConversationStreams implements BeforeApplicationShutdown {
         },
       },
     );
-    let follow: RunFollower | undefined;
+    let follow: RunFollower | undefined = undefined; // known once the command has answered
     let vanishTimer: NodeJS.Timeout | undefined;
     const finish = () => conn.end(req.aiSdk ? DONE_FRAME : undefined);
 

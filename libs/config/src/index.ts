@@ -38,7 +38,7 @@ const EnvSchema = z.object({
   CHAT_LEASE_TTL_MS: int(6_000),
   CHAT_REAPER_INTERVAL_MS: int(2_000),
   /** Durable path: deltas are appended in batches of at most this many events or this many ms. */
-  CHAT_FLUSH_INTERVAL_MS: int(20),
+  CHAT_FLUSH_INTERVAL_MS: int(50),
   CHAT_FLUSH_MAX_EVENTS: int(200),
   /** Live events not yet in Postgres before the run waits for a flush (bounds memory and the takeover jump). */
   CHAT_MAX_UNFLUSHED_EVENTS: int(1000),

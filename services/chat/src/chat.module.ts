@@ -7,6 +7,7 @@ import { EventStore } from '@harness/event-store';
 import type { Logger } from '@harness/logging';
 import { ActorRegistry } from './conversation/actor-registry.js';
 import { LeaseRepository } from './conversation/lease-repository.js';
+import { LivePublisher } from './conversation/live-publisher.js';
 import { loadPriceCatalogue } from './llm/price-catalogue.js';
 import { PriceBook } from './llm/pricing.js';
 import { CONFIG, DATABASE, LOGGER, NATS } from './infra/tokens.js';
@@ -72,7 +73,7 @@ function createRegistry({ config, logger, db, nats }: ChatRuntime): ActorRegistr
     logger,
   );
   const registry: ActorRegistry = new ActorRegistry({
-    config, pool: db.pool, store: new EventStore(db.pool), nats, leases: new LeaseRepository(db.pool, config.chat.leaseTtlMs),
+    config, pool: db.pool, store: new EventStore(db.pool), nats, live: new LivePublisher(nats), leases: new LeaseRepository(db.pool, config.chat.leaseTtlMs),
     llm, prices, tools: async () => noTools, backfill, logger,
   });
   return registry;

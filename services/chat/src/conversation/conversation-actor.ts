@@ -17,6 +17,7 @@ import { ActorClosedError, type ActorCommand } from './actor-command.js';
 import { decide, evolve, initialState, type ConversationState, type Decision, type Emitted } from './conversation-state.js';
 import { EventWriter } from './event-writer.js';
 import type { LeaseRepository } from './lease-repository.js';
+import type { LivePublisher } from './live-publisher.js';
 import { encodeReply, handleForwarded } from './forwarding.js';
 
 export interface ActorDeps {
@@ -24,6 +25,7 @@ export interface ActorDeps {
   pool: pg.Pool;
   store: EventStore;
   nats: NatsConnection;
+  live: LivePublisher;
   leases: LeaseRepository;
   llm: OpenAI;
   prices: PriceBook;
@@ -120,7 +122,7 @@ export class ConversationActor {
     this.state = { activeRun: null, queue: items };
     this.writer = new EventWriter(
       {
-        store: this.d.store, nats: this.d.nats, logger: this.d.logger, conversationId: this.conversationId, userId: this.userId,
+        store: this.d.store, live: this.d.live, logger: this.d.logger, conversationId: this.conversationId, userId: this.userId,
         fencingToken: this.fencingToken, drafts: new Map(), flushIntervalMs: this.d.config.chat.flushIntervalMs,
         flushMaxEvents: this.d.config.chat.flushMaxEvents, maxUnflushedEvents: this.d.config.chat.maxUnflushedEvents,
         onLost: (reason) => this.lost(reason),

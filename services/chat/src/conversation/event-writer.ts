@@ -1,16 +1,16 @@
-import type { NatsConnection } from '@nats-io/transport-node';
 import { conversationEventsSubject, type ConversationEvent } from '@harness/contracts';
 import { EventStore, StreamConflictError, StreamNotFoundError, type NewEvent, type Tx } from '@harness/event-store';
 import type { Logger } from '@harness/logging';
 import { projectConversationEvents, type DraftCache } from '@harness/projections';
 import type { Emitted } from './conversation-state.js';
+import type { LivePublisher } from './live-publisher.js';
 
 /** While text streams, the message row is rewritten at most this often (see projectConversationEvents). */
 const DELTA_WRITE_INTERVAL_MS = 250;
 
 export interface EventWriterDeps {
   store: EventStore;
-  nats: NatsConnection;
+  live: LivePublisher;
   logger: Logger;
   conversationId: string;
   userId: string;
@@ -124,7 +124,7 @@ export class EventWriter {
   /** Publishes in seq order: a live event numbered after a commit in flight waits for that commit. */
   private drainOutbox() {
     while (this.outbox.length && this.outbox[0].ready) {
-      this.d.nats.publish(this.subject, JSON.stringify(this.outbox.shift()!.ev));
+      this.d.live.publish(this.subject, JSON.stringify(this.outbox.shift()!.ev));
     }
   }
 

@@ -6,6 +6,7 @@ import type { ConversationEvent, UiChunk } from '@harness/contracts';
 import { createLogger } from '@harness/logging';
 import { createTestDatabase, waitFor, type TestDatabase } from '@harness/testing';
 import { EventWriter } from '../../src/conversation/event-writer.js';
+import { LivePublisher } from '../../src/conversation/live-publisher.js';
 import { assertSeqChain, EventTap, seedConversation, startNats, type NatsServer } from './support.js';
 
 // The event writer's two paths against real Postgres and NATS: live events are published in seq order, the durable
@@ -48,7 +49,7 @@ async function setup(opts: { version?: number } = {}) {
   const folded: number[] = [];
   const writer = new EventWriter(
     {
-      store, nats: nc, logger, conversationId, userId, fencingToken: 3n, drafts: new Map(),
+      store, live: new LivePublisher(nc), logger, conversationId, userId, fencingToken: 3n, drafts: new Map(),
       // No timer flush during the test unless asked: the test decides when batches go to Postgres.
       flushIntervalMs: 60_000, flushMaxEvents: 10_000, maxUnflushedEvents: 10_000,
       onLost: (reason) => lost.push(reason),
@@ -160,7 +161,7 @@ describe('EventWriter', () => {
     const { conversationId, store } = await setup();
     const writer = new EventWriter(
       {
-        store, nats: nc, logger, conversationId, userId: 'x', fencingToken: 3n, drafts: new Map(),
+        store, live: new LivePublisher(nc), logger, conversationId, userId: 'x', fencingToken: 3n, drafts: new Map(),
         flushIntervalMs: 60_000, flushMaxEvents: 10_000, maxUnflushedEvents: 3,
         onLost: () => undefined, onEvent: () => undefined,
       },

@@ -70,6 +70,7 @@ describe('isolation and bad input', () => {
   it('bad input gets the right status and code', async () => {
     const base = `/v1/conversations/${conv}/messages`;
     expectError(await alice.call('POST', base, { content: '' }), 400, 'validation_failed');
+    expectError(await alice.call('POST', base, { content: 'a\u0000b' }), 400, 'validation_failed');
     expectError(await alice.call('POST', base, { content: 'x'.repeat(100_001) }), 413, 'payload_too_large');
     expectError(await alice.call('POST', base, JSON.stringify({ content: 'x'.repeat(1024 * 1024 + 10) })), 413, 'payload_too_large');
     expectError(await alice.call('POST', base, '{"content": "unterminated'), 400, 'invalid_json');

@@ -45,6 +45,17 @@ describe('resilience', () => {
     expect((await fetch(`${system.gatewayUrl}/readyz`)).status).toBe(200);
   });
 
+  it('an LLM that sends a NUL character: stored as U+FFFD, the run completes', async () => {
+    const conv = await alice.newConversation();
+    const stream = await alice.events(conv, { after: 0 });
+    await alice.send(conv, sim('nul', { text: 'before\u0000after' }));
+    const events = await readUntilTerminals(stream);
+    stream.close();
+    expect(events.at(-1)!.chunk.type).toBe('finish');
+    const [, answer] = await alice.messages(conv);
+    expect(answer.parts.at(-1).text).toBe('before\ufffdafter');
+  });
+
   it('kill -9 of the chat replica running a run ends it within 30 s, keeps the partial answer, and the queue goes on', async () => {
     const conv = await alice.newConversation();
     const stream = await alice.events(conv, { after: 0 });

@@ -1,5 +1,5 @@
-import { startSystem, waitFor, type System } from '@harness/testing';
-import { assertWellFormed, Client, readUntilTerminals, sim, textOf, toStreamEvent } from './support/client.js';
+import { readSse, startSystem, waitFor, type System } from '@harness/testing';
+import { assertWellFormed, Client, eventsOf, readUntilTerminals, sim, textOf, toStreamEvent } from './support/client.js';
 
 /** Interrupt, the server-side queue, send-now, regenerate and idempotent sends. */
 describe('run controls', () => {
@@ -118,5 +118,16 @@ describe('run controls', () => {
     await waitFor(async () => (await alice.conversation(conv)).activeRunId === null);
     expect((await alice.messages(conv)).filter((m) => m.role === 'user')).toHaveLength(1);
     expect(await alice.send(conv, 'once', 'client-1')).toEqual(x);
+
+    // The same send with Accept: text/event-stream after the run ended: its stored run is streamed, then the stream ends.
+    const res = await fetch(`${system.gatewayUrl}/v1/conversations/${conv}/messages`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${alice.token}`, 'content-type': 'application/json', accept: 'text/event-stream' },
+      body: JSON.stringify({ content: 'once', clientMessageId: 'client-1' }),
+    });
+    const replay = eventsOf(await (await readSse(res)).collectAll({ timeoutMs: 10_000 }));
+    expect(replay[0].chunk.type).toBe('data-message');
+    expect(replay.at(-1)!.chunk.type).toBe('finish');
+    expect((await alice.messages(conv)).filter((m) => m.role === 'user')).toHaveLength(1);
   });
 });

@@ -73,7 +73,10 @@ export type PatchHarnessBody = z.infer<typeof PatchHarnessBody>;
 export const CreateConversationBody = z.object({ harnessId: z.uuid(), title: z.string().trim().min(1).max(500).optional() }).strict();
 
 export const SendMessageBody = z
-  .object({ content: z.string().min(1, 'content must not be empty'), clientMessageId: z.string().min(1).max(200).optional() })
+  .object({
+    content: z.string().min(1, 'content must not be empty').refine((c) => !c.includes('\u0000'), 'content must not contain NUL characters'),
+    clientMessageId: z.string().min(1).max(200).optional(),
+  })
   .strict();
 export const isContentTooLong = (content: string) => content.length > MAX_CONTENT_CHARS;
 

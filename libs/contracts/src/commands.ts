@@ -9,7 +9,7 @@ const base = { userId: UserId, conversationId: Uuid, correlationId: z.string().m
 
 export const SendMessageCommand = z.object({
   ...base,
-  content: z.string().min(1).max(MAX_CONTENT_CHARS),
+  content: z.string().min(1).max(MAX_CONTENT_CHARS).refine((c) => !c.includes('\u0000'), 'content must not contain NUL characters'),
   clientMessageId: z.string().min(1).max(200).optional(),
 });
 export type SendMessageCommand = z.infer<typeof SendMessageCommand>;
@@ -20,6 +20,8 @@ export const SendMessageResult = z.object({
   queueItemId: z.string().optional(),
   /** Seq of the event that recorded the message: its `data-message` when started, its `data-queue` when queued. */
   seq: z.number().int().positive(),
+  /** The answer to an earlier send with the same clientMessageId: nothing new was stored. */
+  replayed: z.literal(true).optional(),
 });
 export type SendMessageResult = z.infer<typeof SendMessageResult>;
 

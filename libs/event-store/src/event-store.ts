@@ -93,7 +93,7 @@ export class EventStore {
             streamId,
             stored.map((e) => e.seq),
             stored.map((e) => e.chunk.type),
-            stored.map((e) => JSON.stringify(e.chunk)),
+            stored.map((e) => storableJson(e.chunk)),
             stored.map((e, i) => JSON.stringify({ ...events[i].metadata, runId: e.runId, prev: e.prev })),
             stored.map((e) => e.createdAt),
           ],
@@ -149,6 +149,15 @@ export interface StoredRow {
   metadata: { runId?: string | null; prev?: number } | null;
   created_at: Date;
 }
+
+/**
+ * JSON that jsonb accepts: it refuses the escape \u0000 (NUL), which JSON.stringify writes for U+0000 in any string
+ * (an MCP tool output, say). It is stored as U+FFFD; everything else is unchanged.
+ */
+const storableJson = (value: unknown): string => {
+  const json = JSON.stringify(value);
+  return json.includes('\\u0000') ? json.replace(/(?<!\\)((?:\\\\)*)\\u0000/g, '$1\\ufffd') : json;
+};
 
 function toStored(streamId: string, expectedVersion: number, events: NewEvent[]): ConversationEvent[] {
   let prev = expectedVersion;

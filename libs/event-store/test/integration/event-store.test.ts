@@ -53,6 +53,14 @@ describe('append with expected version', () => {
     expect(types.rows.map((r) => r.type)).toEqual(['text-delta', 'text-delta', 'text-delta', 'data-queue']);
   });
 
+  it('stores a NUL character (which jsonb refuses) as U+FFFD, and leaves an escaped backslash-u0000 text alone', async () => {
+    const id = await newStream();
+    const output = { type: 'tool-output-available', toolCallId: 'c1', output: { text: 'a\u0000b', literal: 'x\\u0000y' } } as UiChunk;
+    await store.append(id, 0, [ev(1, output)]);
+    const [read] = await store.read(id);
+    expect(read.chunk).toEqual({ ...output, output: { text: 'a\ufffdb', literal: 'x\\u0000y' } });
+  });
+
   it('an empty batch is a no-op', async () => {
     const id = await newStream();
     expect(await store.append(id, 0, [])).toEqual([]);

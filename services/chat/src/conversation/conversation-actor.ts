@@ -139,8 +139,14 @@ export class ConversationActor {
     const renewEvery = Math.max(200, Math.floor(this.d.config.chat.leaseTtlMs / 3));
     this.renewTimer = setInterval(() => void this.renew(), renewEvery);
     const orphanRun = row.active_run_id;
-    if (orphanRun) await this.enqueue(() => this.closeOrphanRun(orphanRun));
-    await this.enqueue(() => this.afterRunEnded());
+    try {
+      if (orphanRun) await this.enqueue(() => this.closeOrphanRun(orphanRun));
+      await this.enqueue(() => this.afterRunEnded());
+    } catch (err) {
+      // Never leave a half-open actor behind (its subscription and lease renewal would live on, unreachable).
+      await this.close(true);
+      throw err;
+    }
   }
 
   private fold(e: ConversationEvent) {
@@ -177,7 +183,7 @@ export class ConversationActor {
         'SELECT response FROM idempotency_keys WHERE conversation_id = $1 AND client_message_id = $2',
         [this.conversationId, p.clientMessageId],
       );
-      if (prior.rowCount) return SendMessageResult.parse(prior.rows[0].response);
+      if (prior.rowCount) return { ...SendMessageResult.parse(prior.rows[0].response), replayed: true as const };
     }
     const harness = await this.harness();
     const decision = decide(this.state, {
@@ -277,9 +283,18 @@ export class ConversationActor {
   private async afterRunEnded() {
     if (this.closed || this.state.activeRun || this.run) return;
     if (this.state.queue.length) {
-      const harness = await this.harness();
-      await this.apply(decide(this.state, { type: 'drain-queue', model: harness.model, ids: newIds() }), { harness });
-      return;
+      const harness = await this.harness().catch((err: unknown) => {
+        if (!(err instanceof DomainError && err.code === 'conflict')) throw err;
+        return null;
+      });
+      if (harness) {
+        await this.apply(decide(this.state, { type: 'drain-queue', model: harness.model, ids: newIds() }), { harness });
+        return;
+      }
+      // The harness was deleted: nothing can run here any more. The queued messages leave the queue (the event
+      // history keeps them) rather than wait forever.
+      this.d.logger.warn({ conversationId: this.conversationId, dropped: this.state.queue.length }, "harness deleted: the conversation's queue is cleared");
+      await this.writer.commit([{ chunk: { type: 'data-queue', data: { items: [] }, transient: true }, runId: null }]);
     }
     this.scheduleIdleRelease();
   }
@@ -288,7 +303,9 @@ export class ConversationActor {
   private async closeOrphanRun(runId: string) {
     const events = await this.d.store.read(this.conversationId, { runId });
     const draft = replayDraft(events);
-    this.writer.jump(this.d.config.chat.maxUnflushedEvents + 1);
+    // The dead owner stopped numbering once more than maxUnflushedEvents waited for Postgres, give or take one publish
+    // per concurrent publisher: twice the cap is beyond anything it can have sent live.
+    this.writer.jump(2 * this.d.config.chat.maxUnflushedEvents + 1);
     const price = draft ? await this.d.prices.priceOf(draft.model) : null;
     const promptChars = 0;
     const reasoningChars = draft ? draft.parts.reduce((n, p) => n + (p.type === 'reasoning' ? p.text.length : 0), 0) : 0;

@@ -176,7 +176,9 @@ export class EventWriter {
           this.markLost(err.message);
           return;
         }
-        if (attempt >= 50) {
+        // Data and constraint errors (SQLSTATE classes 22, 23) will fail again: stop at once instead of retrying.
+        const sqlState = (err as { code?: string }).code ?? '';
+        if (attempt >= 50 || /^2[23]/.test(sqlState)) {
           this.markLost(`could not store events: ${(err as Error).message}`);
           return;
         }

@@ -32,6 +32,9 @@ type Rec = Record<string, unknown>;
 const isRec = (v: unknown): v is Rec => typeof v === 'object' && v !== null && !Array.isArray(v);
 const num = (v: unknown): number => (typeof v === 'number' && Number.isFinite(v) && v >= 0 ? v : 0);
 
+/** Postgres cannot store U+0000 in text or jsonb: a model that emits it gets U+FFFD instead. */
+const withoutNul = (s: string) => (s.includes('\u0000') ? s.replaceAll('\u0000', '\ufffd') : s);
+
 export function parseProviderChunk(raw: unknown): ParsedChunk {
   const out: ParsedChunk = { generationId: null, reasoning: '', text: '', toolCalls: [], finishReason: null, usage: null, error: null };
   if (!isRec(raw)) {
@@ -46,8 +49,8 @@ export function parseProviderChunk(raw: unknown): ParsedChunk {
   const choice = Array.isArray(raw.choices) && isRec(raw.choices[0]) ? raw.choices[0] : null;
   if (choice) {
     const delta = isRec(choice.delta) ? choice.delta : isRec(choice.message) ? choice.message : {};
-    out.reasoning = reasoningOf(delta);
-    if (typeof delta.content === 'string') out.text = delta.content;
+    out.reasoning = withoutNul(reasoningOf(delta));
+    if (typeof delta.content === 'string') out.text = withoutNul(delta.content);
     if (Array.isArray(delta.tool_calls)) {
       for (const tc of delta.tool_calls) {
         if (!isRec(tc)) continue;
@@ -56,7 +59,7 @@ export function parseProviderChunk(raw: unknown): ParsedChunk {
           index: typeof tc.index === 'number' ? tc.index : 0,
           ...(typeof tc.id === 'string' && tc.id ? { id: tc.id } : {}),
           ...(typeof fn.name === 'string' && fn.name ? { name: fn.name } : {}),
-          ...(typeof fn.arguments === 'string' ? { argumentsDelta: fn.arguments } : {}),
+          ...(typeof fn.arguments === 'string' ? { argumentsDelta: withoutNul(fn.arguments) } : {}),
         });
       }
     }

@@ -183,10 +183,10 @@ describe('chat replicas', () => {
       expect(['chat-rep-1', 'chat-rep-2']).toContain(newOwner);
 
       const stored = await storedEvents(pool, c.conversationId);
-      // Nothing the victim had stored was lost; then one jump of CHAT_MAX_UNFLUSHED_EVENTS + 1 seqs.
+      // Nothing the victim had stored was lost; then one jump of 2 × CHAT_MAX_UNFLUSHED_EVENTS + 1 seqs.
       expect(strip(stored.slice(0, before.length))).toEqual(strip(before));
       const jumps = assertSeqChain(stored);
-      const jumpBy = Number(TEST_ENV.CHAT_MAX_UNFLUSHED_EVENTS) + 1;
+      const jumpBy = 2 * Number(TEST_ENV.CHAT_MAX_UNFLUSHED_EVENTS) + 1;
       expect(jumps).toEqual([{ from: lastStored, to: lastStored + jumpBy + 1 }]);
       const closing = stored.slice(before.length);
       expect(closing[0]).toMatchObject({ seq: lastStored + jumpBy + 1, prev: lastStored, runId: started.runId });

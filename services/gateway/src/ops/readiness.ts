@@ -3,7 +3,8 @@ import type { NatsConnection } from '@nats-io/transport-node';
 import type { Redis } from 'ioredis';
 import { AuthSubjects, ChatSubjects, DomainError, McpBrokerSubjects } from '@harness/contracts';
 import type { Database } from '@harness/db';
-import { DATABASE, GATEWAY_OPTIONS, NATS, REDIS, type GatewayOptions } from '../core/tokens.js';
+import type { Logger } from '@harness/logging';
+import { DATABASE, GATEWAY_OPTIONS, LOGGER, NATS, REDIS, type GatewayOptions } from '../core/tokens.js';
 
 type CheckResult = 'ok' | string;
 
@@ -18,6 +19,7 @@ export class Readiness {
     @Inject(NATS) private readonly nats: NatsConnection,
     @Inject(REDIS) private readonly redis: Redis,
     @Inject(GATEWAY_OPTIONS) private readonly options: GatewayOptions,
+    @Inject(LOGGER) private readonly logger: Logger,
   ) {}
 
   async check(): Promise<{ status: 'ready'; checks: Record<string, CheckResult> }> {
@@ -33,7 +35,11 @@ export class Readiness {
     const names = Object.keys(probes);
     const results = await Promise.allSettled(names.map((n) => withTimeout(probes[n](), ms)));
     const checks: Record<string, CheckResult> = {};
-    results.forEach((r, i) => (checks[names[i]] = r.status === 'fulfilled' ? 'ok' : String((r.reason as Error)?.message ?? r.reason)));
+    // Unauthenticated callers see only ok/unavailable; the reason (hosts, users…) goes to the log.
+    results.forEach((r, i) => {
+      checks[names[i]] = r.status === 'fulfilled' ? 'ok' : 'unavailable';
+      if (r.status === 'rejected') this.logger.warn({ check: names[i], reason: String((r.reason as Error)?.message ?? r.reason) }, 'readiness check failed');
+    });
     const failing = Object.fromEntries(Object.entries(checks).filter(([, v]) => v !== 'ok'));
     if (Object.keys(failing).length) throw new DomainError('service_unavailable', `not ready: ${Object.keys(failing).join(', ')}`, { checks, failing });
     return { status: 'ready', checks };

@@ -24,6 +24,11 @@ export interface StreamRequest {
   /** An AI SDK UI message stream: its header, and `data: [DONE]` at the end. */
   aiSdk?: boolean;
   headers?: Record<string, string>;
+  /**
+   * streamCommand only: false when the command did not produce new events (e.g. an idempotent replay), so its events
+   * must be read back from the store instead of arriving live.
+   */
+  live?: boolean;
 }
 
 /** Opens SSE responses over event feeds; tracks them so shutdown can close them. */
@@ -160,7 +165,7 @@ export class ConversationStreams implements BeforeApplicationShutdown {
       this.open.add(conn);
       this.metrics.sseOpen.inc();
       logger.debug({ after: req.after, follow: follow?.followedRunId ?? (follow ? 'queued' : undefined) }, 'SSE stream opened');
-      feed.run(subscribedFirst ? { liveFrom: req.after } : { from: req.after });
+      feed.run(subscribedFirst && req.live !== false ? { liveFrom: req.after } : { from: req.after });
     });
   }
 

@@ -20,7 +20,11 @@ export class PostMessage {
   ) {}
 
   async execute(userId: string, conversationId: string, body: z.infer<typeof SendMessageBody>, accept: string | undefined, res: HttpResponse): Promise<void> {
-    if (!wantsEventStream(accept)) return writeJson(res, 202, await this.sendMessage.execute(userId, conversationId, body));
+    if (!wantsEventStream(accept)) {
+      // The same answer for the same clientMessageId, whether or not it is a replay.
+      const { replayed: _replayed, ...answer } = await this.sendMessage.execute(userId, conversationId, body);
+      return writeJson(res, 202, answer);
+    }
     await this.streams.streamCommand(res, conversationId, false, async () => {
       const result = await this.sendMessage.execute(userId, conversationId, body);
       return {

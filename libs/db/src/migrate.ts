@@ -61,7 +61,7 @@ export async function runMigrations(databaseUrl: string, migrationsDir: string):
         await client.query('COMMIT');
       } catch (err) {
         await client.query('ROLLBACK');
-        throw new Error(`migration ${name} failed: ${(err as Error).message}`);
+        throw new Error(`migration ${name} failed: ${(err as Error).message}`, { cause: err });
       }
       result.applied.push(name);
     }

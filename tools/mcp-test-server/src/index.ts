@@ -1,0 +1,7 @@
+export {
+  startMcpTestServer,
+  type McpTestServerHandle,
+  type McpTestServerOptions,
+  type McpTestServerStats,
+} from './server.js';
+export { TINY_PNG_BASE64, TINY_WAV_BASE64 } from './media.js';

@@ -48,6 +48,25 @@ export const DeleteConversationCommand = z.object(base);
 export type DeleteConversationCommand = z.infer<typeof DeleteConversationCommand>;
 export const DeleteConversationResult = z.object({ deleted: z.literal(true) });
 
+/** The MCP broker: the tools of a harness's MCP servers, for one user. */
+export const ListToolsCommand = z.object({ userId: UserId, harnessId: Uuid, correlationId: z.string().max(200).optional() });
+export type ListToolsCommand = z.infer<typeof ListToolsCommand>;
+export const McpToolItem = z.object({
+  /** Unique, provider-valid name (prefixed with the server when names collide). */
+  name: z.string(),
+  /** The tool's name on its server. */
+  originalName: z.string(),
+  serverId: z.string(),
+  /** '' when the server gives none. */
+  description: z.string(),
+  inputSchema: z.record(z.string(), z.unknown()),
+});
+export type McpToolItem = z.infer<typeof McpToolItem>;
+export const McpServerListError = z.object({ serverId: z.string(), serverName: z.string(), message: z.string() });
+export type McpServerListError = z.infer<typeof McpServerListError>;
+export const ListToolsResult = z.object({ items: z.array(McpToolItem), errors: z.array(McpServerListError) });
+export type ListToolsResult = z.infer<typeof ListToolsResult>;
+
 /** Every command reply: either the result or a domain error with a stable code. */
 export const replyOf = <T extends z.ZodTypeAny>(data: T) =>
   z.discriminatedUnion('ok', [z.object({ ok: z.literal(true), data }), z.object({ ok: z.literal(false), error: ErrorBody })]);

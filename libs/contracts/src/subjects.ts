@@ -38,6 +38,7 @@ export const allConversationEventsSubject = () => `${subjectPrefix()}.conv.*.eve
 
 export const McpBrokerSubjects = {
   get health() { return `${subjectPrefix()}.mcp-broker.health`; },
+  get listTools() { return `${subjectPrefix()}.mcp-broker.cmd.list-tools`; },
 };
 
 export const AuthSubjects = {

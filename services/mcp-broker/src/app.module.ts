@@ -1,10 +1,59 @@
-import { Module, type DynamicModule } from '@nestjs/common';
+import { Inject, Module, type DynamicModule, type OnApplicationShutdown } from '@nestjs/common';
+import type { Config } from '@harness/config';
+import { createKeyring } from '@harness/crypto';
+import { createDatabase, type Database } from '@harness/db';
+import type { Logger } from '@harness/logging';
+import { createOutboundPolicy } from '@harness/outbound';
 import { HealthController } from './health/health.controller.js';
-import { REPLICA_ID } from './tokens.js';
+import { SessionPool } from './sessions/session-pool.js';
+import { ListToolsController } from './tools/list-tools/list-tools.controller.js';
+import { DEFAULT_LIST_TOOLS_OPTIONS, ListTools } from './tools/list-tools/list-tools.usecase.js';
+import { CONFIG, DATABASE, KEYRING, LIST_TOOLS_OPTIONS, LOGGER, REPLICA_ID, SESSION_POOL } from './tokens.js';
+
+export interface McpBrokerRuntime {
+  config: Config;
+  logger: Logger;
+}
+
+/** Closes the MCP sessions (with DELETE) and the database when the service stops. */
+class ResourcesCloser implements OnApplicationShutdown {
+  constructor(@Inject(SESSION_POOL) private readonly pool: SessionPool, @Inject(DATABASE) private readonly db: Database) {}
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.pool.close().catch(() => undefined);
+    await this.db.close();
+  }
+}
 
 @Module({})
 export class McpBrokerModule {
-  static forRoot(replicaId: string): DynamicModule {
-    return { module: McpBrokerModule, controllers: [HealthController], providers: [{ provide: REPLICA_ID, useValue: replicaId }] };
+  static forRoot({ config, logger }: McpBrokerRuntime): DynamicModule {
+    return {
+      module: McpBrokerModule,
+      controllers: [HealthController, ListToolsController],
+      providers: [
+        { provide: REPLICA_ID, useValue: config.replicaId },
+        { provide: CONFIG, useValue: config },
+        { provide: LOGGER, useValue: logger },
+        { provide: LIST_TOOLS_OPTIONS, useValue: DEFAULT_LIST_TOOLS_OPTIONS },
+        { provide: DATABASE, useFactory: () => createDatabase(config.databaseUrl, { applicationName: `harness-mcp-broker-${config.replicaId}` }) },
+        { provide: KEYRING, useValue: createKeyring(config.encryptionKey, config.previousEncryptionKeys) },
+        {
+          provide: SESSION_POOL,
+          useFactory: () =>
+            new SessionPool({
+              policy: createOutboundPolicy({ allowlist: config.outboundAllowlist }),
+              idleTtlMs: 5 * 60_000,
+              maxPerServer: 50,
+              maxTotal: 1_000,
+              clientInfo: { name: 'harness-mcp-broker', version: '0.1.0' },
+              connectTimeoutMs: DEFAULT_LIST_TOOLS_OPTIONS.serverTimeoutMs,
+              logger,
+            }),
+        },
+        ListTools,
+        ResourcesCloser,
+      ],
+    };
   }
 }

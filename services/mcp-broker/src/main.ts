@@ -5,14 +5,14 @@ import { setSubjectNamespace } from '@harness/contracts';
 import { loadConfig } from '@harness/config';
 import { createLogger, errorFields, PinoNestLogger } from '@harness/logging';
 
-/** The mcp-broker service: connected to NATS and answering health; its work arrives with the MCP issues. */
+/** The mcp-broker service: MCP client sessions on behalf of users (tool listing), over NATS commands. */
 async function main() {
   const config = loadConfig(process.env, 'mcp-broker');
   setSubjectNamespace(config.natsNamespace);
   // Imported after the namespace is set: its controllers' message patterns are read when the module is evaluated.
   const { McpBrokerModule } = await import('./app.module.js');
   const logger = createLogger('mcp-broker', config.logLevel, config.prettyLogs);
-  const app = await NestFactory.createMicroservice<MicroserviceOptions>(McpBrokerModule.forRoot(config.replicaId), {
+  const app = await NestFactory.createMicroservice<MicroserviceOptions>(McpBrokerModule.forRoot({ config, logger }), {
     transport: Transport.NATS,
     options: { servers: [config.natsUrl], queue: 'harness-mcp-broker', name: `harness-mcp-broker-${config.replicaId}` },
     logger: new PinoNestLogger(logger),

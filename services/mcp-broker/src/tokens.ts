@@ -1,1 +1,8 @@
 export const REPLICA_ID = Symbol('REPLICA_ID');
+export const CONFIG = Symbol('CONFIG');
+export const LOGGER = Symbol('LOGGER');
+export const DATABASE = Symbol('DATABASE');
+export const KEYRING = Symbol('KEYRING');
+export const SESSION_POOL = Symbol('SESSION_POOL');
+/** Knobs of the tool listing (tests may shorten them). */
+export const LIST_TOOLS_OPTIONS = Symbol('LIST_TOOLS_OPTIONS');

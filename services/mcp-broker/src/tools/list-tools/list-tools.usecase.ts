@@ -1,0 +1,207 @@
+import { createHash } from 'node:crypto';
+import { Inject, Injectable } from '@nestjs/common';
+import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { ToolListChangedNotificationSchema, type Tool } from '@modelcontextprotocol/sdk/types.js';
+import { DomainError, type ListToolsCommand, type ListToolsResult, type McpServerListError, type McpToolItem } from '@harness/contracts';
+import { decryptSecret, type Keyring } from '@harness/crypto';
+import type { Database } from '@harness/db';
+import { errorFields, type Logger } from '@harness/logging';
+import { OutboundRefusedError } from '@harness/outbound';
+import { SessionPool } from '../../sessions/session-pool.js';
+import { SessionPoolError } from '../../sessions/session-pool-error.js';
+import type { SessionKey } from '../../sessions/session-key.js';
+import { DATABASE, KEYRING, LIST_TOOLS_OPTIONS, LOGGER, SESSION_POOL } from '../../tokens.js';
+import { assignToolNames } from '../tool-names.js';
+import { ToolListCache } from './tool-list-cache.js';
+
+export interface ListToolsOptions {
+  /** Per server: connecting plus every page of `tools/list`. Below the gateway's 10 s wait, so a slow server is an `errors` entry, not a 503. */
+  serverTimeoutMs: number;
+  /** How long a successful listing is reused (0: never). */
+  cacheTtlMs: number;
+  /** Most `tools/list` pages followed per server. */
+  maxPages: number;
+}
+
+export const DEFAULT_LIST_TOOLS_OPTIONS: ListToolsOptions = { serverTimeoutMs: 8_000, cacheTtlMs: 60_000, maxPages: 50 };
+
+interface ServerRow {
+  id: string;
+  name: string;
+  url: string;
+  auth_type: string;
+  auth_token_enc: string | null;
+}
+
+type Headers = Record<string, string>;
+type Prepared = { server: ServerRow; key: SessionKey; headers: Headers } | { server: ServerRow; error: string };
+type Outcome = { server: ServerRow; tools: Tool[] } | { server: ServerRow; error: string };
+
+class ServerTimeoutError extends Error {}
+
+const OAUTH_NEEDED = 'this server needs the user to connect (OAuth)';
+
+/**
+ * The tools of every MCP server of a user's harness, under unique provider-valid names. Servers are asked in parallel
+ * through the session pool, each within its own deadline: one slow or failing server is reported in `errors` and
+ * does not hold back the others.
+ */
+@Injectable()
+export class ListTools {
+  private readonly cache: ToolListCache;
+  /** Pooled clients that already invalidate the cache on `notifications/tools/list_changed`. */
+  private readonly watched = new WeakSet<Client>();
+
+  constructor(
+    @Inject(DATABASE) private readonly db: Database,
+    @Inject(KEYRING) private readonly keyring: Keyring,
+    @Inject(SESSION_POOL) private readonly pool: SessionPool,
+    @Inject(LOGGER) private readonly logger: Logger,
+    @Inject(LIST_TOOLS_OPTIONS) private readonly options: ListToolsOptions,
+  ) {
+    this.cache = new ToolListCache(options.cacheTtlMs);
+  }
+
+  async execute(cmd: ListToolsCommand): Promise<ListToolsResult> {
+    const servers = await this.loadServers(cmd.userId, cmd.harnessId);
+    const cacheKey = JSON.stringify([cmd.userId, cmd.harnessId, fingerprint(servers)]);
+    const cached = this.cache.get(cacheKey);
+    if (cached) return cached;
+
+    const mark = this.cache.mark();
+    const outcomes = await Promise.all(servers.map((server) => this.listServer(cmd.userId, this.prepare(cmd.userId, server))));
+
+    const errors: McpServerListError[] = [];
+    const listed: { server: ServerRow; tools: Tool[] }[] = [];
+    for (const outcome of outcomes) {
+      if ('error' in outcome) errors.push({ serverId: outcome.server.id, serverName: outcome.server.name, message: outcome.error });
+      else listed.push(outcome);
+    }
+
+    const assigned = assignToolNames(listed.map(({ server, tools }) => ({ serverId: server.id, serverName: server.name, tools })));
+    const byServer = new Map(listed.map(({ server, tools }) => [server.id, firstByName(tools)]));
+    const position = new Map(servers.map((s, i) => [s.id, i]));
+    const items: McpToolItem[] = assigned.entries
+      .map((entry) => {
+        const tool = byServer.get(entry.serverId)!.get(entry.originalName)!;
+        return {
+          name: entry.name,
+          originalName: entry.originalName,
+          serverId: entry.serverId,
+          description: tool.description ?? '',
+          inputSchema: { ...tool.inputSchema },
+        };
+      })
+      .sort((a, b) => position.get(a.serverId)! - position.get(b.serverId)!);
+
+    const result: ListToolsResult = { items, errors };
+    // A failure may be passing (a server restarting): only complete listings are reused.
+    if (errors.length === 0) this.cache.set(cacheKey, mark, cmd.userId, servers.map((s) => s.url), result);
+    return result;
+  }
+
+  private async loadServers(userId: string, harnessId: string): Promise<ServerRow[]> {
+    const harness = await this.db.pool.query('SELECT 1 FROM harnesses WHERE id = $1 AND user_id = $2', [harnessId, userId]);
+    if (harness.rowCount === 0) throw new DomainError('not_found', 'harness not found');
+    const { rows } = await this.db.pool.query<ServerRow>(
+      `SELECT id, name, url, auth_type, auth_token_enc FROM mcp_servers
+        WHERE harness_id = $1 AND user_id = $2 ORDER BY position`,
+      [harnessId, userId],
+    );
+    return rows;
+  }
+
+  private prepare(userId: string, server: ServerRow): Prepared {
+    const key = (credentialVersion: string): SessionKey => ({ userId, serverUrl: server.url, credentialVersion });
+    switch (server.auth_type) {
+      case 'none':
+        return { server, key: key('none'), headers: {} };
+      case 'bearer': {
+        if (!server.auth_token_enc) return { server, error: 'no token is stored for this server' };
+        let token: string;
+        try {
+          token = decryptSecret(server.auth_token_enc, this.keyring);
+        } catch {
+          return { server, error: 'the stored token for this server could not be decrypted' };
+        }
+        const version = createHash('sha256').update(server.auth_token_enc).digest('hex').slice(0, 16);
+        return { server, key: key(version), headers: { Authorization: `Bearer ${token}` } };
+      }
+      case 'oauth':
+        return { server, error: OAUTH_NEEDED };
+      default:
+        return { server, error: `unsupported auth type ${JSON.stringify(server.auth_type)}` };
+    }
+  }
+
+  private async listServer(userId: string, prepared: Prepared): Promise<Outcome> {
+    if ('error' in prepared) return prepared;
+    const { server, key, headers } = prepared;
+    const deadline = Date.now() + this.options.serverTimeoutMs;
+    try {
+      const tools = await withTimeout(
+        this.pool.call(key, async () => headers, (client) => {
+          this.watch(client, userId, server.url);
+          return this.listAllPages(client, deadline);
+        }),
+        this.options.serverTimeoutMs,
+      );
+      return { server, tools };
+    } catch (err) {
+      // The error names the server and what went wrong, never the headers.
+      this.logger.warn({ serverId: server.id, serverUrl: server.url, ...errorFields(err) }, 'MCP tools/list failed');
+      return { server, error: describeFailure(err, this.options.serverTimeoutMs) };
+    }
+  }
+
+  private async listAllPages(client: Client, deadline: number): Promise<Tool[]> {
+    const tools: Tool[] = [];
+    const seen = new Set<string>();
+    let cursor: string | undefined;
+    for (let page = 0; page < this.options.maxPages; page++) {
+      const timeout = Math.max(1, deadline - Date.now());
+      const res = await client.listTools(cursor === undefined ? {} : { cursor }, { timeout });
+      tools.push(...res.tools);
+      cursor = res.nextCursor;
+      if (cursor === undefined || seen.has(cursor)) break;
+      seen.add(cursor);
+    }
+    return tools;
+  }
+
+  private watch(client: Client, userId: string, serverUrl: string): void {
+    if (this.watched.has(client)) return;
+    this.watched.add(client);
+    client.setNotificationHandler(ToolListChangedNotificationSchema, async () => {
+      this.logger.debug({ serverUrl }, 'MCP tool list changed');
+      this.cache.invalidate(userId, serverUrl);
+    });
+  }
+}
+
+/** What identifies the listing: a change of any server (added, removed, renamed, new URL or token) is a new key. */
+function fingerprint(servers: ServerRow[]): string {
+  const material = JSON.stringify(servers.map((s) => [s.id, s.name, s.url, s.auth_type, s.auth_token_enc]));
+  return createHash('sha256').update(material).digest('hex').slice(0, 32);
+}
+
+function firstByName(tools: Tool[]): Map<string, Tool> {
+  const map = new Map<string, Tool>();
+  for (const tool of tools) if (!map.has(tool.name)) map.set(tool.name, tool);
+  return map;
+}
+
+function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new ServerTimeoutError()), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
+function describeFailure(err: unknown, timeoutMs: number): string {
+  if (err instanceof ServerTimeoutError) return `the server did not answer within ${Math.round(timeoutMs / 1000)} s`;
+  if (err instanceof SessionPoolError || err instanceof OutboundRefusedError) return err.message;
+  const message = err instanceof Error ? err.message : String(err);
+  return `could not list the server's tools: ${message}`.slice(0, 500);
+}

@@ -8,6 +8,7 @@ import { createDatabase, type Database } from '@harness/db';
 import { EventStore } from '@harness/event-store';
 import { errorFields, type Logger } from '@harness/logging';
 import { ChatCommands } from './chat-commands.js';
+import { McpBrokerCommands } from './mcp-broker-commands.js';
 import { GatewayMetrics } from './metrics.js';
 import { CHAT_CLIENT, CONFIG, DATABASE, GATEWAY_OPTIONS, KEYRING, LOGGER, NATS, REDIS, type GatewayOptions } from './tokens.js';
 
@@ -29,7 +30,7 @@ class ConnectionsCloser implements OnApplicationShutdown {
   }
 }
 
-/** The infrastructure every feature uses: config, logger, Postgres, NATS (raw + command client), Redis, keyring, metrics. */
+/** The infrastructure every feature uses: config, logger, Postgres, NATS (raw + command client for chat and the mcp-broker), Redis, keyring, metrics. */
 @Global()
 @Module({})
 export class CoreModule {
@@ -64,9 +65,10 @@ export class CoreModule {
         },
         GatewayMetrics,
         ChatCommands,
+        McpBrokerCommands,
         ConnectionsCloser,
       ],
-      exports: [CONFIG, LOGGER, GATEWAY_OPTIONS, DATABASE, EventStore, KEYRING, NATS, REDIS, GatewayMetrics, ChatCommands],
+      exports: [CONFIG, LOGGER, GATEWAY_OPTIONS, DATABASE, EventStore, KEYRING, NATS, REDIS, GatewayMetrics, ChatCommands, McpBrokerCommands],
     };
   }
 }

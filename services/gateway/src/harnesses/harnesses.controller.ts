@@ -6,6 +6,7 @@ import { ZodPipe } from '../http/zod.pipe.js';
 import { CreateHarness } from './create-harness/create-harness.usecase.js';
 import { DeleteHarness } from './delete-harness/delete-harness.usecase.js';
 import { GetHarness } from './get-harness/get-harness.usecase.js';
+import { ListHarnessTools } from './list-harness-tools/list-harness-tools.usecase.js';
 import { ListHarnesses } from './list-harnesses/list-harnesses.usecase.js';
 import { UpdateHarness } from './update-harness/update-harness.usecase.js';
 
@@ -19,6 +20,7 @@ export class HarnessesController {
     private readonly getHarness: GetHarness,
     private readonly updateHarness: UpdateHarness,
     private readonly deleteHarness: DeleteHarness,
+    private readonly listHarnessTools: ListHarnessTools,
   ) {}
 
   @Post()
@@ -34,6 +36,11 @@ export class HarnessesController {
   @Get(':id')
   get(@CurrentUser() user: string, @Param('id', HarnessId) id: string) {
     return this.getHarness.execute(user, id);
+  }
+
+  @Get(':id/tools')
+  tools(@CurrentUser() user: string, @Param('id', HarnessId) id: string) {
+    return this.listHarnessTools.execute(user, id);
   }
 
   @Patch(':id')

@@ -3,3 +3,4 @@ export * from './errors.js';
 export * from './ui-chunks.js';
 export * from './commands.js';
 export * from './api.js';
+export * from './wire-reply.js';

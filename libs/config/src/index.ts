@@ -53,6 +53,8 @@ const EnvSchema = z.object({
   LLM_OPENROUTER_EXTENSIONS: z.enum(['auto', 'true', 'false']).default('auto'),
   /** Most LLM calls of one run (tool loop steps). */
   CHAT_MAX_STEPS: z.coerce.number().int().min(1).max(100).default(10),
+  HARNESS_MCP_TOOL_CONCURRENCY: z.coerce.number().int().min(1).max(1_000).default(16),
+  HARNESS_MCP_TOOL_TIMEOUT_MS: z.coerce.number().int().min(100).max(15 * 60_000).default(60_000),
   SSE_HEARTBEAT_MS: int(15_000),
   /** Bytes buffered for one SSE client before it is cut off (it can resume with Last-Event-ID). */
   SSE_MAX_BUFFERED_BYTES: int(4 * 1024 * 1024),
@@ -92,6 +94,8 @@ export interface Config {
     maxUnflushedEvents: number;
     maxSteps: number;
   };
+  /** MCP tool calls: how many the broker's worker runs at once, and each call's timeout. */
+  mcp: { toolConcurrency: number; toolTimeoutMs: number };
   prettyLogs: boolean;
 }
 
@@ -148,6 +152,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env, service = 'h
       maxUnflushedEvents: Math.max(1, e.CHAT_MAX_UNFLUSHED_EVENTS),
       maxSteps: e.CHAT_MAX_STEPS,
     },
+    mcp: { toolConcurrency: e.HARNESS_MCP_TOOL_CONCURRENCY, toolTimeoutMs: e.HARNESS_MCP_TOOL_TIMEOUT_MS },
     prettyLogs: e.HARNESS_PRETTY_LOGS ?? false,
   };
 }

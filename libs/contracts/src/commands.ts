@@ -67,6 +67,28 @@ export type McpServerListError = z.infer<typeof McpServerListError>;
 export const ListToolsResult = z.object({ items: z.array(McpToolItem), errors: z.array(McpServerListError) });
 export type ListToolsResult = z.infer<typeof ListToolsResult>;
 
+/** Runs one tool call of a run on its MCP server; `name` is the assigned (listed) tool name. */
+export const CallToolCommand = z.object({
+  userId: UserId,
+  harnessId: Uuid,
+  toolCallId: z.string().min(1).max(200),
+  name: z.string().min(1).max(200),
+  input: z.unknown(),
+  timeoutMs: z.number().int().positive().max(15 * 60_000).optional(),
+  correlationId: z.string().max(200).optional(),
+});
+export type CallToolCommand = z.infer<typeof CallToolCommand>;
+export const CallToolResult = z.object({
+  ok: z.boolean(),
+  /** What is stored and streamed as the UI part's output. */
+  output: z.unknown(),
+  /** The content of the `role: "tool"` message the model gets. */
+  modelText: z.string(),
+  errorText: z.string().optional(),
+  durationMs: z.number(),
+});
+export type CallToolResult = z.infer<typeof CallToolResult>;
+
 /** Every command reply: either the result or a domain error with a stable code. */
 export const replyOf = <T extends z.ZodTypeAny>(data: T) =>
   z.discriminatedUnion('ok', [z.object({ ok: z.literal(true), data }), z.object({ ok: z.literal(false), error: ErrorBody })]);

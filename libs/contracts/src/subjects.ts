@@ -39,6 +39,7 @@ export const allConversationEventsSubject = () => `${subjectPrefix()}.conv.*.eve
 export const McpBrokerSubjects = {
   get health() { return `${subjectPrefix()}.mcp-broker.health`; },
   get listTools() { return `${subjectPrefix()}.mcp-broker.cmd.list-tools`; },
+  get callTool() { return `${subjectPrefix()}.mcp-broker.cmd.call-tool`; },
 };
 
 export const AuthSubjects = {

@@ -1,4 +1,5 @@
-import { Module, type DynamicModule } from '@nestjs/common';
+import { Inject, Module, type DynamicModule, type OnApplicationShutdown } from '@nestjs/common';
+import { ClientProxyFactory, Transport, type ClientProxy } from '@nestjs/microservices';
 import type { NatsConnection } from '@nats-io/transport-node';
 import OpenAI from 'openai';
 import type { Config } from '@harness/config';
@@ -11,7 +12,7 @@ import { LivePublisher } from './conversation/live-publisher.js';
 import { loadPriceCatalogue } from './llm/price-catalogue.js';
 import { PriceBook } from './llm/pricing.js';
 import { CONFIG, DATABASE, LOGGER, NATS } from './infra/tokens.js';
-import { noTools } from './run/tool-executor.js';
+import { brokerTools } from './run/broker-tool-executor.js';
 import { UsageBackfill } from './run/usage-backfill.js';
 import { DeleteConversationController } from './use-cases/delete-conversation/delete-conversation.controller.js';
 import { HealthController } from './use-cases/health/health.controller.js';
@@ -28,6 +29,17 @@ export interface ChatRuntime {
   nats: NatsConnection;
 }
 
+const MCP_BROKER = Symbol('MCP_BROKER');
+
+/** Closes the mcp-broker NATS client when the service stops. */
+class BrokerClientCloser implements OnApplicationShutdown {
+  constructor(@Inject(MCP_BROKER) private readonly client: ClientProxy) {}
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.client.close();
+  }
+}
+
 @Module({})
 export class ChatModule {
   static forRoot(rt: ChatRuntime): DynamicModule {
@@ -42,14 +54,23 @@ export class ChatModule {
         { provide: LOGGER, useValue: rt.logger },
         { provide: DATABASE, useValue: rt.db },
         { provide: NATS, useValue: rt.nats },
-        { provide: ActorRegistry, useFactory: () => createRegistry(rt) },
+        {
+          provide: MCP_BROKER,
+          useFactory: () =>
+            ClientProxyFactory.create({
+              transport: Transport.NATS,
+              options: { servers: [rt.config.natsUrl], name: `harness-chat-mcp-${rt.config.replicaId}` },
+            }),
+        },
+        { provide: ActorRegistry, useFactory: (broker: ClientProxy) => createRegistry(rt, broker), inject: [MCP_BROKER] },
+        BrokerClientCloser,
       ],
       exports: [ActorRegistry],
     };
   }
 }
 
-function createRegistry({ config, logger, db, nats }: ChatRuntime): ActorRegistry {
+function createRegistry({ config, logger, db, nats }: ChatRuntime, broker: ClientProxy): ActorRegistry {
   // The SDK's own complaints (e.g. an unparsable chunk) go to our log at debug: the run reports the failure itself.
   const sdkLog = (msg: string, ...args: unknown[]) => logger.debug({ sdk: 'openai', detail: args.map((a) => String(a).slice(0, 300)) }, msg);
   const llm = new OpenAI({
@@ -74,7 +95,7 @@ function createRegistry({ config, logger, db, nats }: ChatRuntime): ActorRegistr
   );
   const registry: ActorRegistry = new ActorRegistry({
     config, pool: db.pool, store: new EventStore(db.pool), nats, live: new LivePublisher(nats), leases: new LeaseRepository(db.pool, config.chat.leaseTtlMs),
-    llm, prices, tools: async () => noTools, backfill, logger,
+    llm, prices, tools: (harnessId, userId) => brokerTools({ client: broker, db, logger, toolTimeoutMs: config.mcp.toolTimeoutMs }, harnessId, userId), backfill, logger,
   });
   return registry;
 }

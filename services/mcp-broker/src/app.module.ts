@@ -6,9 +6,11 @@ import type { Logger } from '@harness/logging';
 import { createOutboundPolicy } from '@harness/outbound';
 import { HealthController } from './health/health.controller.js';
 import { SessionPool } from './sessions/session-pool.js';
+import { CallToolController } from './tools/call-tool/call-tool.controller.js';
+import { CallTool, DEFAULT_CALL_TOOL_OPTIONS } from './tools/call-tool/call-tool.usecase.js';
 import { ListToolsController } from './tools/list-tools/list-tools.controller.js';
 import { DEFAULT_LIST_TOOLS_OPTIONS, ListTools } from './tools/list-tools/list-tools.usecase.js';
-import { CONFIG, DATABASE, KEYRING, LIST_TOOLS_OPTIONS, LOGGER, REPLICA_ID, SESSION_POOL } from './tokens.js';
+import { CALL_TOOL_OPTIONS, CONFIG, DATABASE, KEYRING, LIST_TOOLS_OPTIONS, LOGGER, REPLICA_ID, SESSION_POOL } from './tokens.js';
 
 export interface McpBrokerRuntime {
   config: Config;
@@ -30,12 +32,13 @@ export class McpBrokerModule {
   static forRoot({ config, logger }: McpBrokerRuntime): DynamicModule {
     return {
       module: McpBrokerModule,
-      controllers: [HealthController, ListToolsController],
+      controllers: [HealthController, ListToolsController, CallToolController],
       providers: [
         { provide: REPLICA_ID, useValue: config.replicaId },
         { provide: CONFIG, useValue: config },
         { provide: LOGGER, useValue: logger },
         { provide: LIST_TOOLS_OPTIONS, useValue: DEFAULT_LIST_TOOLS_OPTIONS },
+        { provide: CALL_TOOL_OPTIONS, useValue: { ...DEFAULT_CALL_TOOL_OPTIONS, concurrency: config.mcp.toolConcurrency, defaultTimeoutMs: config.mcp.toolTimeoutMs } },
         { provide: DATABASE, useFactory: () => createDatabase(config.databaseUrl, { applicationName: `harness-mcp-broker-${config.replicaId}` }) },
         { provide: KEYRING, useValue: createKeyring(config.encryptionKey, config.previousEncryptionKeys) },
         {
@@ -52,6 +55,7 @@ export class McpBrokerModule {
             }),
         },
         ListTools,
+        CallTool,
         ResourcesCloser,
       ],
     };

@@ -6,3 +6,5 @@ export const KEYRING = Symbol('KEYRING');
 export const SESSION_POOL = Symbol('SESSION_POOL');
 /** Knobs of the tool listing (tests may shorten them). */
 export const LIST_TOOLS_OPTIONS = Symbol('LIST_TOOLS_OPTIONS');
+/** Knobs of tool calls (tests may shorten them). */
+export const CALL_TOOL_OPTIONS = Symbol('CALL_TOOL_OPTIONS');

@@ -34,6 +34,12 @@ interface ServerRow {
 }
 
 type Headers = Record<string, string>;
+
+/** A listed tool mapped back to its server: its session key and headers, or why the server cannot be reached. */
+export type ResolvedTool = { serverId: string; serverUrl: string; originalName: string } & (
+  | { key: SessionKey; headers: Headers }
+  | { error: string }
+);
 type Prepared = { server: ServerRow; key: SessionKey; headers: Headers } | { server: ServerRow; error: string };
 type Outcome = { server: ServerRow; tools: Tool[] } | { server: ServerRow; error: string };
 
@@ -63,7 +69,26 @@ export class ListTools {
   }
 
   async execute(cmd: ListToolsCommand): Promise<ListToolsResult> {
-    const servers = await this.loadServers(cmd.userId, cmd.harnessId);
+    return this.list(cmd, await this.loadServers(cmd.userId, cmd.harnessId));
+  }
+
+  /**
+   * The server, original name and session of the tool listed as `name` for this harness (through the same cached
+   * listing the model was offered), or undefined when no such tool is listed now.
+   */
+  async resolveTool(userId: string, harnessId: string, name: string): Promise<ResolvedTool | undefined> {
+    const servers = await this.loadServers(userId, harnessId);
+    const { items } = await this.list({ userId, harnessId }, servers);
+    const item = items.find((t) => t.name === name);
+    const server = item && servers.find((s) => s.id === item.serverId);
+    if (!item || !server) return undefined;
+    const prepared = this.prepare(userId, server);
+    if ('error' in prepared) return { serverId: server.id, serverUrl: server.url, originalName: item.originalName, error: prepared.error };
+    const { key, headers } = prepared;
+    return { serverId: server.id, serverUrl: server.url, originalName: item.originalName, key, headers };
+  }
+
+  private async list(cmd: ListToolsCommand, servers: ServerRow[]): Promise<ListToolsResult> {
     const cacheKey = JSON.stringify([cmd.userId, cmd.harnessId, fingerprint(servers)]);
     const cached = this.cache.get(cacheKey);
     if (cached) return cached;

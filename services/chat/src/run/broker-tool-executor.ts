@@ -1,0 +1,121 @@
+import { randomUUID } from 'node:crypto';
+import type { ClientProxy } from '@nestjs/microservices';
+import { NatsRecordBuilder } from '@nestjs/microservices';
+import { headers as natsHeaders } from '@nats-io/transport-node';
+import { firstValueFrom, timeout } from 'rxjs';
+import type { z } from 'zod';
+import {
+  CallToolCommand, CallToolResult, CORRELATION_HEADER, DomainError, ListToolsCommand, ListToolsResult, McpBrokerSubjects, replyOf,
+  type McpToolItem, type Reply,
+} from '@harness/contracts';
+import type { Database } from '@harness/db';
+import { errorFields, type Logger } from '@harness/logging';
+import { noTools, type ToolCall, type ToolExecutor, type ToolOutcome } from './tool-executor.js';
+
+/** How long chat waits for the broker to list tools (the broker bounds each server at 8 s). */
+const LIST_WAIT_MS = 10_000;
+/** Beyond the call's own timeout: queueing and connecting in the broker. */
+const CALL_MARGIN_MS = 15_000;
+
+export interface BrokerToolsDeps {
+  client: ClientProxy;
+  db: Database;
+  logger: Logger;
+  /** Per tool call. */
+  toolTimeoutMs: number;
+}
+
+/** Sends one command to the mcp-broker; a domain error in the reply is thrown as a DomainError. */
+async function request<C extends z.ZodType, R extends z.ZodType>(
+  client: ClientProxy,
+  subject: string,
+  command: C,
+  result: R,
+  payload: z.input<C>,
+  waitMs: number,
+  correlationId?: string,
+): Promise<z.output<R>> {
+  const h = natsHeaders();
+  if (correlationId) h.set(CORRELATION_HEADER, correlationId);
+  const record = new NatsRecordBuilder(command.parse(payload)).setHeaders(h).build();
+  const raw = await firstValueFrom(client.send(subject, record).pipe(timeout(waitMs)));
+  const reply = replyOf(result).safeParse(raw);
+  if (!reply.success) throw new DomainError('internal', 'the MCP broker reply does not match the contract');
+  const answer = reply.data as Reply<z.output<R>>;
+  if (!answer.ok) throw new DomainError(answer.error.code, answer.error.message, answer.error.details);
+  return answer.data;
+}
+
+/**
+ * The tools of a run: the harness's MCP tools as listed by the broker (the names the model sees), each call run by
+ * the broker. A harness without MCP servers has no tools and the broker is not asked.
+ */
+export async function brokerTools(deps: BrokerToolsDeps, harnessId: string, userId: string): Promise<ToolExecutor> {
+  const { rows } = await deps.db.pool.query('SELECT 1 FROM mcp_servers WHERE harness_id = $1 AND user_id = $2 LIMIT 1', [harnessId, userId]);
+  if (rows.length === 0) return noTools;
+  let items: McpToolItem[];
+  try {
+    const listed = await request(deps.client, McpBrokerSubjects.listTools, ListToolsCommand, ListToolsResult, { userId, harnessId }, LIST_WAIT_MS);
+    items = listed.items;
+    if (listed.errors.length > 0) deps.logger.warn({ harnessId, errors: listed.errors }, 'some MCP servers could not be listed');
+  } catch (err) {
+    // The run goes on without tools rather than failing: the model answers without them.
+    deps.logger.warn({ harnessId, ...errorFields(err) }, 'could not list the MCP tools');
+    return noTools;
+  }
+  if (items.length === 0) return noTools;
+  return new BrokerToolExecutor(deps, harnessId, userId, items);
+}
+
+export class BrokerToolExecutor implements ToolExecutor {
+  private readonly names: Set<string>;
+  /**
+   * Scopes the model's tool call ids to this run: the broker runs one call per id, and some providers (the simulator)
+   * reuse ids such as `call_0` across runs.
+   */
+  private readonly runScope = randomUUID();
+
+  constructor(
+    private readonly deps: BrokerToolsDeps,
+    private readonly harnessId: string,
+    private readonly userId: string,
+    private readonly items: McpToolItem[],
+  ) {
+    this.names = new Set(items.map((t) => t.name));
+  }
+
+  definitions(): unknown[] {
+    return this.items.map((t) => ({
+      type: 'function',
+      function: { name: t.name, description: t.description, parameters: t.inputSchema },
+    }));
+  }
+
+  async execute(call: ToolCall, signal: AbortSignal): Promise<ToolOutcome> {
+    if (!this.names.has(call.toolName)) return noTools.execute(call, signal);
+    if (signal.aborted) return { ok: false, errorText: 'cancelled' };
+    const payload = {
+      userId: this.userId, harnessId: this.harnessId, toolCallId: `${this.runScope}.${call.toolCallId}`, name: call.toolName, input: call.input,
+      timeoutMs: this.deps.toolTimeoutMs,
+    };
+    let onAbort: (() => void) | undefined;
+    const aborted = new Promise<ToolOutcome>((resolve) => {
+      onAbort = () => resolve({ ok: false, errorText: 'cancelled' });
+      signal.addEventListener('abort', onAbort, { once: true });
+    });
+    const called = request(
+      this.deps.client, McpBrokerSubjects.callTool, CallToolCommand, CallToolResult, payload, this.deps.toolTimeoutMs + CALL_MARGIN_MS,
+    ).then(
+      (r): ToolOutcome => (r.ok ? { ok: true, output: r.output } : { ok: false, errorText: r.errorText ?? r.modelText }),
+      (err: unknown): ToolOutcome => {
+        this.deps.logger.warn({ toolCallId: call.toolCallId, tool: call.toolName, ...errorFields(err) }, 'MCP tool call failed');
+        return { ok: false, errorText: err instanceof DomainError ? err.message : 'the MCP broker did not answer; the tool call may not have run' };
+      },
+    );
+    try {
+      return await Promise.race([called, aborted]);
+    } finally {
+      if (onAbort) signal.removeEventListener('abort', onAbort);
+    }
+  }
+}

@@ -55,6 +55,8 @@ const EnvSchema = z.object({
   CHAT_MAX_STEPS: z.coerce.number().int().min(1).max(100).default(10),
   HARNESS_MCP_TOOL_CONCURRENCY: z.coerce.number().int().min(1).max(1_000).default(16),
   HARNESS_MCP_TOOL_TIMEOUT_MS: z.coerce.number().int().min(100).max(15 * 60_000).default(60_000),
+  /** Tool calls one broker replica runs at once against one MCP server (the rest wait their turn). */
+  HARNESS_MCP_PER_SERVER_CONCURRENCY: z.coerce.number().int().min(1).max(1_000).default(8),
   SSE_HEARTBEAT_MS: int(15_000),
   /** Bytes buffered for one SSE client before it is cut off (it can resume with Last-Event-ID). */
   SSE_MAX_BUFFERED_BYTES: int(4 * 1024 * 1024),
@@ -95,7 +97,7 @@ export interface Config {
     maxSteps: number;
   };
   /** MCP tool calls: how many the broker's worker runs at once, and each call's timeout. */
-  mcp: { toolConcurrency: number; toolTimeoutMs: number };
+  mcp: { toolConcurrency: number; toolTimeoutMs: number; perServerConcurrency: number };
   prettyLogs: boolean;
 }
 
@@ -152,7 +154,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env, service = 'h
       maxUnflushedEvents: Math.max(1, e.CHAT_MAX_UNFLUSHED_EVENTS),
       maxSteps: e.CHAT_MAX_STEPS,
     },
-    mcp: { toolConcurrency: e.HARNESS_MCP_TOOL_CONCURRENCY, toolTimeoutMs: e.HARNESS_MCP_TOOL_TIMEOUT_MS },
+    mcp: { toolConcurrency: e.HARNESS_MCP_TOOL_CONCURRENCY, toolTimeoutMs: e.HARNESS_MCP_TOOL_TIMEOUT_MS, perServerConcurrency: e.HARNESS_MCP_PER_SERVER_CONCURRENCY },
     prettyLogs: e.HARNESS_PRETTY_LOGS ?? false,
   };
 }

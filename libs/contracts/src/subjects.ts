@@ -15,6 +15,15 @@ export function setSubjectNamespace(ns: string): void {
 
 export const subjectPrefix = () => `${namespace}.v1`;
 
+/** The BullMQ key prefix in Redis: the same namespace, so deployments sharing one Redis never run each other's jobs. */
+export const queuePrefix = () => `bull:${namespace}`;
+
+/** BullMQ queue names (under `queuePrefix()`). */
+export const Queues = {
+  /** One job per MCP tool call, run by the mcp-broker replicas' workers. */
+  toolCalls: 'mcp-tool-calls',
+} as const;
+
 export const ChatSubjects = {
   get send() { return `${subjectPrefix()}.chat.cmd.send`; },
   get interrupt() { return `${subjectPrefix()}.chat.cmd.interrupt`; },

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { Inject, Injectable, type OnApplicationShutdown } from '@nestjs/common';
 import { Queue, QueueEvents, Worker, type Job } from 'bullmq';
 import { Redis } from 'ioredis';
-import type { CallToolCommand, CallToolResult } from '@harness/contracts';
+import { queuePrefix, Queues, type CallToolCommand, type CallToolResult } from '@harness/contracts';
 import type { Config } from '@harness/config';
 import { errorFields, type Logger } from '@harness/logging';
 import { SessionPool } from '../../sessions/session-pool.js';
@@ -26,8 +26,6 @@ export const DEFAULT_CALL_TOOL_OPTIONS: CallToolOptions = {
   limits: { modelChars: 20_000, storedBytes: 256 * 1024 },
   keepJobs: 1_000,
 };
-
-export const TOOL_CALLS_QUEUE = 'mcp-tool-calls';
 
 /** What a job carries: never the decrypted credentials, the worker resolves them itself. */
 interface CallToolJob {
@@ -67,9 +65,10 @@ export class CallTool implements OnApplicationShutdown {
       this.connections.push(redis);
       return redis;
     };
-    this.queue = new Queue<CallToolJob, CallToolResult>(TOOL_CALLS_QUEUE, { connection: connection() });
-    this.events = new QueueEvents(TOOL_CALLS_QUEUE, { connection: connection() });
-    this.worker = new Worker<CallToolJob, CallToolResult>(TOOL_CALLS_QUEUE, (job) => this.run(job), {
+    this.queue = new Queue<CallToolJob, CallToolResult>(Queues.toolCalls, { connection: connection(), prefix: queuePrefix() });
+    this.events = new QueueEvents(Queues.toolCalls, { connection: connection(), prefix: queuePrefix() });
+    this.worker = new Worker<CallToolJob, CallToolResult>(Queues.toolCalls, (job) => this.run(job), {
+      prefix: queuePrefix(),
       connection: connection(),
       concurrency: options.concurrency,
     });

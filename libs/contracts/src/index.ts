@@ -4,3 +4,4 @@ export * from './ui-chunks.js';
 export * from './commands.js';
 export * from './api.js';
 export * from './wire-reply.js';
+export * from './tool-output.js';

@@ -1,4 +1,4 @@
-import type { MessagePart } from '@harness/contracts';
+import { isToolOutput, toolOutputModelText, truncateChars, TOOL_OUTPUT_MODEL_CHARS, type MessagePart } from '@harness/contracts';
 
 /** A stored message as the history builder needs it. */
 export interface HistoryMessage {
@@ -60,9 +60,13 @@ export function assistantMessages(parts: MessagePart[]): ChatMessage[] {
   return out;
 }
 
+/** The tool message for the model: an MCP output as the broker describes it (the same text live and replayed). */
 export function toolResultText(p: Extract<MessagePart, { type: 'dynamic-tool' }>): string {
-  if (p.state === 'output-error') return `Error: ${p.errorText ?? 'tool call failed'}`;
-  if (p.state === 'output-available') return typeof p.output === 'string' ? p.output : JSON.stringify(p.output);
+  if (p.state === 'output-error') return truncateChars(`Error: ${p.errorText ?? 'tool call failed'}`, TOOL_OUTPUT_MODEL_CHARS).text;
+  if (p.state === 'output-available') {
+    if (isToolOutput(p.output)) return toolOutputModelText(p.output).text;
+    return truncateChars(typeof p.output === 'string' ? p.output : JSON.stringify(p.output) ?? 'null', TOOL_OUTPUT_MODEL_CHARS).text;
+  }
   return 'Error: the tool call did not complete';
 }
 

@@ -103,3 +103,30 @@ describe('toolResultText', () => {
     );
   });
 });
+
+describe('toolResultText of an MCP output', () => {
+  type ToolPart = Extract<MessagePart, { type: 'dynamic-tool' }>;
+  it('gives the model the described content, not the stored JSON', () => {
+    const output = {
+      content: [
+        { type: 'text', text: 'weather: sunny' },
+        { type: 'image', mimeType: 'image/png', bytes: 2048, omitted: true },
+        { type: 'resource_link', uri: 'file:///a.txt', name: 'a.txt' },
+      ],
+      structuredContent: { temp: 21 },
+    };
+    expect(toolResultText(tool({ toolCallId: 'a', output }) as ToolPart)).toBe('weather: sunny\n[image: image/png, 2.0 KB]\n[resource: a.txt file:///a.txt]');
+  });
+
+  it('structured content alone is sent as JSON; an empty result says so', () => {
+    expect(toolResultText(tool({ toolCallId: 'a', output: { content: [], structuredContent: { n: 1 } } }) as ToolPart)).toBe('{"n":1}');
+    expect(toolResultText(tool({ toolCallId: 'a', output: { content: [] } }) as ToolPart)).toBe('[the tool returned no content]');
+  });
+
+  it('a long output is cut for the model with a visible marker', () => {
+    const text = toolResultText(tool({ toolCallId: 'a', output: { content: [{ type: 'text', text: 'x'.repeat(50_000) }] } }) as ToolPart);
+    expect(text.length).toBeLessThanOrEqual(20_000);
+    expect(text).toMatch(/…\[truncated: \d+ more characters\]$/);
+  });
+});
+

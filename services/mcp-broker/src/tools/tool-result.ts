@@ -1,4 +1,5 @@
-import { jsonBytes, truncateChars, truncateJsonBytes } from './truncate.js';
+import { base64Bytes, toolOutputModelText, truncateChars, type ToolOutput, type ToolOutputPart } from '@harness/contracts';
+import { jsonBytes, truncateJsonBytes } from './truncate.js';
 
 export interface ToolResultLimits {
   /** Most UTF-16 units of the tool message content the model gets, truncation marker included. */
@@ -7,26 +8,8 @@ export interface ToolResultLimits {
   storedBytes: number;
 }
 
-type Binary = { mimeType: string } & ({ data: string } | { bytes: number; omitted: true });
-
-export type OutputPart =
-  | { type: 'text'; text: string }
-  | ({ type: 'image' | 'audio' } & Binary)
-  | { type: 'resource_link'; uri: string; name: string; title?: string; mimeType?: string; description?: string }
-  | { type: 'resource'; uri: string; mimeType?: string; text: string }
-  | ({ type: 'resource'; uri: string } & Binary)
-  | { type: 'unsupported'; contentType: string };
-
-/** What is stored and streamed as the UI part's output. */
-export interface ToolOutput {
-  content: OutputPart[];
-  structuredContent?: unknown;
-  /** Replaces `structuredContent` when that alone did not fit the storage limit. */
-  structuredContentTruncated?: string;
-  isError?: true;
-  /** Set for a malformed result, or when nothing of the output fit the storage limit. */
-  error?: string;
-}
+export type OutputPart = ToolOutputPart;
+export type { ToolOutput };
 
 export interface MappedToolResult {
   ok: boolean;
@@ -38,7 +21,6 @@ export interface MappedToolResult {
 }
 
 const DEFAULT_ERROR = 'the tool reported an error';
-const NO_CONTENT = '[the tool returned no content]';
 
 /** Maps an MCP `CallToolResult` (unvalidated) for the model and for storage. Never throws. */
 export function mapToolResult(result: unknown, limits: ToolResultLimits): MappedToolResult {
@@ -51,17 +33,12 @@ export function mapToolResult(result: unknown, limits: ToolResultLimits): Mapped
   const structured = result['structuredContent'];
 
   const texts = parts.flatMap((part) => ('text' in part && typeof part.text === 'string' ? [part.text] : []));
-  const lines = parts.map(describeForModel);
-  if (texts.length === 0 && structured !== undefined) lines.push(JSON.stringify(structured));
   const joinedText = texts.join('\n');
-
-  let modelText = lines.join('\n');
-  if (modelText === '') modelText = isError ? DEFAULT_ERROR : NO_CONTENT;
-  const model = truncateChars(modelText, limits.modelChars);
 
   const output: ToolOutput = { content: parts };
   if (structured !== undefined) output.structuredContent = structured;
   if (isError) output.isError = true;
+  const model = toolOutputModelText(output, limits.modelChars);
   const stored = fitOutput(output, limits.storedBytes);
 
   const mapped: MappedToolResult = {
@@ -130,39 +107,6 @@ function toOutputPart(item: unknown): OutputPart {
     default:
       return unsupported;
   }
-}
-
-function describeForModel(part: OutputPart): string {
-  switch (part.type) {
-    case 'text':
-      return part.text;
-    case 'image':
-    case 'audio':
-      return `[${part.type}: ${part.mimeType}, ${formatBytes(binaryBytes(part))}]`;
-    case 'resource_link':
-      return `[resource: ${part.name} ${part.uri}]`;
-    case 'resource':
-      if ('text' in part) return part.text;
-      return `[resource: ${part.uri}, ${part.mimeType}, ${formatBytes(binaryBytes(part))}]`;
-    case 'unsupported':
-      return `[unsupported content: ${part.contentType}]`;
-  }
-}
-
-/** Decoded size of base64 data. */
-function base64Bytes(data: string): number {
-  const padding = data.endsWith('==') ? 2 : data.endsWith('=') ? 1 : 0;
-  return Math.max(0, Math.floor((data.length * 3) / 4) - padding);
-}
-
-function binaryBytes(part: Binary): number {
-  return 'data' in part ? base64Bytes(part.data) : part.bytes;
-}
-
-export function formatBytes(bytes: number): string {
-  if (bytes < 1024) return `${bytes} B`;
-  if (bytes < 1024 * 1024) return `${(bytes / 1024).toFixed(1)} KB`;
-  return `${(bytes / (1024 * 1024)).toFixed(1)} MB`;
 }
 
 function omitData(part: OutputPart & { data: string }): OutputPart {

@@ -1,26 +1,6 @@
-export function truncationMarker(omitted: number): string {
-  return `\n…[truncated: ${omitted} more characters]`;
-}
+import { safeCut, truncationMarker } from '@harness/contracts';
 
-/** Never cut between the halves of a surrogate pair. */
-function safeCut(text: string, end: number): number {
-  if (end > 0 && end < text.length) {
-    const code = text.charCodeAt(end - 1);
-    if (code >= 0xd800 && code <= 0xdbff) return end - 1;
-  }
-  return end;
-}
-
-/**
- * Cuts `text` so that the kept part plus the marker has at most `maxChars` UTF-16 units. If even the marker does
- * not fit, the marker alone is returned.
- */
-export function truncateChars(text: string, maxChars: number): { text: string; truncated: boolean } {
-  if (text.length <= maxChars) return { text, truncated: false };
-  // The marker for the largest possible count is at least as long as the real one.
-  const kept = safeCut(text, Math.max(0, maxChars - truncationMarker(text.length).length));
-  return { text: text.slice(0, kept) + truncationMarker(text.length - kept), truncated: true };
-}
+export { truncateChars, truncationMarker } from '@harness/contracts';
 
 export function jsonBytes(value: unknown): number {
   return Buffer.byteLength(JSON.stringify(value) ?? 'null', 'utf8');

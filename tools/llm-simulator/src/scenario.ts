@@ -77,8 +77,41 @@ function formatIssues(error: z.ZodError): string {
 export function parseChatRequest(body: unknown): ChatRequest {
   const r = ChatRequestSchema.safeParse(body);
   if (!r.success) throw new RequestError(`Invalid chat completion request: ${formatIssues(r.error)}`);
+  checkToolPairing(r.data.messages);
   return r.data;
 }
+
+/**
+ * As OpenAI does: an assistant message with `tool_calls` must be followed by one `tool` message per call id, and a
+ * `tool` message must answer a call of the assistant message before it. A history broken by an interrupted tool
+ * call is refused here as a real provider would refuse it.
+ */
+export function checkToolPairing(messages: readonly ChatMessage[]): void {
+  for (let i = 0; i < messages.length; i++) {
+    const m = messages[i];
+    if (m.role === 'tool' && (i === 0 || (messages[i - 1].role !== 'tool' && !hasToolCalls(messages[i - 1])))) {
+      throw new RequestError(`Invalid parameter: messages with role 'tool' must be a response to a preceding message with 'tool_calls' (messages[${i}])`);
+    }
+    if (!hasToolCalls(m)) continue;
+    const ids = (m.tool_calls as { id?: unknown }[]).map((c) => c?.id);
+    const answered = new Set<unknown>();
+    let j = i + 1;
+    for (; j < messages.length && messages[j].role === 'tool'; j++) {
+      const id = (messages[j] as { tool_call_id?: unknown }).tool_call_id;
+      if (!ids.includes(id)) throw new RequestError(`Invalid parameter: tool message messages[${j}] answers unknown tool_call_id ${JSON.stringify(id)}`);
+      answered.add(id);
+    }
+    const missing = ids.filter((id) => !answered.has(id));
+    if (missing.length) {
+      throw new RequestError(
+        `An assistant message with 'tool_calls' must be followed by tool messages responding to each 'tool_call_id'. The following tool_call_ids did not have response messages: ${missing.join(', ')}`,
+      );
+    }
+    i = j - 1;
+  }
+}
+
+const hasToolCalls = (m: ChatMessage) => Array.isArray(m.tool_calls) && m.tool_calls.length > 0;
 
 /** Text of a message content: a string, or the `text` of `{type:"text"}` parts joined with newlines. */
 export function contentText(content: unknown): string {

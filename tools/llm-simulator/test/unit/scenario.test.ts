@@ -8,6 +8,7 @@ import {
   toolHistory,
   type ChatMessage,
 } from '../../src/scenario.js';
+import { checkToolPairing } from '../../src/scenario.js';
 
 const plan = (body: unknown) => buildPlan(parseChatRequest(body), { defaultTokensPerSecond: 0 });
 const user = (content: unknown): ChatMessage => ({ role: 'user', content });
@@ -134,9 +135,9 @@ describe('buildPlan', () => {
       model: 'm',
       messages: [
         user('@sim {"toolCalls":[{"name":"f","arguments":{}}]}'),
-        { role: 'assistant', content: null, tool_calls: [{ id: 'x', type: 'function', function: { name: 'f', arguments: '{}' } }] },
-        { role: 'tool', content: 'one' },
-        { role: 'tool', content: 'y'.repeat(250) },
+        { role: 'assistant', content: null, tool_calls: ['x', 'y'].map((id) => ({ id, type: 'function', function: { name: 'f', arguments: '{}' } })) },
+        { role: 'tool', tool_call_id: 'x', content: 'one' },
+        { role: 'tool', tool_call_id: 'y', content: 'y'.repeat(250) },
       ],
     });
     expect(p.text).toBe('Tool results: one; ' + 'y'.repeat(200));
@@ -167,5 +168,27 @@ describe('buildPlan', () => {
     expect(() => parseChatRequest({ model: 'm' })).toThrow(/messages/);
     expect(() => parseChatRequest({ model: 'm', messages: [] })).toThrow(RequestError);
     expect(() => parseChatRequest('nope')).toThrow(RequestError);
+  });
+});
+
+describe('checkToolPairing (as a real provider refuses a broken tool history)', () => {
+  const call = (id: string) => ({ id, type: 'function', function: { name: 'f', arguments: '{}' } });
+  const user = { role: 'user', content: 'hi' };
+
+  it('accepts calls each answered by a tool message, in any order', () => {
+    expect(() =>
+      checkToolPairing([user, { role: 'assistant', content: null, tool_calls: [call('a'), call('b')] }, { role: 'tool', tool_call_id: 'b', content: '1' }, { role: 'tool', tool_call_id: 'a', content: '2' }, user]),
+    ).not.toThrow();
+  });
+
+  it('refuses a call without an answer, naming it', () => {
+    expect(() => checkToolPairing([user, { role: 'assistant', content: null, tool_calls: [call('a'), call('b')] }, { role: 'tool', tool_call_id: 'a', content: '1' }, user])).toThrow(
+      /tool_call_ids did not have response messages: b/,
+    );
+  });
+
+  it('refuses a tool message that answers nothing', () => {
+    expect(() => checkToolPairing([user, { role: 'tool', tool_call_id: 'a', content: '1' }])).toThrow(/must be a response/);
+    expect(() => checkToolPairing([user, { role: 'assistant', content: null, tool_calls: [call('a')] }, { role: 'tool', tool_call_id: 'x', content: '1' }])).toThrow(/unknown tool_call_id/);
   });
 });

@@ -88,6 +88,15 @@ export const CallToolResult = z.object({
   durationMs: z.number(),
 });
 export type CallToolResult = z.infer<typeof CallToolResult>;
+/** Stops a tool call (a run was interrupted): a waiting job ends without running, a running one is cancelled on the server. */
+export const CancelToolCallCommand = z.object({
+  userId: UserId,
+  toolCallId: z.string().min(1).max(200),
+  correlationId: z.string().max(200).optional(),
+});
+export type CancelToolCallCommand = z.infer<typeof CancelToolCallCommand>;
+export const CancelToolCallResult = z.object({ cancelled: z.literal(true) });
+export type CancelToolCallResult = z.infer<typeof CancelToolCallResult>;
 
 /** Every command reply: either the result or a domain error with a stable code. */
 export const replyOf = <T extends z.ZodTypeAny>(data: T) =>

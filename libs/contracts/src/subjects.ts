@@ -49,6 +49,7 @@ export const McpBrokerSubjects = {
   get health() { return `${subjectPrefix()}.mcp-broker.health`; },
   get listTools() { return `${subjectPrefix()}.mcp-broker.cmd.list-tools`; },
   get callTool() { return `${subjectPrefix()}.mcp-broker.cmd.call-tool`; },
+  get cancelToolCall() { return `${subjectPrefix()}.mcp-broker.cmd.cancel-tool-call`; },
 };
 
 export const AuthSubjects = {

@@ -38,7 +38,7 @@ export class McpBrokerModule {
         { provide: CONFIG, useValue: config },
         { provide: LOGGER, useValue: logger },
         { provide: LIST_TOOLS_OPTIONS, useValue: DEFAULT_LIST_TOOLS_OPTIONS },
-        { provide: CALL_TOOL_OPTIONS, useValue: { ...DEFAULT_CALL_TOOL_OPTIONS, concurrency: config.mcp.toolConcurrency, defaultTimeoutMs: config.mcp.toolTimeoutMs } },
+        { provide: CALL_TOOL_OPTIONS, useValue: { ...DEFAULT_CALL_TOOL_OPTIONS, concurrency: config.mcp.toolConcurrency, perServerConcurrency: config.mcp.perServerConcurrency, defaultTimeoutMs: config.mcp.toolTimeoutMs } },
         { provide: DATABASE, useFactory: () => createDatabase(config.databaseUrl, { applicationName: `harness-mcp-broker-${config.replicaId}` }) },
         { provide: KEYRING, useValue: createKeyring(config.encryptionKey, config.previousEncryptionKeys) },
         {

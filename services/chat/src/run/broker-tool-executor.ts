@@ -5,7 +5,7 @@ import { headers as natsHeaders } from '@nats-io/transport-node';
 import { firstValueFrom, timeout } from 'rxjs';
 import type { z } from 'zod';
 import {
-  CallToolCommand, CallToolResult, CORRELATION_HEADER, DomainError, ListToolsCommand, ListToolsResult, McpBrokerSubjects, replyOf,
+  CallToolCommand, CallToolResult, CancelToolCallCommand, CancelToolCallResult, CORRELATION_HEADER, DomainError, ListToolsCommand, ListToolsResult, McpBrokerSubjects, replyOf,
   type McpToolItem, type Reply,
 } from '@harness/contracts';
 import type { Database } from '@harness/db';
@@ -16,6 +16,7 @@ import { noTools, type ToolCall, type ToolExecutor, type ToolOutcome } from './t
 const LIST_WAIT_MS = 10_000;
 /** Beyond the call's own timeout: queueing and connecting in the broker. */
 const CALL_MARGIN_MS = 15_000;
+const CANCEL_WAIT_MS = 5_000;
 
 export interface BrokerToolsDeps {
   client: ClientProxy;
@@ -100,7 +101,10 @@ export class BrokerToolExecutor implements ToolExecutor {
     };
     let onAbort: (() => void) | undefined;
     const aborted = new Promise<ToolOutcome>((resolve) => {
-      onAbort = () => resolve({ ok: false, errorText: 'cancelled' });
+      onAbort = () => {
+        this.cancel(payload.toolCallId);
+        resolve({ ok: false, errorText: 'cancelled' });
+      };
       signal.addEventListener('abort', onAbort, { once: true });
     });
     const called = request(
@@ -117,5 +121,12 @@ export class BrokerToolExecutor implements ToolExecutor {
     } finally {
       if (onAbort) signal.removeEventListener('abort', onAbort);
     }
+  }
+
+  /** The run stopped: the broker stops the job (waiting or running) so the server is not kept busy for nothing. */
+  private cancel(toolCallId: string) {
+    request(
+      this.deps.client, McpBrokerSubjects.cancelToolCall, CancelToolCallCommand, CancelToolCallResult, { userId: this.userId, toolCallId }, CANCEL_WAIT_MS,
+    ).catch((err: unknown) => this.deps.logger.warn({ toolCallId, ...errorFields(err) }, 'could not cancel the MCP tool call'));
   }
 }

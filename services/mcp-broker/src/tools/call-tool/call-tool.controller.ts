@@ -1,6 +1,6 @@
 import { Controller, Inject } from '@nestjs/common';
 import { MessagePattern, Payload } from '@nestjs/microservices';
-import { CallToolCommand, McpBrokerSubjects } from '@harness/contracts';
+import { CallToolCommand, CancelToolCallCommand, McpBrokerSubjects } from '@harness/contracts';
 import type { Logger } from '@harness/logging';
 import { toWireReply } from '../../reply.js';
 import { LOGGER } from '../../tokens.js';
@@ -13,5 +13,10 @@ export class CallToolController {
   @MessagePattern(McpBrokerSubjects.callTool)
   handle(@Payload() data: unknown) {
     return toWireReply(this.logger, () => this.callTool.execute(CallToolCommand.parse(data)));
+  }
+
+  @MessagePattern(McpBrokerSubjects.cancelToolCall)
+  cancel(@Payload() data: unknown) {
+    return toWireReply(this.logger, () => this.callTool.cancel(CancelToolCallCommand.parse(data)));
   }
 }

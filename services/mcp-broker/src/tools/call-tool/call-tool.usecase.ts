@@ -2,17 +2,25 @@ import { createHash } from 'node:crypto';
 import { Inject, Injectable, type OnApplicationShutdown } from '@nestjs/common';
 import { Queue, QueueEvents, Worker, type Job } from 'bullmq';
 import { Redis } from 'ioredis';
-import { queuePrefix, Queues, type CallToolCommand, type CallToolResult } from '@harness/contracts';
+import { queuePrefix, Queues, type CallToolCommand, type CallToolResult, type CancelToolCallCommand, type CancelToolCallResult } from '@harness/contracts';
 import type { Config } from '@harness/config';
 import { errorFields, type Logger } from '@harness/logging';
 import { SessionPool } from '../../sessions/session-pool.js';
 import { CALL_TOOL_OPTIONS, CONFIG, LOGGER, SESSION_POOL } from '../../tokens.js';
 import { ListTools } from '../list-tools/list-tools.usecase.js';
 import { mapToolResult, type ToolResultLimits } from '../tool-result.js';
+import { KeyedSlots } from './server-slots.js';
 
 export interface CallToolOptions {
   /** Tool calls run at once by this replica's worker. */
   concurrency: number;
+  /** Tool calls run at once by this replica against one MCP server (the rest wait in order, within their timeout). */
+  perServerConcurrency: number;
+  /**
+   * A job whose worker stops renewing its lock (the replica died) is failed after about this long, never re-run:
+   * the call may have reached the server.
+   */
+  lockDurationMs: number;
   /** Per call, when the command gives none. */
   defaultTimeoutMs: number;
   limits: ToolResultLimits;
@@ -22,6 +30,8 @@ export interface CallToolOptions {
 
 export const DEFAULT_CALL_TOOL_OPTIONS: CallToolOptions = {
   concurrency: 16,
+  perServerConcurrency: 8,
+  lockDurationMs: 10_000,
   defaultTimeoutMs: 60_000,
   limits: { modelChars: 20_000, storedBytes: 256 * 1024 },
   keepJobs: 1_000,
@@ -37,8 +47,17 @@ interface CallToolJob {
   timeoutMs: number;
 }
 
-/** How long the NATS handler waits beyond the call's own timeout (queueing, connecting). */
+/** How long the NATS handler waits beyond the call's own timeout (queueing, connecting, a dead worker detected). */
 const WAIT_MARGIN_MS = 10_000;
+/** How long a cancellation is remembered for a job that has not started yet. */
+const CANCEL_MEMORY_S = 3_600;
+const CANCELLED_TEXT = 'cancelled: the run was stopped before this tool call finished';
+const STALLED_TEXT = 'the MCP broker running this call stopped; the call may have reached the server and was not retried';
+
+/** BullMQ job ids may not contain ':'; scoped to the user so another user's id cannot collide. */
+export function toolCallJobId(userId: string, toolCallId: string): string {
+  return createHash('sha256').update(JSON.stringify([userId, toolCallId])).digest('hex').slice(0, 40);
+}
 
 /**
  * Runs a model's tool call on the MCP server that lists it: one BullMQ job per call (jobId = toolCallId, so a
@@ -51,6 +70,11 @@ export class CallTool implements OnApplicationShutdown {
   private readonly events: QueueEvents;
   private readonly worker: Worker<CallToolJob, CallToolResult>;
   private readonly connections: Redis[] = [];
+  private readonly redis: Redis;
+  private readonly subscriber: Redis;
+  private readonly slots: KeyedSlots;
+  /** Jobs this replica's worker is running, by job id: aborted by a cancel from any replica. */
+  private readonly running = new Map<string, AbortController>();
 
   constructor(
     @Inject(CONFIG) config: Config,
@@ -65,12 +89,23 @@ export class CallTool implements OnApplicationShutdown {
       this.connections.push(redis);
       return redis;
     };
+    this.slots = new KeyedSlots(options.perServerConcurrency);
+    this.redis = connection();
+    this.subscriber = connection();
+    void this.subscriber.subscribe(this.cancelChannel).catch((err: unknown) => this.logger.warn(errorFields(err), 'could not subscribe to tool call cancels'));
+    this.subscriber.on('message', (channel: string, jobId: string) => {
+      if (channel === this.cancelChannel) this.running.get(jobId)?.abort(new CancelledError());
+    });
     this.queue = new Queue<CallToolJob, CallToolResult>(Queues.toolCalls, { connection: connection(), prefix: queuePrefix() });
     this.events = new QueueEvents(Queues.toolCalls, { connection: connection(), prefix: queuePrefix() });
     this.worker = new Worker<CallToolJob, CallToolResult>(Queues.toolCalls, (job) => this.run(job), {
       prefix: queuePrefix(),
       connection: connection(),
       concurrency: options.concurrency,
+      // A job left by a dead replica is failed, not re-run: at most once on the server, and it still ends.
+      maxStalledCount: 0,
+      lockDuration: options.lockDurationMs,
+      stalledInterval: Math.max(1_000, Math.round(options.lockDurationMs / 2)),
     });
     this.worker.on('error', (err) => this.logger.warn(errorFields(err), 'tool call worker error'));
   }
@@ -81,8 +116,7 @@ export class CallTool implements OnApplicationShutdown {
       userId: cmd.userId, harnessId: cmd.harnessId, toolCallId: cmd.toolCallId, name: cmd.name, input: cmd.input ?? {}, timeoutMs,
     };
     const job = await this.queue.add('call', data, {
-      // BullMQ ids may not contain ':'; scoped to the user so another user's id cannot collide.
-      jobId: createHash('sha256').update(JSON.stringify([cmd.userId, cmd.toolCallId])).digest('hex').slice(0, 40),
+      jobId: toolCallJobId(cmd.userId, cmd.toolCallId),
       attempts: 1,
       removeOnComplete: { count: this.options.keepJobs },
       removeOnFail: { count: this.options.keepJobs },
@@ -90,14 +124,47 @@ export class CallTool implements OnApplicationShutdown {
     try {
       return await job.waitUntilFinished(this.events, timeoutMs + WAIT_MARGIN_MS);
     } catch (err) {
+      const message = err instanceof Error ? err.message : String(err);
       this.logger.warn({ toolCallId: cmd.toolCallId, ...errorFields(err) }, 'tool call job did not finish');
-      return failure(`the tool call failed: ${err instanceof Error ? err.message : String(err)}`.slice(0, 500), 0);
+      if (/stalled/i.test(message)) return failure(STALLED_TEXT, 0);
+      return failure(`the tool call failed: ${message}`.slice(0, 500), 0);
     }
+  }
+
+  /**
+   * Cancels a call wherever it is: remembered for a job that has not started (it ends at once when it does), and
+   * broadcast to every replica so the one running it aborts the request (the SDK sends `notifications/cancelled`).
+   */
+  async cancel(cmd: CancelToolCallCommand): Promise<CancelToolCallResult> {
+    const jobId = toolCallJobId(cmd.userId, cmd.toolCallId);
+    await this.redis.set(this.cancelKey(jobId), '1', 'EX', CANCEL_MEMORY_S);
+    await this.redis.publish(this.cancelChannel, jobId);
+    return { cancelled: true };
+  }
+
+  private get cancelChannel(): string {
+    return `${queuePrefix()}:${Queues.toolCalls}:cancel`;
+  }
+
+  private cancelKey(jobId: string): string {
+    return `${queuePrefix()}:${Queues.toolCalls}:cancelled:${jobId}`;
   }
 
   /** The worker's processor: never throws, every outcome is a result. */
   private async run(job: Job<CallToolJob, CallToolResult>): Promise<CallToolResult> {
-    const { userId, harnessId, name, input, timeoutMs } = job.data;
+    const jobId = job.id ?? '';
+    const abort = new AbortController();
+    this.running.set(jobId, abort);
+    try {
+      if (await this.redis.exists(this.cancelKey(jobId))) return failure(CANCELLED_TEXT, 0);
+      return await this.runCall(job.data, abort);
+    } finally {
+      this.running.delete(jobId);
+    }
+  }
+
+  private async runCall(data: CallToolJob, abort: AbortController): Promise<CallToolResult> {
+    const { userId, harnessId, name, input, timeoutMs } = data;
     const started = Date.now();
     const resolved = await this.listTools.resolveTool(userId, harnessId, name).catch((err: unknown) => {
       this.logger.warn({ name, ...errorFields(err) }, 'could not resolve tool');
@@ -106,9 +173,10 @@ export class CallTool implements OnApplicationShutdown {
     if (!resolved) return failure(`no tool named "${name}" is available to this harness`, Date.now() - started);
     if ('error' in resolved) return failure(resolved.error, Date.now() - started);
 
-    const abort = new AbortController();
     const timer = setTimeout(() => abort.abort(new Error(`the tool did not answer within ${Math.round(timeoutMs / 1000)} s`)), timeoutMs);
+    let release: (() => void) | undefined;
     try {
+      release = await this.slots.acquire(resolved.serverUrl, abort.signal);
       const args = isRecord(input) ? input : {};
       const result = await this.pool.call(resolved.key, async () => resolved.headers, (client) =>
         client.callTool({ name: resolved.originalName, arguments: args }, undefined, { signal: abort.signal, timeout: timeoutMs }),
@@ -118,13 +186,18 @@ export class CallTool implements OnApplicationShutdown {
       if (mapped.errorText !== undefined) out.errorText = mapped.errorText;
       return out;
     } catch (err) {
-      this.logger.warn({ serverId: resolved.serverId, serverUrl: resolved.serverUrl, tool: resolved.originalName, ...errorFields(err) }, 'MCP tools/call failed');
-      const message = abort.signal.aborted
-        ? `the tool did not answer within ${Math.round(timeoutMs / 1000)} s`
-        : `the tool call failed: ${err instanceof Error ? err.message : String(err)}`;
+      const fields = { serverId: resolved.serverId, serverUrl: resolved.serverUrl, tool: resolved.originalName, ...errorFields(err) };
+      if (abort.signal.reason instanceof CancelledError) this.logger.info(fields, 'MCP tools/call cancelled');
+      else this.logger.warn(fields, 'MCP tools/call failed');
+      const message = abort.signal.reason instanceof CancelledError
+        ? CANCELLED_TEXT
+        : abort.signal.aborted
+          ? `the tool did not answer within ${Math.round(timeoutMs / 1000)} s`
+          : `the tool call failed: ${err instanceof Error ? err.message : String(err)}`;
       return failure(message.slice(0, 500), Date.now() - started);
     } finally {
       clearTimeout(timer);
+      release?.();
     }
   }
 
@@ -133,6 +206,12 @@ export class CallTool implements OnApplicationShutdown {
     await this.events.close().catch(() => undefined);
     await this.queue.close().catch(() => undefined);
     await Promise.all(this.connections.map((c) => c.quit().catch(() => c.disconnect())));
+  }
+}
+
+class CancelledError extends Error {
+  constructor() {
+    super(CANCELLED_TEXT);
   }
 }
 

@@ -49,6 +49,9 @@ export interface System {
   /** LLM_BASE_URL given to the services. */
   llmBaseUrl: string;
   databaseUrl: string;
+  /** HARNESS_NATS_NAMESPACE of every service: NATS subjects and BullMQ key prefixes are under it. */
+  natsNamespace: string;
+  redisUrl: string;
   /** createDatabase(databaseUrl) from @harness/db, closed by stop(). */
   db: Database;
   jwtSecret: string;
@@ -283,6 +286,8 @@ export async function startSystem(opts: StartSystemOptions = {}): Promise<System
       simulator,
       llmBaseUrl,
       databaseUrl: testDb.url,
+      natsNamespace: baseEnv['HARNESS_NATS_NAMESPACE']!,
+      redisUrl: baseEnv['REDIS_URL']!,
       db,
       jwtSecret,
       encryptionKey,

@@ -3,5 +3,6 @@ export {
   type McpTestServerHandle,
   type McpTestServerOptions,
   type McpTestServerStats,
+  type McpTestServerCall,
 } from './server.js';
 export { TINY_PNG_BASE64, TINY_WAV_BASE64 } from './media.js';

@@ -37,6 +37,19 @@ export interface McpTestServerStats {
   standaloneStreams: number;
   /** Requests answered 401. */
   unauthorizedCount: number;
+  /** Requests answered 404 because their `Mcp-Session-Id` is unknown (forgotten or expired). */
+  unknownSessionCount: number;
+  /** Every `tools/call` request that reached a live session, in arrival order: on which session, with which token. */
+  toolCalls: McpTestServerCall[];
+  /** The bearer token (undefined: none) each session was initialized with, by session id. */
+  sessionTokens: Record<string, string | undefined>;
+}
+
+export interface McpTestServerCall {
+  tool: string;
+  sessionId: string;
+  /** The bearer token the request carried (undefined: none). */
+  token: string | undefined;
 }
 
 export interface McpTestServerHandle {
@@ -48,6 +61,11 @@ export interface McpTestServerHandle {
   close(): Promise<void>;
   /** Forgets every session: the next request carrying an old `Mcp-Session-Id` gets 404. */
   expireSessions(): Promise<void>;
+  /**
+   * Forgets every session without closing anything (open streams stay open, as after a server-side session store
+   * loss): only the next request carrying an old `Mcp-Session-Id` learns of it, with a 404.
+   */
+  forgetSessions(): void;
   /** Registers a tool (it echoes its `text` argument) on every session and sends `notifications/tools/list_changed`. */
   addTool(name: string): void;
 }
@@ -136,7 +154,12 @@ export async function startMcpTestServer(opts: McpTestServerOptions = {}): Promi
     inFlight: 0,
     standaloneStreams: 0,
     unauthorizedCount: 0,
+    unknownSessionCount: 0,
+    toolCalls: [],
+    sessionTokens: {},
   };
+  /** Sessions dropped by `forgetSessions`, closed at `close()`. */
+  const forgotten: Session[] = [];
   const sessions = new Map<string, Session>();
   const extraTools: string[] = [];
   /** `${sessionId}\n${requestId}` → aborted when the HTTP response carrying that request's answer closes. */
@@ -306,13 +329,14 @@ export async function startMcpTestServer(opts: McpTestServerOptions = {}): Promi
     await s.server.close().catch(() => undefined); // also closes the transport and its SSE streams
   };
 
-  const newSession = async (): Promise<StreamableHTTPServerTransport> => {
+  const newSession = async (token: string | undefined): Promise<StreamableHTTPServerTransport> => {
     const server = buildServer();
     let session: Session | undefined;
     const transport = new StreamableHTTPServerTransport({
       sessionIdGenerator: () => randomUUID(),
       onsessioninitialized: (id) => {
         stats.initializeCount++;
+        stats.sessionTokens[id] = token;
         session = { id, transport, server, lastSeen: Date.now() };
         sessions.set(id, session);
         stats.sessionsOpen = sessions.size;
@@ -382,11 +406,15 @@ export async function startMcpTestServer(opts: McpTestServerOptions = {}): Promi
     if (sessionId) {
       const session = sessions.get(sessionId);
       if (!session) {
+        stats.unknownSessionCount++;
         sendJsonRpcError(res, 404, -32001, 'session not found');
         return;
       }
       session.lastSeen = Date.now();
-      if (req.method === 'POST') trackDisconnects(sessionId, body, res);
+      if (req.method === 'POST') {
+        recordToolCalls(sessionId, token, body);
+        trackDisconnects(sessionId, body, res);
+      }
       if (req.method === 'GET') {
         stats.standaloneStreams++;
         res.once('close', () => stats.standaloneStreams--);
@@ -397,12 +425,21 @@ export async function startMcpTestServer(opts: McpTestServerOptions = {}): Promi
 
     const messages = Array.isArray(body) ? body : [body];
     if (req.method === 'POST' && messages.some((m) => isInitializeRequest(m))) {
-      const transport = await newSession();
+      const transport = await newSession(token);
       await transport.handleRequest(authed, res, body);
       if (!transport.sessionId) await transport.close().catch(() => undefined); // initialize was refused
       return;
     }
     sendJsonRpcError(res, 400, -32000, 'Bad Request: no valid session id (send initialize first)');
+  };
+
+  const recordToolCalls = (sessionId: string, token: string | undefined, body: unknown): void => {
+    for (const m of Array.isArray(body) ? body : [body]) {
+      if (isJSONRPCRequest(m) && m.method === 'tools/call') {
+        const name = (m.params as { name?: unknown } | undefined)?.name;
+        stats.toolCalls.push({ tool: typeof name === 'string' ? name : '', sessionId, token });
+      }
+    }
   };
 
   const trackDisconnects = (sessionId: string, body: unknown, res: ServerResponse): void => {
@@ -457,11 +494,19 @@ export async function startMcpTestServer(opts: McpTestServerOptions = {}): Promi
     await Promise.all([...sessions.values()].map((s) => closeSession(s)));
   };
 
+  const forgetSessions = (): void => {
+    for (const s of [...sessions.values()]) {
+      dropSession(s.id);
+      forgotten.push(s);
+    }
+  };
+
   return {
     url: `http://${host}:${port}/mcp`,
     port,
     stats,
     expireSessions,
+    forgetSessions,
     addTool(name: string): void {
       extraTools.push(name);
       // registerTool sends notifications/tools/list_changed on each connected server.
@@ -473,6 +518,7 @@ export async function startMcpTestServer(opts: McpTestServerOptions = {}): Promi
       if (idleTimer) clearInterval(idleTimer);
       for (const c of disconnects.values()) c.abort();
       await expireSessions();
+      await Promise.all(forgotten.splice(0).map((s) => s.server.close().catch(() => undefined)));
       await new Promise<void>((resolve) => {
         httpServer.close(() => resolve());
         httpServer.closeAllConnections();

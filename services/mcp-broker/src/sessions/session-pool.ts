@@ -1,3 +1,4 @@
+import { UnauthorizedError } from '@modelcontextprotocol/sdk/client/auth.js';
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport, StreamableHTTPError } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import type { FetchLike } from '@modelcontextprotocol/sdk/shared/transport.js';
@@ -103,7 +104,8 @@ export class SessionPool {
     const existing = this.entries.get(id);
     if (existing) return existing;
 
-    const waitMs = this.backoff.remainingMs(key.serverUrl);
+    // A server that failed backs off for everyone; a refused credential only for its own session key.
+    const waitMs = Math.max(this.backoff.remainingMs(key.serverUrl), this.backoff.remainingMs(id));
     if (waitMs > 0) {
       throw new SessionPoolError('server_backoff', `The MCP server failed to connect; retry in ${waitMs} ms`, waitMs);
     }
@@ -138,6 +140,7 @@ export class SessionPool {
         timeoutMs: this.options.connectTimeoutMs,
       });
       this.backoff.recordSuccess(serverUrl);
+      this.backoff.recordSuccess(entry.id);
       entry.connected = connected;
       connected.client.onerror = (error) => this.options.logger?.warn({ serverUrl, err: error }, 'MCP session error');
       connected.client.onclose = () => {
@@ -151,7 +154,9 @@ export class SessionPool {
       return connected;
     } catch (error) {
       if (!(error instanceof SessionPoolError)) {
-        const retryInMs = this.backoff.recordFailure(serverUrl);
+        // A 401/403 says the server is up and this user's credential is refused: backing off the whole server would
+        // let one user's wrong token lock every other user of that server out.
+        const retryInMs = this.backoff.recordFailure(isCredentialRefusal(error) ? entry.id : serverUrl);
         this.options.logger?.warn({ serverUrl, err: error, retryInMs }, 'MCP server connect failed');
       }
       if (this.entries.get(entry.id) === entry) this.forget(entry);
@@ -239,6 +244,9 @@ function leastRecentlyUsedIdle(entries: PoolEntry[]): PoolEntry | undefined {
   }
   return victim;
 }
+
+const isCredentialRefusal = (error: unknown): boolean =>
+  error instanceof UnauthorizedError || (error instanceof StreamableHTTPError && (error.code === 401 || error.code === 403));
 
 /** A 404 on a request that carried a session id: the server has forgotten the session. */
 function isExpiredSession(error: unknown, connected: ConnectedClient): boolean {

@@ -2,6 +2,7 @@ import { Module, type DynamicModule } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
 import type { Config } from '@harness/config';
 import type { Logger } from '@harness/logging';
+import { AdminModule } from './admin/admin.module.js';
 import { AiChatModule } from './ai-chat/ai-chat.module.js';
 import { AuthGuard } from './auth/auth.guard.js';
 import { ConversationsModule } from './conversations/conversations.module.js';
@@ -24,7 +25,7 @@ export class AppModule {
   static forRoot(config: Config, logger: Logger, options: GatewayOptions): DynamicModule {
     return {
       module: AppModule,
-      imports: [CoreModule.forRoot(config, logger, options), HarnessesModule, ConversationsModule, RunsModule, StreamingModule, AiChatModule],
+      imports: [CoreModule.forRoot(config, logger, options), HarnessesModule, ConversationsModule, RunsModule, StreamingModule, AiChatModule, AdminModule],
       controllers: [SettingsController, UsageController, ModelsController, OpsController],
       providers: [{ provide: APP_GUARD, useClass: AuthGuard }, GetSettings, PutSettings, GetUsage, ModelCatalog, Readiness],
     };

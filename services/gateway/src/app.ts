@@ -5,6 +5,7 @@ import type { NestExpressApplication } from '@nestjs/platform-express';
 import type { Config } from '@harness/config';
 import { CORRELATION_HEADER } from '@harness/contracts';
 import { createLogger, PinoNestLogger, type Logger } from '@harness/logging';
+import { mountAdminPages } from './admin/admin.module.js';
 import { AppModule } from './app.module.js';
 import { GatewayMetrics } from './core/metrics.js';
 import { DEFAULT_GATEWAY_OPTIONS, type GatewayOptions } from './core/tokens.js';
@@ -45,6 +46,7 @@ export async function createGatewayApp(config: Config, opts: CreateGatewayAppOpt
   });
   app.use(jsonBody(bodyLimitFor));
   app.use(runInCorrelationContext());
+  mountAdminPages(app);
   app.useGlobalFilters(new HttpErrorFilter(logger));
   return app;
 }

@@ -1,0 +1,16 @@
+import { Module } from '@nestjs/common';
+import type { NestExpressApplication } from '@nestjs/platform-express';
+import { ADMIN_QUEUES_PATH } from './admin-auth.js';
+import { QueueBoard } from './queue-board.js';
+
+/** Admin pages: Bull Board at /admin/queues (admin users only). */
+@Module({ providers: [QueueBoard], exports: [QueueBoard] })
+export class AdminModule {}
+
+/**
+ * Mounts the board on the gateway's Express instance. Call after the correlation and body middlewares and before the
+ * app listens (Nest's own routes are added at init, after these).
+ */
+export function mountAdminPages(app: NestExpressApplication): void {
+  app.use(ADMIN_QUEUES_PATH, ...app.get(QueueBoard).handlers());
+}

@@ -88,10 +88,13 @@ export const CallToolResult = z.object({
   durationMs: z.number(),
 });
 export type CallToolResult = z.infer<typeof CallToolResult>;
-/** Stops a tool call (a run was interrupted): a waiting job ends without running, a running one is cancelled on the server. */
+/**
+ * Stops tool calls (a run was interrupted): a waiting job ends without running, a running one is cancelled on the
+ * server. All of a run's calls go in one command, so a slot freed by one cancelled call is not taken by another.
+ */
 export const CancelToolCallCommand = z.object({
   userId: UserId,
-  toolCallId: z.string().min(1).max(200),
+  toolCallIds: z.array(z.string().min(1).max(200)).min(1).max(1_000),
   correlationId: z.string().max(200).optional(),
 });
 export type CancelToolCallCommand = z.infer<typeof CancelToolCallCommand>;

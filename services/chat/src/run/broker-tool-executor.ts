@@ -75,6 +75,7 @@ export class BrokerToolExecutor implements ToolExecutor {
    * reuse ids such as `call_0` across runs.
    */
   private readonly runScope = randomUUID();
+  private toCancel: string[] = [];
 
   constructor(
     private readonly deps: BrokerToolsDeps,
@@ -102,7 +103,7 @@ export class BrokerToolExecutor implements ToolExecutor {
     let onAbort: (() => void) | undefined;
     const aborted = new Promise<ToolOutcome>((resolve) => {
       onAbort = () => {
-        this.cancel(payload.toolCallId);
+        this.cancelLater(payload.toolCallId);
         resolve({ ok: false, errorText: 'cancelled' });
       };
       signal.addEventListener('abort', onAbort, { once: true });
@@ -123,10 +124,18 @@ export class BrokerToolExecutor implements ToolExecutor {
     }
   }
 
-  /** The run stopped: the broker stops the job (waiting or running) so the server is not kept busy for nothing. */
-  private cancel(toolCallId: string) {
-    request(
-      this.deps.client, McpBrokerSubjects.cancelToolCall, CancelToolCallCommand, CancelToolCallResult, { userId: this.userId, toolCallId }, CANCEL_WAIT_MS,
-    ).catch((err: unknown) => this.deps.logger.warn({ toolCallId, ...errorFields(err) }, 'could not cancel the MCP tool call'));
+  /**
+   * The run stopped: the broker stops the jobs (waiting or running) so the server is not kept busy for nothing. The
+   * step's calls all see the abort in one turn; they are cancelled together in one command.
+   */
+  private cancelLater(toolCallId: string) {
+    this.toCancel.push(toolCallId);
+    if (this.toCancel.length > 1) return;
+    queueMicrotask(() => {
+      const toolCallIds = this.toCancel.splice(0);
+      request(
+        this.deps.client, McpBrokerSubjects.cancelToolCall, CancelToolCallCommand, CancelToolCallResult, { userId: this.userId, toolCallIds }, CANCEL_WAIT_MS,
+      ).catch((err: unknown) => this.deps.logger.warn({ toolCallIds, ...errorFields(err) }, 'could not cancel the MCP tool calls'));
+    });
   }
 }

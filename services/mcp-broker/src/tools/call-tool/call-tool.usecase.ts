@@ -51,6 +51,9 @@ interface CallToolJob {
 const WAIT_MARGIN_MS = 10_000;
 /** How long a cancellation is remembered for a job that has not started yet. */
 const CANCEL_MEMORY_S = 3_600;
+/** How long a started call is remembered, so the same job is never run twice on the server. */
+const STARTED_MEMORY_S = 7 * 24 * 3_600;
+const ALREADY_RAN_TEXT = 'this tool call was already started once; Harness does not run a tool call twice';
 const CANCELLED_TEXT = 'cancelled: the run was stopped before this tool call finished';
 const STALLED_TEXT = 'the MCP broker running this call stopped; the call may have reached the server and was not retried';
 
@@ -93,8 +96,16 @@ export class CallTool implements OnApplicationShutdown {
     this.redis = connection();
     this.subscriber = connection();
     void this.subscriber.subscribe(this.cancelChannel).catch((err: unknown) => this.logger.warn(errorFields(err), 'could not subscribe to tool call cancels'));
-    this.subscriber.on('message', (channel: string, jobId: string) => {
-      if (channel === this.cancelChannel) this.running.get(jobId)?.abort(new CancelledError());
+    this.subscriber.on('message', (channel: string, message: string) => {
+      if (channel !== this.cancelChannel) return;
+      let jobIds: unknown;
+      try {
+        jobIds = JSON.parse(message);
+      } catch {
+        return;
+      }
+      // Every job of the command is aborted in this one turn, before any of them releases its server slot.
+      if (Array.isArray(jobIds)) for (const jobId of jobIds) this.running.get(String(jobId))?.abort(new CancelledError());
     });
     this.queue = new Queue<CallToolJob, CallToolResult>(Queues.toolCalls, { connection: connection(), prefix: queuePrefix() });
     this.events = new QueueEvents(Queues.toolCalls, { connection: connection(), prefix: queuePrefix() });
@@ -136,14 +147,20 @@ export class CallTool implements OnApplicationShutdown {
    * broadcast to every replica so the one running it aborts the request (the SDK sends `notifications/cancelled`).
    */
   async cancel(cmd: CancelToolCallCommand): Promise<CancelToolCallResult> {
-    const jobId = toolCallJobId(cmd.userId, cmd.toolCallId);
-    await this.redis.set(this.cancelKey(jobId), '1', 'EX', CANCEL_MEMORY_S);
-    await this.redis.publish(this.cancelChannel, jobId);
+    const jobIds = cmd.toolCallIds.map((id) => toolCallJobId(cmd.userId, id));
+    const marks = this.redis.multi();
+    for (const jobId of jobIds) marks.set(this.cancelKey(jobId), '1', 'EX', CANCEL_MEMORY_S);
+    await marks.exec();
+    await this.redis.publish(this.cancelChannel, JSON.stringify(jobIds));
     return { cancelled: true };
   }
 
   private get cancelChannel(): string {
     return `${queuePrefix()}:${Queues.toolCalls}:cancel`;
+  }
+
+  private startedKey(jobId: string): string {
+    return `${queuePrefix()}:${Queues.toolCalls}:started:${jobId}`;
   }
 
   private cancelKey(jobId: string): string {
@@ -156,14 +173,21 @@ export class CallTool implements OnApplicationShutdown {
     const abort = new AbortController();
     this.running.set(jobId, abort);
     try {
-      if (await this.redis.exists(this.cancelKey(jobId))) return failure(CANCELLED_TEXT, 0);
-      return await this.runCall(job.data, abort);
+      if (await this.isCancelled(jobId)) return failure(CANCELLED_TEXT, 0);
+      // At most once, whatever re-queues the job (a retry from the board, a re-run after a stall).
+      const first = await this.redis.set(this.startedKey(jobId), '1', 'EX', STARTED_MEMORY_S, 'NX');
+      if (first !== 'OK') return failure(ALREADY_RAN_TEXT, 0);
+      return await this.runCall(jobId, job.data, abort);
     } finally {
       this.running.delete(jobId);
     }
   }
 
-  private async runCall(data: CallToolJob, abort: AbortController): Promise<CallToolResult> {
+  private async isCancelled(jobId: string): Promise<boolean> {
+    return (await this.redis.exists(this.cancelKey(jobId))) === 1;
+  }
+
+  private async runCall(jobId: string, data: CallToolJob, abort: AbortController): Promise<CallToolResult> {
     const { userId, harnessId, name, input, timeoutMs } = data;
     const started = Date.now();
     const resolved = await this.listTools.resolveTool(userId, harnessId, name).catch((err: unknown) => {
@@ -177,6 +201,8 @@ export class CallTool implements OnApplicationShutdown {
     let release: (() => void) | undefined;
     try {
       release = await this.slots.acquire(resolved.serverUrl, abort.signal);
+      if (await this.isCancelled(jobId)) abort.abort(new CancelledError());
+      abort.signal.throwIfAborted();
       const args = isRecord(input) ? input : {};
       const result = await this.pool.call(resolved.key, async () => resolved.headers, (client) =>
         client.callTool({ name: resolved.originalName, arguments: args }, undefined, { signal: abort.signal, timeout: timeoutMs }),

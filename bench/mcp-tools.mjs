@@ -34,7 +34,7 @@
 // It is a measurement, not a test: it exits 0 whether or not the targets are met, non-zero only on errors.
 import { spawn } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import { availableParallelism, cpus, loadavg } from 'node:os';
 import { dirname, join, relative } from 'node:path';
@@ -418,7 +418,7 @@ async function main() {
         if (health?.status === 'ok') break;
         throw new Error(JSON.stringify(health));
       } catch (err) {
-        if (i >= 150) throw new Error(`the mcp-broker did not answer its health subject: ${err?.message ?? err}`);
+        if (i >= 150) throw new Error(`the mcp-broker did not answer its health subject: ${err?.message ?? err}`, { cause: err });
         await new Promise((r) => setTimeout(r, 200));
       }
     }

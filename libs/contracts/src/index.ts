@@ -5,3 +5,4 @@ export * from './commands.js';
 export * from './api.js';
 export * from './wire-reply.js';
 export * from './tool-output.js';
+export * from './auth-commands.js';

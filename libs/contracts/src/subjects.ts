@@ -54,6 +54,11 @@ export const McpBrokerSubjects = {
 
 export const AuthSubjects = {
   get health() { return `${subjectPrefix()}.auth.health`; },
+  get start() { return `${subjectPrefix()}.auth.cmd.start`; },
+  get complete() { return `${subjectPrefix()}.auth.cmd.complete`; },
+  get status() { return `${subjectPrefix()}.auth.cmd.status`; },
+  get revoke() { return `${subjectPrefix()}.auth.cmd.revoke`; },
+  get accessToken() { return `${subjectPrefix()}.auth.cmd.access-token`; },
 };
 
 /** NATS header carrying the correlation id from the HTTP request through commands and events. */

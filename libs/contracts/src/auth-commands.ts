@@ -1,0 +1,86 @@
+import { z } from 'zod';
+import { UserId } from './commands.js';
+
+/**
+ * Commands of the auth service (MCP OAuth on the user's behalf). Connections belong to (user, MCP server URL); the
+ * server URL is the canonical resource URI (RFC 8707) the tokens are for.
+ */
+const ServerUrl = z.url().max(2_048);
+const Correlation = { correlationId: z.string().max(200).optional() };
+
+/** Starts (or steps up) an authorization: discovery, registration, PKCE and a single-use state. */
+export const StartAuthorizationCommand = z.object({
+  userId: UserId,
+  serverUrl: ServerUrl,
+  /** Scopes a 403 `insufficient_scope` challenge asked for: requested together with those granted before. */
+  scope: z.string().max(2_000).optional(),
+  /** `WWW-Authenticate` of the MCP server's 401/403, when the broker got one (its `resource_metadata` is used first). */
+  wwwAuthenticate: z.string().max(8_000).optional(),
+  ...Correlation,
+});
+export type StartAuthorizationCommand = z.infer<typeof StartAuthorizationCommand>;
+export const StartAuthorizationResult = z.object({
+  authorizationUrl: z.string(),
+  /** The callback page posts it back with its message; the opener accepts only a message carrying it. */
+  nonce: z.string(),
+});
+export type StartAuthorizationResult = z.infer<typeof StartAuthorizationResult>;
+
+/** The authorization server redirected the browser to Harness's callback; `state` names the user and server. */
+export const CompleteAuthorizationCommand = z.object({
+  state: z.string().max(2_000),
+  code: z.string().max(8_000).optional(),
+  iss: z.string().max(2_048).optional(),
+  error: z.string().max(500).optional(),
+  errorDescription: z.string().max(2_000).optional(),
+  ...Correlation,
+});
+export type CompleteAuthorizationCommand = z.infer<typeof CompleteAuthorizationCommand>;
+export const CompleteAuthorizationResult = z.object({
+  serverUrl: z.string(),
+  status: z.enum(['connected', 'error']),
+  /** What went wrong, for the callback page (a clear sentence, no secrets). */
+  message: z.string().optional(),
+  nonce: z.string().optional(),
+});
+export type CompleteAuthorizationResult = z.infer<typeof CompleteAuthorizationResult>;
+
+export const OAuthStatus = z.enum(['connected', 'disconnected', 'expired', 'error']);
+export const ConnectionStatusCommand = z.object({ userId: UserId, serverUrl: ServerUrl, ...Correlation });
+export type ConnectionStatusCommand = z.infer<typeof ConnectionStatusCommand>;
+export const ConnectionStatusResult = z.object({
+  status: OAuthStatus,
+  scopes: z.array(z.string()).optional(),
+  expiresAt: z.string().optional(),
+});
+export type ConnectionStatusResult = z.infer<typeof ConnectionStatusResult>;
+
+/** Revokes at the authorization server (RFC 7009 where supported) and deletes the stored tokens. */
+export const RevokeConnectionCommand = z.object({ userId: UserId, serverUrl: ServerUrl, ...Correlation });
+export type RevokeConnectionCommand = z.infer<typeof RevokeConnectionCommand>;
+export const RevokeConnectionResult = z.object({ revoked: z.boolean() });
+export type RevokeConnectionResult = z.infer<typeof RevokeConnectionResult>;
+
+/**
+ * The broker asks for a usable access token before talking to an OAuth MCP server. `rejectedToken: true` means the
+ * server answered 401 to the token it was given: refresh once (one refresh at a time across replicas) or report that
+ * the user must connect.
+ */
+export const GetAccessTokenCommand = z.object({
+  userId: UserId,
+  serverUrl: ServerUrl,
+  rejected: z.boolean().optional(),
+  wwwAuthenticate: z.string().max(8_000).optional(),
+  ...Correlation,
+});
+export type GetAccessTokenCommand = z.infer<typeof GetAccessTokenCommand>;
+export const GetAccessTokenResult = z.discriminatedUnion('status', [
+  z.object({ status: z.literal('connected'), accessToken: z.string(), tokenType: z.string(), expiresAt: z.string().optional(), version: z.number().int() }),
+  z.object({
+    status: z.enum(['disconnected', 'expired', 'error']),
+    /** Where the user connects (a fresh authorization), when one could be started. */
+    authorizationUrl: z.string().optional(),
+    message: z.string(),
+  }),
+]);
+export type GetAccessTokenResult = z.infer<typeof GetAccessTokenResult>;

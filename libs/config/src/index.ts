@@ -61,6 +61,19 @@ const EnvSchema = z.object({
   /** Bytes buffered for one SSE client before it is cut off (it can resume with Last-Event-ID). */
   SSE_MAX_BUFFERED_BYTES: int(4 * 1024 * 1024),
   DEV_TOKEN_TTL: z.string().default('30d'),
+  /**
+   * Pre-registered OAuth clients for MCP authorization servers, JSON:
+   * [{"issuer": "https://github.com/login/oauth", "clientId": "...", "clientSecret": "...", "tokenEndpointAuthMethod": "client_secret_post", "scopes": ["repo"]}]
+   */
+  HARNESS_OAUTH_CLIENTS: z.string().optional(),
+  /** The https URL of Harness's OAuth Client ID Metadata Document (used as client_id where servers support CIMD). Unset: `${PUBLIC_URL}/oauth/client-metadata.json` when PUBLIC_URL is https, else CIMD is not offered. */
+  HARNESS_OAUTH_CLIENT_METADATA_URL: z.url().optional(),
+  /** The redirect URI registered for MCP OAuth. Default `${PUBLIC_URL}/v1/mcp/oauth/callback`. */
+  HARNESS_OAUTH_REDIRECT_URL: z.url().optional(),
+  /** How long an authorization (state) may take, start to callback. */
+  HARNESS_OAUTH_STATE_TTL_MS: z.coerce.number().int().min(10_000).max(3_600_000).default(600_000),
+  /** Refresh an access token this long before it expires. */
+  HARNESS_OAUTH_REFRESH_SKEW_MS: z.coerce.number().int().min(0).max(3_600_000).default(60_000),
   HARNESS_PRETTY_LOGS: bool.optional(),
 });
 
@@ -98,6 +111,15 @@ export interface Config {
   };
   /** MCP tool calls: how many the broker's worker runs at once, and each call's timeout. */
   mcp: { toolConcurrency: number; toolTimeoutMs: number; perServerConcurrency: number };
+  oauth: {
+    /** Raw JSON of pre-registered clients (parsed and validated by the auth service). */
+    clientsJson: string | undefined;
+    clientMetadataUrl: string | undefined;
+    redirectUrl: string;
+    stateTtlMs: number;
+    refreshSkewMs: number;
+    clientName: string;
+  };
   prettyLogs: boolean;
 }
 
@@ -155,6 +177,14 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env, service = 'h
       maxSteps: e.CHAT_MAX_STEPS,
     },
     mcp: { toolConcurrency: e.HARNESS_MCP_TOOL_CONCURRENCY, toolTimeoutMs: e.HARNESS_MCP_TOOL_TIMEOUT_MS, perServerConcurrency: e.HARNESS_MCP_PER_SERVER_CONCURRENCY },
+    oauth: {
+      clientsJson: e.HARNESS_OAUTH_CLIENTS,
+      clientMetadataUrl: e.HARNESS_OAUTH_CLIENT_METADATA_URL ?? (publicUrl.startsWith('https://') ? `${publicUrl}/oauth/client-metadata.json` : undefined),
+      redirectUrl: e.HARNESS_OAUTH_REDIRECT_URL ?? `${publicUrl}/v1/mcp/oauth/callback`,
+      stateTtlMs: e.HARNESS_OAUTH_STATE_TTL_MS,
+      refreshSkewMs: e.HARNESS_OAUTH_REFRESH_SKEW_MS,
+      clientName: 'Harness',
+    },
     prettyLogs: e.HARNESS_PRETTY_LOGS ?? false,
   };
 }

@@ -20,6 +20,8 @@ export interface StartSystemOptions {
   services?: ServiceName[];
   /** Chat replicas, each a process with its own HARNESS_REPLICA_ID (default 1). */
   chatReplicas?: number;
+  /** Auth service replicas, each a process with its own HARNESS_REPLICA_ID (default 1). */
+  authReplicas?: number;
   /** Use this OpenAI-compatible endpoint instead of starting the LLM simulator in-process. */
   llmBaseUrl?: string;
   /** Extra environment for every child (applied last). */
@@ -105,6 +107,7 @@ interface Slot {
 export async function startSystem(opts: StartSystemOptions = {}): Promise<System> {
   const services = opts.services ?? [...ALL_SERVICES];
   const chatReplicas = Math.max(1, opts.chatReplicas ?? 1);
+  const authReplicas = Math.max(1, opts.authReplicas ?? 1);
   const label = (opts.label ?? 'e2e').replace(/[^A-Za-z0-9_-]+/g, '_');
   const systemId = randomBytes(3).toString('hex');
 
@@ -195,7 +198,7 @@ export async function startSystem(opts: StartSystemOptions = {}): Promise<System
     });
     Object.assign(baseEnv, opts.env);
 
-    writeLog(`[testing] system ${systemId}: services ${services.join(',')} chatReplicas=${chatReplicas}`);
+    writeLog(`[testing] system ${systemId}: services ${services.join(',')} chatReplicas=${chatReplicas} authReplicas=${authReplicas}`);
     writeLog(`[testing] database ${testDb.name}, gateway ${gatewayUrl}, llm ${llmBaseUrl}`);
 
     const spawnSlot = (name: ServiceName, index: number, generation: number): Slot => {
@@ -233,7 +236,7 @@ export async function startSystem(opts: StartSystemOptions = {}): Promise<System
     };
 
     for (const name of services) {
-      const count = name === 'chat' ? chatReplicas : 1;
+      const count = name === 'chat' ? chatReplicas : name === 'auth' ? authReplicas : 1;
       for (let i = 0; i < count; i++) spawnSlot(name, i, 0);
     }
 

@@ -1,0 +1,161 @@
+// The auth service (a real process, over NATS) against tools/oauth-test-server: the authorization flow, state and
+// iss checks, step-up, revoke, and tokens encrypted at rest.
+import { randomBytes } from 'node:crypto';
+import { startOAuthTestServer, type OAuthTestServerHandle } from '../../tools/oauth-test-server/src/index.js';
+import { authorize, connectUser, ok, scanDatabase, startAuthSystem, type AuthSystem } from './support/auth-oauth.js';
+
+let sys: AuthSystem;
+const servers: OAuthTestServerHandle[] = [];
+
+beforeAll(async () => {
+  sys = await startAuthSystem('auth-connect', 1);
+}, 60_000);
+
+afterAll(async () => {
+  await Promise.all(servers.map((s) => s.close()));
+  await sys?.stop();
+});
+
+async function oauthServer(opts: Parameters<typeof startOAuthTestServer>[0] = {}): Promise<OAuthTestServerHandle> {
+  const srv = await startOAuthTestServer(opts);
+  servers.push(srv);
+  return srv;
+}
+
+/** A complete that must not connect: an error reply, or `status: "error"`. */
+async function expectRefused(p: ReturnType<AuthSystem['auth']['complete']>): Promise<void> {
+  const reply = await p;
+  if (reply.ok) expect(reply.data.status).toBe('error');
+}
+
+describe('auth service: authorization flow', () => {
+  test('start builds a PKCE S256 authorization URL with resource and state; complete connects; status and accessToken agree', async () => {
+    const srv = await oauthServer();
+    const userId = 'flow-basic';
+    const a = await authorize(sys.auth, userId, srv.url);
+    const p = a.authorizationUrl.searchParams;
+    expect(a.authorizationUrl.origin + a.authorizationUrl.pathname).toBe(srv.endpoints.authorization);
+    expect(p.get('response_type')).toBe('code');
+    expect(p.get('code_challenge_method')).toBe('S256');
+    expect(p.get('code_challenge')).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    expect(p.get('resource')).toBe(srv.url);
+    expect(p.get('state')!.length).toBeGreaterThanOrEqual(16);
+    expect(a.iss).toBe(srv.issuer);
+    expect(srv.stats.registrations).toBe(1);
+    expect(ok(await sys.auth.status({ userId, serverUrl: srv.url }))).toMatchObject({ status: 'disconnected' });
+
+    const done = ok(await sys.auth.complete({ state: a.state, code: a.code, iss: a.iss }));
+    expect(done).toMatchObject({ status: 'connected', serverUrl: srv.url });
+    expect(srv.stats.tokenRequests).toEqual([expect.objectContaining({ grantType: 'authorization_code', resource: srv.url, outcome: 'ok' })]);
+    expect(ok(await sys.auth.status({ userId, serverUrl: srv.url }))).toMatchObject({ status: 'connected' });
+    const token = ok(await sys.auth.accessToken({ userId, serverUrl: srv.url }));
+    if (token.status !== 'connected') throw new Error(`${token.status}: ${token.message}`);
+    expect(srv.isAccessTokenValid(token.accessToken)).toBe(true);
+    expect(token.tokenType.toLowerCase()).toBe('bearer');
+    // Another user of the same server has no connection.
+    expect(ok(await sys.auth.status({ userId: 'flow-basic-other', serverUrl: srv.url }))).toMatchObject({ status: 'disconnected' });
+  });
+
+  test('state: single use, unknown state refused, a code from another user\'s flow cannot complete this flow', async () => {
+    const srv = await oauthServer();
+    const a = await authorize(sys.auth, 'state-a', srv.url);
+    ok(await sys.auth.complete({ state: a.state, code: a.code, iss: a.iss }));
+    const exchanges = srv.stats.tokenCalls.authorization_code;
+    await expectRefused(sys.auth.complete({ state: a.state, code: a.code, iss: a.iss })); // reused state
+    await expectRefused(sys.auth.complete({ state: randomBytes(24).toString('base64url'), code: a.code, iss: a.iss })); // unknown state
+    expect(srv.stats.tokenCalls.authorization_code).toBe(exchanges); // neither reached the token endpoint
+
+    // User B's state with user C's code: the state's PKCE verifier does not match C's challenge; nobody is connected.
+    const b = await authorize(sys.auth, 'state-b', srv.url);
+    const c = await authorize(sys.auth, 'state-c', srv.url);
+    await expectRefused(sys.auth.complete({ state: b.state, code: c.code, iss: c.iss }));
+    for (const userId of ['state-b', 'state-c']) {
+      expect(ok(await sys.auth.status({ userId, serverUrl: srv.url })).status).not.toBe('connected');
+    }
+  });
+
+  test('RFC 9207: iss advertised → a wrong or missing iss is refused before any token request; not advertised → none needed', async () => {
+    const srv = await oauthServer();
+    const wrong = await authorize(sys.auth, 'iss-wrong', srv.url);
+    await expectRefused(sys.auth.complete({ state: wrong.state, code: wrong.code, iss: 'http://127.0.0.1:1/evil' }));
+    const missing = await authorize(sys.auth, 'iss-missing', srv.url);
+    await expectRefused(sys.auth.complete({ state: missing.state, code: missing.code }));
+    expect(srv.stats.tokenCalls.authorization_code).toBe(0);
+    expect(ok(await sys.auth.status({ userId: 'iss-wrong', serverUrl: srv.url })).status).not.toBe('connected');
+
+    const plain = await oauthServer({ issParameter: false });
+    const a = await authorize(sys.auth, 'iss-none', plain.url);
+    expect(a.iss).toBeUndefined();
+    expect(ok(await sys.auth.complete({ state: a.state, code: a.code }))).toMatchObject({ status: 'connected' });
+  });
+
+  test('step-up on 403 insufficient_scope: the union of scopes is requested; the 4th attempt is refused', async () => {
+    const srv = await oauthServer();
+    const userId = 'step-up';
+    const first = await authorize(sys.auth, userId, srv.url, {
+      wwwAuthenticate: `Bearer resource_metadata="${srv.resourceMetadataUrl}", scope="mcp:read"`,
+    });
+    expect(first.authorizationUrl.searchParams.get('scope')?.split(' ')).toContain('mcp:read');
+    ok(await sys.auth.complete({ state: first.state, code: first.code, iss: first.iss }));
+    const granted = ok(await sys.auth.status({ userId, serverUrl: srv.url }));
+    expect(granted.status).toBe('connected');
+
+    const challenge = `Bearer error="insufficient_scope", scope="mcp:admin", resource_metadata="${srv.resourceMetadataUrl}"`;
+    const up = await authorize(sys.auth, userId, srv.url, { scope: 'mcp:admin', wwwAuthenticate: challenge });
+    const requested = up.authorizationUrl.searchParams.get('scope')?.split(' ') ?? [];
+    expect(requested).toEqual(expect.arrayContaining(['mcp:read', 'mcp:admin']));
+    for (const s of srv.stats.authorizeRequests[0]!.scope?.split(' ') ?? []) expect(requested).toContain(s);
+    ok(await sys.auth.complete({ state: up.state, code: up.code, iss: up.iss }));
+    const after = ok(await sys.auth.status({ userId, serverUrl: srv.url }));
+    expect(after.status).toBe('connected');
+    if (after.scopes) expect(after.scopes).toEqual(expect.arrayContaining(['mcp:read', 'mcp:admin']));
+
+    // Another operation keeps asking for a scope the user never grants: three attempts, then no more.
+    const other = 'step-up-limit';
+    await connectUser(sys.auth, srv, other);
+    const limited = `Bearer error="insufficient_scope", scope="mcp:admin", resource_metadata="${srv.resourceMetadataUrl}"`;
+    for (let attempt = 1; attempt <= 3; attempt++) {
+      ok(await sys.auth.start({ userId: other, serverUrl: srv.url, scope: 'mcp:admin', wwwAuthenticate: limited }), `step-up attempt ${attempt}`);
+    }
+    const fourth = await sys.auth.start({ userId: other, serverUrl: srv.url, scope: 'mcp:admin', wwwAuthenticate: limited });
+    expect(fourth.ok).toBe(false);
+  });
+
+  test('revoke: RFC 7009 at the authorization server, status disconnected, the stored tokens are gone', async () => {
+    const srv = await oauthServer();
+    const userId = 'revoke-user';
+    const { accessToken } = await connectUser(sys.auth, srv, userId);
+    const before = await scanDatabase(sys.system.databaseUrl, []);
+    expect(before.contains(userId)).toBe(true);
+
+    expect(ok(await sys.auth.revoke({ userId, serverUrl: srv.url }))).toEqual({ revoked: true });
+    const [client] = srv.clients();
+    expect(srv.stats.revocations.length).toBeGreaterThan(0);
+    expect(srv.stats.revocations.every((r) => r.clientId === client!.clientId && r.kind !== 'unknown')).toBe(true);
+    // The grant is over: the refresh token (and with it the access token) no longer works.
+    expect(srv.stats.refreshTokensValid).toBe(0);
+    expect(srv.isAccessTokenValid(accessToken)).toBe(false);
+
+    expect(ok(await sys.auth.status({ userId, serverUrl: srv.url }))).toMatchObject({ status: 'disconnected' });
+    expect(ok(await sys.auth.accessToken({ userId, serverUrl: srv.url })).status).toBe('disconnected');
+    const after = await scanDatabase(sys.system.databaseUrl, []);
+    expect(after.contains(userId)).toBe(false);
+  });
+
+  test('encryption at rest: no access token, refresh token or client secret is readable in any column', async () => {
+    const srv = await oauthServer();
+    const userId = 'at-rest';
+    const { accessToken } = await connectUser(sys.auth, srv, userId);
+    // A refresh too, so rotated tokens are stored as well.
+    const refreshed = ok(await sys.auth.accessToken({ userId, serverUrl: srv.url, rejected: true }));
+    expect(refreshed.status).toBe('connected');
+    expect(srv.stats.refreshes).toBe(1);
+
+    const secrets = [...srv.issuedAccessTokens(), ...srv.issuedRefreshTokens(), ...srv.clients().flatMap((c) => (c.clientSecret ? [c.clientSecret] : []))];
+    expect(secrets).toContain(accessToken);
+    expect(secrets.length).toBeGreaterThanOrEqual(4);
+    const scan = await scanDatabase(sys.system.databaseUrl, secrets);
+    expect(scan.contains(userId)).toBe(true); // the scan does see the connection's row
+    expect(scan.findings).toEqual([]);
+  });
+});

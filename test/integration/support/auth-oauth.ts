@@ -1,0 +1,199 @@
+import { randomBytes } from 'node:crypto';
+import { connect, type NatsConnection } from '@nats-io/transport-node';
+import pg from 'pg';
+import type { z } from 'zod';
+import {
+  AuthSubjects, CompleteAuthorizationCommand, CompleteAuthorizationResult, ConnectionStatusCommand, ConnectionStatusResult,
+  GetAccessTokenCommand, GetAccessTokenResult, HealthReply, replyOf, RevokeConnectionCommand, RevokeConnectionResult,
+  setSubjectNamespace, StartAuthorizationCommand, StartAuthorizationResult, type Reply,
+} from '@harness/contracts';
+import { startSystem, waitFor, type StartSystemOptions, type System } from '@harness/testing';
+import type { OAuthTestServerHandle } from '../../../tools/oauth-test-server/src/index.js';
+
+/**
+ * Sends the auth service's NATS commands the way the gateway and the mcp-broker do (Nest's wire format: a JSON packet
+ * `{pattern, data, id}`, answered with `{response}`) and checks the replies against libs/contracts.
+ */
+export class AuthCommands {
+  private constructor(private readonly nc: NatsConnection) {}
+
+  static async connect(): Promise<AuthCommands> {
+    const nc = await connect({ servers: process.env.NATS_URL || 'nats://127.0.0.1:4222', name: 'harness-test-auth-commands' });
+    return new AuthCommands(nc);
+  }
+
+  /** Waits until `replicas` distinct auth replicas have answered the health subject (the queue group spreads requests). */
+  async waitReplicas(replicas: number, timeoutMs = 30_000): Promise<string[]> {
+    const seen = new Set<string>();
+    await waitFor(
+      async () => {
+        try {
+          const msg = await this.nc.request(AuthSubjects.health, JSON.stringify({ pattern: AuthSubjects.health, data: {}, id: 'health' }), { timeout: 1_000 });
+          const reply = HealthReply.safeParse((msg.json() as { response?: unknown }).response);
+          if (reply.success) seen.add(reply.data.replicaId);
+        } catch {
+          // not up yet
+        }
+        return seen.size >= replicas;
+      },
+      { timeoutMs, intervalMs: 20, description: `${replicas} auth replica(s) to answer health` },
+    );
+    return [...seen];
+  }
+
+  start(p: z.input<typeof StartAuthorizationCommand>): Promise<Reply<StartAuthorizationResult>> {
+    return this.send(AuthSubjects.start, StartAuthorizationCommand, StartAuthorizationResult, p);
+  }
+  complete(p: z.input<typeof CompleteAuthorizationCommand>): Promise<Reply<CompleteAuthorizationResult>> {
+    return this.send(AuthSubjects.complete, CompleteAuthorizationCommand, CompleteAuthorizationResult, p);
+  }
+  status(p: z.input<typeof ConnectionStatusCommand>): Promise<Reply<ConnectionStatusResult>> {
+    return this.send(AuthSubjects.status, ConnectionStatusCommand, ConnectionStatusResult, p);
+  }
+  revoke(p: z.input<typeof RevokeConnectionCommand>): Promise<Reply<RevokeConnectionResult>> {
+    return this.send(AuthSubjects.revoke, RevokeConnectionCommand, RevokeConnectionResult, p);
+  }
+  accessToken(p: z.input<typeof GetAccessTokenCommand>): Promise<Reply<GetAccessTokenResult>> {
+    return this.send(AuthSubjects.accessToken, GetAccessTokenCommand, GetAccessTokenResult, p);
+  }
+
+  async close(): Promise<void> {
+    await this.nc.drain().catch(() => undefined);
+  }
+
+  private async send<C extends z.ZodType, R extends z.ZodType>(subject: string, command: C, result: R, payload: z.input<C>, timeoutMs = 15_000): Promise<Reply<z.output<R>>> {
+    const id = randomBytes(8).toString('hex');
+    const msg = await this.nc.request(subject, JSON.stringify({ pattern: subject, data: command.parse(payload), id }), { timeout: timeoutMs });
+    const packet = msg.json() as { response?: unknown; err?: unknown };
+    if (packet.err !== undefined) throw new Error(`${subject}: transport error ${JSON.stringify(packet.err)}`);
+    return replyOf(result).parse(packet.response) as Reply<z.output<R>>;
+  }
+}
+
+/** The data of an `ok: true` reply, else a failure naming the error. */
+export function ok<T>(reply: Reply<T>, what = 'command'): T {
+  if (!reply.ok) throw new Error(`${what}: ${reply.error.code} ${reply.error.message}`);
+  return reply.data;
+}
+
+export interface AuthSystem {
+  system: System;
+  auth: AuthCommands;
+  replicaIds: string[];
+  stop(): Promise<void>;
+}
+
+/** The auth service alone (no gateway), `replicas` processes, loopback allowed by the SSRF guard, refresh skew 0. */
+export async function startAuthSystem(label: string, replicas = 1, opts: Partial<StartSystemOptions> = {}): Promise<AuthSystem> {
+  const system = await startSystem({
+    label,
+    services: ['auth'],
+    authReplicas: replicas,
+    ...opts,
+    env: { HARNESS_OUTBOUND_ALLOWLIST: '127.0.0.0/8,::1,localhost', HARNESS_OAUTH_REFRESH_SKEW_MS: '0', ...opts.env },
+  });
+  setSubjectNamespace(system.natsNamespace);
+  let auth: AuthCommands | undefined;
+  try {
+    auth = await AuthCommands.connect();
+    const replicaIds = await auth.waitReplicas(replicas);
+    const a = auth;
+    return {
+      system,
+      auth: a,
+      replicaIds,
+      async stop() {
+        await a.close();
+        await system.stop();
+      },
+    };
+  } catch (err) {
+    await auth?.close();
+    await system.stop();
+    throw err;
+  }
+}
+
+export interface Authorized {
+  /** The authorization URL the auth service built. */
+  authorizationUrl: URL;
+  /** The authorization server's redirect (to Harness's callback): code, state, iss. */
+  callback: URL;
+  code: string;
+  state: string;
+  iss: string | undefined;
+}
+
+/** `start`, then play the browser: GET the authorization URL (the test server approves at once) and read the redirect. */
+export async function authorize(auth: AuthCommands, userId: string, serverUrl: string, extra: { scope?: string; wwwAuthenticate?: string } = {}): Promise<Authorized> {
+  const started = ok(await auth.start({ userId, serverUrl, ...extra }), 'start');
+  const authorizationUrl = new URL(started.authorizationUrl);
+  const res = await fetch(authorizationUrl, { redirect: 'manual' });
+  const location = res.headers.get('location');
+  if (res.status !== 302 || !location) throw new Error(`GET ${authorizationUrl} → ${res.status} ${await res.text()}`);
+  const callback = new URL(location);
+  const code = callback.searchParams.get('code');
+  if (!code) throw new Error(`the authorization server answered ${location}`);
+  return { authorizationUrl, callback, code, state: callback.searchParams.get('state') ?? '', iss: callback.searchParams.get('iss') ?? undefined };
+}
+
+/** The full flow to `connected`; returns the current access token. */
+export async function connectUser(auth: AuthCommands, srv: OAuthTestServerHandle, userId: string): Promise<{ authorized: Authorized; accessToken: string }> {
+  const authorized = await authorize(auth, userId, srv.url);
+  const done = ok(await auth.complete({ state: authorized.state, code: authorized.code, iss: authorized.iss }), 'complete');
+  if (done.status !== 'connected') throw new Error(`complete: ${done.status} ${done.message ?? ''}`);
+  const token = ok(await auth.accessToken({ userId, serverUrl: srv.url }), 'accessToken');
+  if (token.status !== 'connected') throw new Error(`accessToken after connecting: ${token.status} ${token.message}`);
+  return { authorized, accessToken: token.accessToken };
+}
+
+export interface Finding {
+  table: string;
+  column: string;
+  needle: string;
+  encoding: string;
+}
+
+/**
+ * Reads every row of every table of the public schema and reports each column value that contains one of the needles,
+ * as is or trivially encoded (base64, base64url, hex): an encoding is not encryption.
+ */
+export async function scanDatabase(databaseUrl: string, needles: string[]): Promise<{ findings: Finding[]; rowsScanned: number; contains(value: string): boolean }> {
+  const client = new pg.Client({ connectionString: databaseUrl });
+  await client.connect();
+  const findings: Finding[] = [];
+  let rowsScanned = 0;
+  const cells: string[] = [];
+  try {
+    const tables = await client.query<{ table_name: string }>(
+      `SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' AND table_type = 'BASE TABLE'`,
+    );
+    const forms = (n: string): [string, string][] => [
+      ['plain', n],
+      ['base64', Buffer.from(n).toString('base64').replace(/=+$/, '')],
+      ['base64url', Buffer.from(n).toString('base64url')],
+      ['hex', Buffer.from(n).toString('hex')],
+    ];
+    for (const { table_name: table } of tables.rows) {
+      const rows = await client.query<Record<string, unknown>>(`SELECT * FROM "${table.replace(/"/g, '""')}"`);
+      for (const row of rows.rows) {
+        rowsScanned++;
+        for (const [column, value] of Object.entries(row)) {
+          if (value === null || value === undefined) continue;
+          const texts = Buffer.isBuffer(value) ? [value.toString('utf8'), value.toString('latin1')] : [typeof value === 'string' ? value : JSON.stringify(value)];
+          cells.push(...texts);
+          for (const text of texts) {
+            for (const needle of needles) {
+              for (const [encoding, form] of forms(needle)) if (text.includes(form)) findings.push({ table, column, needle: `${needle.slice(0, 6)}…`, encoding });
+            }
+          }
+        }
+      }
+    }
+  } finally {
+    await client.end();
+  }
+  return { findings, rowsScanned, contains: (v) => cells.some((c) => c.includes(v)) };
+}
+
+export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));

@@ -158,12 +158,22 @@ export interface Finding {
  * Reads every row of every table of the public schema and reports each column value that contains one of the needles,
  * as is or trivially encoded (base64, base64url, hex): an encoding is not encryption.
  */
-export async function scanDatabase(databaseUrl: string, needles: string[]): Promise<{ findings: Finding[]; rowsScanned: number; contains(value: string): boolean }> {
+export interface DatabaseScan {
+  findings: Finding[];
+  rowsScanned: number;
+  /** Whether any column of any row contains `value`. */
+  contains(value: string): boolean;
+  /** The rows (as `table: {column: text}`) with a column containing `value`. */
+  rowsWith(value: string): { table: string; columns: Record<string, string> }[];
+}
+
+export async function scanDatabase(databaseUrl: string, needles: string[]): Promise<DatabaseScan> {
   const client = new pg.Client({ connectionString: databaseUrl });
   await client.connect();
   const findings: Finding[] = [];
   let rowsScanned = 0;
   const cells: string[] = [];
+  const allRows: { table: string; columns: Record<string, string> }[] = [];
   try {
     const tables = await client.query<{ table_name: string }>(
       `SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' AND table_type = 'BASE TABLE'`,
@@ -178,9 +188,12 @@ export async function scanDatabase(databaseUrl: string, needles: string[]): Prom
       const rows = await client.query<Record<string, unknown>>(`SELECT * FROM "${table.replace(/"/g, '""')}"`);
       for (const row of rows.rows) {
         rowsScanned++;
+        const columns: Record<string, string> = {};
+        allRows.push({ table, columns });
         for (const [column, value] of Object.entries(row)) {
           if (value === null || value === undefined) continue;
           const texts = Buffer.isBuffer(value) ? [value.toString('utf8'), value.toString('latin1')] : [typeof value === 'string' ? value : JSON.stringify(value)];
+          columns[column] = texts[0]!;
           cells.push(...texts);
           for (const text of texts) {
             for (const needle of needles) {
@@ -193,7 +206,12 @@ export async function scanDatabase(databaseUrl: string, needles: string[]): Prom
   } finally {
     await client.end();
   }
-  return { findings, rowsScanned, contains: (v) => cells.some((c) => c.includes(v)) };
+  return {
+    findings,
+    rowsScanned,
+    contains: (v) => cells.some((c) => c.includes(v)),
+    rowsWith: (v) => allRows.filter((r) => Object.values(r.columns).some((c) => c.includes(v))),
+  };
 }
 
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));

@@ -62,7 +62,19 @@ export const McpToolItem = z.object({
   inputSchema: z.record(z.string(), z.unknown()),
 });
 export type McpToolItem = z.infer<typeof McpToolItem>;
-export const McpServerListError = z.object({ serverId: z.string(), serverName: z.string(), message: z.string() });
+/**
+ * The user must connect (or reconnect, or grant more scopes to) their account on an OAuth MCP server: where to do it.
+ * Connections belong to (user, server URL), not to one harness.
+ */
+export const McpAuthRequired = z.object({ serverUrl: z.string(), authorizationUrl: z.string().optional() });
+export type McpAuthRequired = z.infer<typeof McpAuthRequired>;
+export const McpServerListError = z.object({
+  serverId: z.string(),
+  serverName: z.string(),
+  message: z.string(),
+  /** Set when the server could not be listed because the user has not connected their account (OAuth). */
+  authRequired: McpAuthRequired.optional(),
+});
 export type McpServerListError = z.infer<typeof McpServerListError>;
 export const ListToolsResult = z.object({ items: z.array(McpToolItem), errors: z.array(McpServerListError) });
 export type ListToolsResult = z.infer<typeof ListToolsResult>;
@@ -86,6 +98,8 @@ export const CallToolResult = z.object({
   modelText: z.string(),
   errorText: z.string().optional(),
   durationMs: z.number(),
+  /** Set when the call failed because the user must connect their account on the server (OAuth). */
+  authRequired: McpAuthRequired.optional(),
 });
 export type CallToolResult = z.infer<typeof CallToolResult>;
 /**

@@ -1,28 +1,36 @@
 import { Inject, Module, type DynamicModule, type OnApplicationShutdown } from '@nestjs/common';
+import { ClientProxyFactory, Transport, type ClientProxy } from '@nestjs/microservices';
 import type { Config } from '@harness/config';
 import { createKeyring } from '@harness/crypto';
 import { createDatabase, type Database } from '@harness/db';
 import type { Logger } from '@harness/logging';
 import { createOutboundPolicy } from '@harness/outbound';
+import { natsAuthTokens } from './auth/auth-client.js';
+import { ServerAccess } from './auth/server-access.js';
 import { HealthController } from './health/health.controller.js';
 import { SessionPool } from './sessions/session-pool.js';
 import { CallToolController } from './tools/call-tool/call-tool.controller.js';
 import { CallTool, DEFAULT_CALL_TOOL_OPTIONS } from './tools/call-tool/call-tool.usecase.js';
 import { ListToolsController } from './tools/list-tools/list-tools.controller.js';
 import { DEFAULT_LIST_TOOLS_OPTIONS, ListTools } from './tools/list-tools/list-tools.usecase.js';
-import { CALL_TOOL_OPTIONS, CONFIG, DATABASE, KEYRING, LIST_TOOLS_OPTIONS, LOGGER, REPLICA_ID, SESSION_POOL } from './tokens.js';
+import { AUTH_CLIENT, AUTH_TOKENS, CALL_TOOL_OPTIONS, CONFIG, DATABASE, KEYRING, LIST_TOOLS_OPTIONS, LOGGER, REPLICA_ID, SESSION_POOL } from './tokens.js';
 
 export interface McpBrokerRuntime {
   config: Config;
   logger: Logger;
 }
 
-/** Closes the MCP sessions (with DELETE) and the database when the service stops. */
+/** Closes the MCP sessions (with DELETE), the auth service client and the database when the service stops. */
 class ResourcesCloser implements OnApplicationShutdown {
-  constructor(@Inject(SESSION_POOL) private readonly pool: SessionPool, @Inject(DATABASE) private readonly db: Database) {}
+  constructor(
+    @Inject(SESSION_POOL) private readonly pool: SessionPool,
+    @Inject(DATABASE) private readonly db: Database,
+    @Inject(AUTH_CLIENT) private readonly authClient: ClientProxy,
+  ) {}
 
   async onApplicationShutdown(): Promise<void> {
     await this.pool.close().catch(() => undefined);
+    await Promise.resolve(this.authClient.close()).catch(() => undefined);
     await this.db.close();
   }
 }
@@ -54,6 +62,16 @@ export class McpBrokerModule {
               logger,
             }),
         },
+        {
+          provide: AUTH_CLIENT,
+          useFactory: () =>
+            ClientProxyFactory.create({
+              transport: Transport.NATS,
+              options: { servers: [config.natsUrl], name: `harness-mcp-broker-auth-${config.replicaId}`, maxReconnectAttempts: -1 },
+            }),
+        },
+        { provide: AUTH_TOKENS, useFactory: (client: ClientProxy) => natsAuthTokens(client), inject: [AUTH_CLIENT] },
+        ServerAccess,
         ListTools,
         CallTool,
         ResourcesCloser,

@@ -8,3 +8,7 @@ export const SESSION_POOL = Symbol('SESSION_POOL');
 export const LIST_TOOLS_OPTIONS = Symbol('LIST_TOOLS_OPTIONS');
 /** Knobs of tool calls (tests may shorten them). */
 export const CALL_TOOL_OPTIONS = Symbol('CALL_TOOL_OPTIONS');
+/** The auth service's commands (access tokens, step-up authorizations) for OAuth MCP servers. */
+export const AUTH_TOKENS = Symbol('AUTH_TOKENS');
+/** The NATS client the broker sends the auth service's commands with. */
+export const AUTH_CLIENT = Symbol('AUTH_CLIENT');

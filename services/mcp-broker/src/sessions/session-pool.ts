@@ -4,6 +4,7 @@ import { StreamableHTTPClientTransport, StreamableHTTPError } from '@modelcontex
 import type { FetchLike } from '@modelcontextprotocol/sdk/shared/transport.js';
 import { guardedFetch, type OutboundPolicy } from '@harness/outbound';
 import { connectClient, type ConnectedClient } from './connect-client.js';
+import { CredentialRefusedError } from './credential-refused-error.js';
 import { ServerBackoff } from './server-backoff.js';
 import { sessionKeyId, type SessionKey } from './session-key.js';
 import { SessionPoolError } from './session-pool-error.js';
@@ -35,6 +36,8 @@ interface PoolEntry {
   lastUsed: number;
   /** Calls running on this session right now. */
   active: number;
+  /** The `WWW-Authenticate` of the last 401/403 this session's requests got. */
+  challenge?: string;
 }
 
 export class SessionPool {
@@ -60,15 +63,26 @@ export class SessionPool {
     return client;
   }
 
-  /** Runs `fn` on the pooled session; when the server has forgotten the session (404), reconnects and retries once. */
+  /**
+   * Runs `fn` on the pooled session; when the server has forgotten the session (404), reconnects and retries once.
+   * A refused credential (401/403, at connect or on this request) is thrown as a CredentialRefusedError carrying the
+   * server's challenge; on a 401 the session is dropped (its credential is no good any more).
+   */
   async call<T>(key: SessionKey, headers: HeadersProvider, fn: (client: Client) => Promise<T>): Promise<T> {
     const first = await this.entryFor(key, headers);
     try {
       return await this.runOn(first, fn);
     } catch (error) {
-      if (!first.connected || !isExpiredSession(error, first.connected)) throw error;
-      this.drop(first, false);
-      return this.runOn(await this.entryFor(key, headers), fn);
+      if (first.connected && isExpiredSession(error, first.connected)) {
+        this.drop(first, false);
+        const second = await this.entryFor(key, headers);
+        try {
+          return await this.runOn(second, fn);
+        } catch (again) {
+          throw this.refusal(second, again);
+        }
+      }
+      throw this.refusal(first, error);
     }
   }
 
@@ -122,6 +136,24 @@ export class SessionPool {
     return entry;
   }
 
+  /** A credential refusal as a CredentialRefusedError with the entry's challenge (a 401 drops the session); others unchanged. */
+  private refusal(entry: PoolEntry, error: unknown): unknown {
+    if (error instanceof CredentialRefusedError) return error;
+    const status = refusalStatus(error);
+    if (!status) return error;
+    if (status === 401 && this.entries.get(entry.id) === entry) this.drop(entry, false);
+    return new CredentialRefusedError(status, entry.challenge, error);
+  }
+
+  /** The pool's guarded fetch, noting the challenge of a 401/403 on the entry. */
+  private fetchFor(entry: PoolEntry): FetchLike {
+    return async (url, init) => {
+      const response = await this.fetch(url, init);
+      if (response.status === 401 || response.status === 403) entry.challenge = response.headers.get('www-authenticate') ?? undefined;
+      return response;
+    };
+  }
+
   private async open(entry: PoolEntry, headers: HeadersProvider): Promise<ConnectedClient> {
     const { serverUrl } = entry.key;
     let resolvedHeaders: Record<string, string>;
@@ -134,7 +166,7 @@ export class SessionPool {
     try {
       const connected = await connectClient({
         url: serverUrl,
-        fetch: this.fetch,
+        fetch: this.fetchFor(entry),
         headers: resolvedHeaders,
         clientInfo: this.options.clientInfo,
         timeoutMs: this.options.connectTimeoutMs,
@@ -160,7 +192,8 @@ export class SessionPool {
         this.options.logger?.warn({ serverUrl, err: error, retryInMs }, 'MCP server connect failed');
       }
       if (this.entries.get(entry.id) === entry) this.forget(entry);
-      throw error;
+      const status = refusalStatus(error);
+      throw status ? new CredentialRefusedError(status, entry.challenge, error) : error;
     }
   }
 
@@ -245,8 +278,15 @@ function leastRecentlyUsedIdle(entries: PoolEntry[]): PoolEntry | undefined {
   return victim;
 }
 
-const isCredentialRefusal = (error: unknown): boolean =>
-  error instanceof UnauthorizedError || (error instanceof StreamableHTTPError && (error.code === 401 || error.code === 403));
+const isCredentialRefusal = (error: unknown): boolean => refusalStatus(error) !== undefined;
+
+/** 401/403 when `error` is the server refusing the request's credential. */
+function refusalStatus(error: unknown): 401 | 403 | undefined {
+  if (error instanceof CredentialRefusedError) return error.status;
+  if (error instanceof UnauthorizedError) return 401;
+  if (error instanceof StreamableHTTPError && (error.code === 401 || error.code === 403)) return error.code;
+  return undefined;
+}
 
 /** A 404 on a request that carried a session id: the server has forgotten the session. */
 function isExpiredSession(error: unknown, connected: ConnectedClient): boolean {

@@ -2,11 +2,13 @@ import { createHash } from 'node:crypto';
 import { Inject, Injectable, type OnApplicationShutdown } from '@nestjs/common';
 import { Queue, QueueEvents, Worker, type Job } from 'bullmq';
 import { Redis } from 'ioredis';
-import { queuePrefix, Queues, type CallToolCommand, type CallToolResult, type CancelToolCallCommand, type CancelToolCallResult } from '@harness/contracts';
+import {
+  queuePrefix, Queues, type CallToolCommand, type CallToolResult, type CancelToolCallCommand, type CancelToolCallResult, type McpAuthRequired,
+} from '@harness/contracts';
 import type { Config } from '@harness/config';
 import { errorFields, type Logger } from '@harness/logging';
-import { SessionPool } from '../../sessions/session-pool.js';
-import { CALL_TOOL_OPTIONS, CONFIG, LOGGER, SESSION_POOL } from '../../tokens.js';
+import { ServerAccess, ServerAccessError } from '../../auth/server-access.js';
+import { CALL_TOOL_OPTIONS, CONFIG, LOGGER } from '../../tokens.js';
 import { ListTools } from '../list-tools/list-tools.usecase.js';
 import { mapToolResult, type ToolResultLimits } from '../tool-result.js';
 import { KeyedSlots } from './server-slots.js';
@@ -82,7 +84,7 @@ export class CallTool implements OnApplicationShutdown {
   constructor(
     @Inject(CONFIG) config: Config,
     @Inject(ListTools) private readonly listTools: ListTools,
-    @Inject(SESSION_POOL) private readonly pool: SessionPool,
+    @Inject(ServerAccess) private readonly access: ServerAccess,
     @Inject(LOGGER) private readonly logger: Logger,
     @Inject(CALL_TOOL_OPTIONS) private readonly options: CallToolOptions,
   ) {
@@ -195,7 +197,6 @@ export class CallTool implements OnApplicationShutdown {
       return undefined;
     });
     if (!resolved) return failure(`no tool named "${name}" is available to this harness`, Date.now() - started);
-    if ('error' in resolved) return failure(resolved.error, Date.now() - started);
 
     const timer = setTimeout(() => abort.abort(new Error(`the tool did not answer within ${Math.round(timeoutMs / 1000)} s`)), timeoutMs);
     let release: (() => void) | undefined;
@@ -204,7 +205,7 @@ export class CallTool implements OnApplicationShutdown {
       if (await this.isCancelled(jobId)) abort.abort(new CancelledError());
       abort.signal.throwIfAborted();
       const args = isRecord(input) ? input : {};
-      const result = await this.pool.call(resolved.key, async () => resolved.headers, (client) =>
+      const result = await this.access.run(userId, resolved.server, (client) =>
         client.callTool({ name: resolved.originalName, arguments: args }, undefined, { signal: abort.signal, timeout: timeoutMs }),
       );
       const mapped = mapToolResult(result, this.options.limits);
@@ -212,6 +213,12 @@ export class CallTool implements OnApplicationShutdown {
       if (mapped.errorText !== undefined) out.errorText = mapped.errorText;
       return out;
     } catch (err) {
+      if (err instanceof ServerAccessError && !abort.signal.aborted) {
+        this.logger.info({ serverId: resolved.serverId, serverUrl: resolved.serverUrl, tool: resolved.originalName, message: err.message }, 'MCP server not usable for this user');
+        if (!err.authRequired) return failure(err.message, Date.now() - started);
+        const reason = err.reason ? ` (${err.reason})` : '';
+        return failure(`the MCP server ${resolved.server.name} needs you to connect your account${reason}`.slice(0, 500), Date.now() - started, err.authRequired);
+      }
       const fields = { serverId: resolved.serverId, serverUrl: resolved.serverUrl, tool: resolved.originalName, ...errorFields(err) };
       if (abort.signal.reason instanceof CancelledError) this.logger.info(fields, 'MCP tools/call cancelled');
       else this.logger.warn(fields, 'MCP tools/call failed');
@@ -241,8 +248,8 @@ class CancelledError extends Error {
   }
 }
 
-function failure(errorText: string, durationMs: number): CallToolResult {
-  return { ok: false, output: null, modelText: `Error: ${errorText}`, errorText, durationMs };
+function failure(errorText: string, durationMs: number, authRequired?: McpAuthRequired): CallToolResult {
+  return { ok: false, output: null, modelText: `Error: ${errorText}`, errorText, durationMs, ...(authRequired ? { authRequired } : {}) };
 }
 
 const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);

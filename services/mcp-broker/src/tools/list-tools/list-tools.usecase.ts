@@ -2,15 +2,15 @@ import { createHash } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { ToolListChangedNotificationSchema, type Tool } from '@modelcontextprotocol/sdk/types.js';
-import { DomainError, type ListToolsCommand, type ListToolsResult, type McpServerListError, type McpToolItem } from '@harness/contracts';
-import { decryptSecret, type Keyring } from '@harness/crypto';
+import {
+  DomainError, type ListToolsCommand, type ListToolsResult, type McpAuthRequired, type McpServerListError, type McpToolItem,
+} from '@harness/contracts';
 import type { Database } from '@harness/db';
 import { errorFields, type Logger } from '@harness/logging';
 import { OutboundRefusedError } from '@harness/outbound';
-import { SessionPool } from '../../sessions/session-pool.js';
+import { ServerAccess, ServerAccessError, type Credential, type ServerRow } from '../../auth/server-access.js';
 import { SessionPoolError } from '../../sessions/session-pool-error.js';
-import type { SessionKey } from '../../sessions/session-key.js';
-import { DATABASE, KEYRING, LIST_TOOLS_OPTIONS, LOGGER, SESSION_POOL } from '../../tokens.js';
+import { DATABASE, LIST_TOOLS_OPTIONS, LOGGER } from '../../tokens.js';
 import { assignToolNames } from '../tool-names.js';
 import { ToolListCache } from './tool-list-cache.js';
 
@@ -25,27 +25,17 @@ export interface ListToolsOptions {
 
 export const DEFAULT_LIST_TOOLS_OPTIONS: ListToolsOptions = { serverTimeoutMs: 8_000, cacheTtlMs: 60_000, maxPages: 50 };
 
-interface ServerRow {
-  id: string;
-  name: string;
-  url: string;
-  auth_type: string;
-  auth_token_enc: string | null;
+/** A listed tool mapped back to its server (the credential is resolved when the call runs, by ServerAccess). */
+export interface ResolvedTool {
+  serverId: string;
+  serverUrl: string;
+  originalName: string;
+  server: ServerRow;
 }
-
-type Headers = Record<string, string>;
-
-/** A listed tool mapped back to its server: its session key and headers, or why the server cannot be reached. */
-export type ResolvedTool = { serverId: string; serverUrl: string; originalName: string } & (
-  | { key: SessionKey; headers: Headers }
-  | { error: string }
-);
-type Prepared = { server: ServerRow; key: SessionKey; headers: Headers } | { server: ServerRow; error: string };
-type Outcome = { server: ServerRow; tools: Tool[] } | { server: ServerRow; error: string };
+type Outcome = { server: ServerRow; tools: Tool[] } | { server: ServerRow; error: string; authRequired?: McpAuthRequired };
+type Prepared = { server: ServerRow; credential: Credential } | { server: ServerRow; failure: unknown };
 
 class ServerTimeoutError extends Error {}
-
-const OAUTH_NEEDED = 'this server needs the user to connect (OAuth)';
 
 /**
  * The tools of every MCP server of a user's harness, under unique provider-valid names. Servers are asked in parallel
@@ -60,8 +50,7 @@ export class ListTools {
 
   constructor(
     @Inject(DATABASE) private readonly db: Database,
-    @Inject(KEYRING) private readonly keyring: Keyring,
-    @Inject(SESSION_POOL) private readonly pool: SessionPool,
+    @Inject(ServerAccess) private readonly access: ServerAccess,
     @Inject(LOGGER) private readonly logger: Logger,
     @Inject(LIST_TOOLS_OPTIONS) private readonly options: ListToolsOptions,
   ) {
@@ -73,8 +62,8 @@ export class ListTools {
   }
 
   /**
-   * The server, original name and session of the tool listed as `name` for this harness (through the same cached
-   * listing the model was offered), or undefined when no such tool is listed now.
+   * The server and original name of the tool listed as `name` for this harness (through the same cached listing the
+   * model was offered), or undefined when no such tool is listed now.
    */
   async resolveTool(userId: string, harnessId: string, name: string): Promise<ResolvedTool | undefined> {
     const servers = await this.loadServers(userId, harnessId);
@@ -82,24 +71,43 @@ export class ListTools {
     const item = items.find((t) => t.name === name);
     const server = item && servers.find((s) => s.id === item.serverId);
     if (!item || !server) return undefined;
-    const prepared = this.prepare(userId, server);
-    if ('error' in prepared) return { serverId: server.id, serverUrl: server.url, originalName: item.originalName, error: prepared.error };
-    const { key, headers } = prepared;
-    return { serverId: server.id, serverUrl: server.url, originalName: item.originalName, key, headers };
+    return { serverId: server.id, serverUrl: server.url, originalName: item.originalName, server };
   }
 
   private async list(cmd: ListToolsCommand, servers: ServerRow[]): Promise<ListToolsResult> {
-    const cacheKey = JSON.stringify([cmd.userId, cmd.harnessId, fingerprint(servers)]);
+    const deadline = Date.now() + this.options.serverTimeoutMs;
+    // The credentials first (OAuth: the auth service's current token), so a listing made with a token that has since
+    // been refreshed, revoked or disconnected is not reused.
+    const prepared = await Promise.all(
+      servers.map((server): Promise<Prepared> =>
+        withTimeout(this.access.credential(cmd.userId, server), this.options.serverTimeoutMs).then(
+          (credential) => ({ server, credential }),
+          (failure: unknown) => ({
+            server,
+            failure: failure instanceof ServerTimeoutError
+              ? new ServerAccessError('could not get an access token for this server: the auth service did not answer in time')
+              : failure,
+          }),
+        ),
+      ),
+    );
+    const versions = prepared.map((p) => ('credential' in p ? p.credential.key.credentialVersion : null));
+    const cacheKey = JSON.stringify([cmd.userId, cmd.harnessId, fingerprint(servers), versions]);
     const cached = this.cache.get(cacheKey);
     if (cached) return cached;
 
     const mark = this.cache.mark();
-    const outcomes = await Promise.all(servers.map((server) => this.listServer(cmd.userId, this.prepare(cmd.userId, server))));
+    const outcomes = await Promise.all(prepared.map((p) => this.listServer(cmd.userId, p, deadline)));
 
     const errors: McpServerListError[] = [];
     const listed: { server: ServerRow; tools: Tool[] }[] = [];
     for (const outcome of outcomes) {
-      if ('error' in outcome) errors.push({ serverId: outcome.server.id, serverName: outcome.server.name, message: outcome.error });
+      if ('error' in outcome) {
+        errors.push({
+          serverId: outcome.server.id, serverName: outcome.server.name, message: outcome.error,
+          ...(outcome.authRequired ? { authRequired: outcome.authRequired } : {}),
+        });
+      }
       else listed.push(outcome);
     }
 
@@ -136,43 +144,23 @@ export class ListTools {
     return rows;
   }
 
-  private prepare(userId: string, server: ServerRow): Prepared {
-    const key = (credentialVersion: string): SessionKey => ({ userId, serverUrl: server.url, credentialVersion });
-    switch (server.auth_type) {
-      case 'none':
-        return { server, key: key('none'), headers: {} };
-      case 'bearer': {
-        if (!server.auth_token_enc) return { server, error: 'no token is stored for this server' };
-        let token: string;
-        try {
-          token = decryptSecret(server.auth_token_enc, this.keyring);
-        } catch {
-          return { server, error: 'the stored token for this server could not be decrypted' };
-        }
-        const version = createHash('sha256').update(server.auth_token_enc).digest('hex').slice(0, 16);
-        return { server, key: key(version), headers: { Authorization: `Bearer ${token}` } };
-      }
-      case 'oauth':
-        return { server, error: OAUTH_NEEDED };
-      default:
-        return { server, error: `unsupported auth type ${JSON.stringify(server.auth_type)}` };
-    }
-  }
-
-  private async listServer(userId: string, prepared: Prepared): Promise<Outcome> {
-    if ('error' in prepared) return prepared;
-    const { server, key, headers } = prepared;
-    const deadline = Date.now() + this.options.serverTimeoutMs;
+  private async listServer(userId: string, prepared: Prepared, deadline: number): Promise<Outcome> {
+    const { server } = prepared;
     try {
+      if ('failure' in prepared) throw prepared.failure;
       const tools = await withTimeout(
-        this.pool.call(key, async () => headers, (client) => {
+        this.access.run(userId, server, (client) => {
           this.watch(client, userId, server.url);
           return this.listAllPages(client, deadline);
-        }),
-        this.options.serverTimeoutMs,
+        }, prepared.credential),
+        Math.max(1, deadline - Date.now()),
       );
       return { server, tools };
     } catch (err) {
+      if (err instanceof ServerAccessError) {
+        this.logger.debug({ serverId: server.id, serverUrl: server.url, message: err.message }, 'MCP server not usable for this user');
+        return { server, error: err.message, ...(err.authRequired ? { authRequired: err.authRequired } : {}) };
+      }
       // The error names the server and what went wrong, never the headers.
       this.logger.warn({ serverId: server.id, serverUrl: server.url, ...errorFields(err) }, 'MCP tools/list failed');
       return { server, error: describeFailure(err, this.options.serverTimeoutMs) };

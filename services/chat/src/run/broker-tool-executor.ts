@@ -10,7 +10,7 @@ import {
 } from '@harness/contracts';
 import type { Database } from '@harness/db';
 import { errorFields, type Logger } from '@harness/logging';
-import { noTools, type ToolCall, type ToolExecutor, type ToolOutcome } from './tool-executor.js';
+import { noTools, withAuthNeeded, type McpAuthNeeded, type ToolCall, type ToolExecutor, type ToolOutcome } from './tool-executor.js';
 
 /** How long chat waits for the broker to list tools (the broker bounds each server at 8 s). */
 const LIST_WAIT_MS = 10_000;
@@ -55,17 +55,22 @@ export async function brokerTools(deps: BrokerToolsDeps, harnessId: string, user
   const { rows } = await deps.db.pool.query('SELECT 1 FROM mcp_servers WHERE harness_id = $1 AND user_id = $2 LIMIT 1', [harnessId, userId]);
   if (rows.length === 0) return noTools;
   let items: McpToolItem[];
+  const authNeeded: McpAuthNeeded[] = [];
   try {
     const listed = await request(deps.client, McpBrokerSubjects.listTools, ListToolsCommand, ListToolsResult, { userId, harnessId }, LIST_WAIT_MS);
     items = listed.items;
     if (listed.errors.length > 0) deps.logger.warn({ harnessId, errors: listed.errors }, 'some MCP servers could not be listed');
+    // OAuth servers the user has not connected: the run tells the user where to connect (once per server URL).
+    for (const e of listed.errors) {
+      if (e.authRequired && !authNeeded.some((a) => a.serverUrl === e.authRequired!.serverUrl)) authNeeded.push(e.authRequired);
+    }
   } catch (err) {
     // The run goes on without tools rather than failing: the model answers without them.
     deps.logger.warn({ harnessId, ...errorFields(err) }, 'could not list the MCP tools');
     return noTools;
   }
-  if (items.length === 0) return noTools;
-  return new BrokerToolExecutor(deps, harnessId, userId, items);
+  if (items.length === 0) return withAuthNeeded(noTools, authNeeded);
+  return withAuthNeeded(new BrokerToolExecutor(deps, harnessId, userId, items), authNeeded);
 }
 
 export class BrokerToolExecutor implements ToolExecutor {
@@ -111,7 +116,10 @@ export class BrokerToolExecutor implements ToolExecutor {
     const called = request(
       this.deps.client, McpBrokerSubjects.callTool, CallToolCommand, CallToolResult, payload, this.deps.toolTimeoutMs + CALL_MARGIN_MS,
     ).then(
-      (r): ToolOutcome => (r.ok ? { ok: true, output: r.output } : { ok: false, errorText: r.errorText ?? r.modelText }),
+      (r): ToolOutcome =>
+        r.ok
+          ? { ok: true, output: r.output }
+          : { ok: false, errorText: r.errorText ?? r.modelText, ...(r.authRequired ? { authRequired: r.authRequired } : {}) },
       (err: unknown): ToolOutcome => {
         this.deps.logger.warn({ toolCallId: call.toolCallId, tool: call.toolName, ...errorFields(err) }, 'MCP tool call failed');
         return { ok: false, errorText: err instanceof DomainError ? err.message : 'the MCP broker did not answer; the tool call may not have run' };

@@ -6,7 +6,7 @@ import { ChunkBuilder } from '../llm/chunk-builder.js';
 import { assistantMessages, type ChatMessage } from '../llm/history.js';
 import { addUsage, estimateUsage, usageFromProvider, type PriceBook } from '../llm/pricing.js';
 import { parseProviderChunk, type ProviderUsage } from '../llm/provider-chunk.js';
-import { noTools, type ToolExecutor } from './tool-executor.js';
+import { noTools, type McpAuthNeeded, type ToolExecutor, type ToolOutcome } from './tool-executor.js';
 
 export type StopReason = 'interrupted' | 'send-now' | 'stall' | 'shutdown' | 'deleted' | 'lost' | 'timeout';
 
@@ -96,6 +96,9 @@ export class RunExecutor {
       return await this.end(`could not prepare the run: ${(err as Error).message}`);
     }
     try {
+      // MCP servers left out of this run's tools until the user connects their account: where to connect.
+      const authNeeded = this.tools.authNeeded?.() ?? [];
+      if (authNeeded.length > 0 && !this.stopReason) await this.sink.publish(authNeeded.map(mcpAuthChunk));
       for (let step = 1; step <= this.settings.maxSteps; step++) {
         if (this.stopReason) return await this.end();
         await this.sink.publish([{ type: 'start-step' }]);
@@ -115,9 +118,11 @@ export class RunExecutor {
         }
         await Promise.all(
           calls.map(async (call) => {
-            const outcome = await this.tools.execute(call, this.controller.signal).catch((err: Error) => ({ ok: false as const, errorText: err.message }));
+            const outcome = await this.tools.execute(call, this.controller.signal).catch((err: Error): ToolOutcome => ({ ok: false, errorText: err.message }));
             if (this.stopReason) return outcome;
             await this.sink.publish([
+              // The user must connect their account on the server: where to, before the call's error.
+              ...(!outcome.ok && outcome.authRequired ? [mcpAuthChunk(outcome.authRequired)] : []),
               outcome.ok
                 ? { type: 'tool-output-available', toolCallId: call.toolCallId, output: outcome.output, dynamic: true }
                 : { type: 'tool-output-error', toolCallId: call.toolCallId, errorText: outcome.errorText, dynamic: true },
@@ -244,6 +249,14 @@ export class RunExecutor {
     this.stallTimer = null;
     this.drainTimer = null;
   }
+}
+
+function mcpAuthChunk(auth: McpAuthNeeded): UiChunk {
+  return {
+    type: 'data-mcp-auth',
+    data: { serverUrl: auth.serverUrl, status: 'required', ...(auth.authorizationUrl ? { authorizationUrl: auth.authorizationUrl } : {}) },
+    transient: true,
+  };
 }
 
 function mapFinishReason(r: string | null, hadToolCalls: boolean): 'stop' | 'length' | 'content-filter' | 'tool-calls' | 'other' {

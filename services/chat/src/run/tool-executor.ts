@@ -5,11 +5,26 @@ export interface ToolCall {
   input: unknown;
 }
 
-export type ToolOutcome = { ok: true; output: unknown } | { ok: false; errorText: string };
+export type ToolOutcome =
+  | { ok: true; output: unknown }
+  | {
+      ok: false;
+      errorText: string;
+      /** The user must connect their account on this (OAuth) MCP server: the run gets a `data-mcp-auth` chunk. */
+      authRequired?: McpAuthNeeded;
+    };
+
+/** The user must connect their account on an (OAuth) MCP server, and where. */
+export interface McpAuthNeeded {
+  serverUrl: string;
+  authorizationUrl?: string;
+}
 
 export interface ToolExecutor {
   /** OpenAI `tools` definitions offered to the model (empty: none are sent). */
   definitions(): unknown[];
+  /** MCP servers whose tools are missing from this run because the user has not connected them (OAuth). */
+  authNeeded?(): McpAuthNeeded[];
   execute(call: ToolCall, signal: AbortSignal): Promise<ToolOutcome>;
 }
 
@@ -17,3 +32,9 @@ export const noTools: ToolExecutor = {
   definitions: () => [],
   execute: async (call) => ({ ok: false, errorText: `no tool named "${call.toolName}" is available to this harness` }),
 };
+
+/** `tools` plus the servers the user must connect before their tools can be offered. */
+export function withAuthNeeded(tools: ToolExecutor, needed: McpAuthNeeded[]): ToolExecutor {
+  if (needed.length === 0) return tools;
+  return { definitions: () => tools.definitions(), execute: (call, signal) => tools.execute(call, signal), authNeeded: () => needed };
+}

@@ -1,0 +1,27 @@
+import { Module } from '@nestjs/common';
+import { ClientsModule, Transport } from '@nestjs/microservices';
+import type { Config } from '@harness/config';
+import { CONFIG } from '../core/tokens.js';
+import { AUTH_CLIENT, AuthCommands } from './auth-commands.js';
+import { ClientMetadataController } from './client-metadata.controller.js';
+import { McpOAuthController } from './mcp-oauth.controller.js';
+import { McpOAuth } from './mcp-oauth.service.js';
+
+/** MCP OAuth: start, callback page, status and disconnect (through the auth service), and the client metadata document. */
+@Module({
+  imports: [
+    ClientsModule.registerAsync([
+      {
+        name: AUTH_CLIENT,
+        inject: [CONFIG],
+        useFactory: (config: Config) => ({
+          transport: Transport.NATS,
+          options: { servers: [config.natsUrl], name: `gateway-auth-${config.replicaId}`, maxReconnectAttempts: -1 },
+        }),
+      },
+    ]),
+  ],
+  controllers: [McpOAuthController, ClientMetadataController],
+  providers: [AuthCommands, McpOAuth],
+})
+export class McpOAuthModule {}

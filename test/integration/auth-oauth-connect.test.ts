@@ -89,7 +89,7 @@ describe('auth service: authorization flow', () => {
     expect(ok(await sys.auth.complete({ state: a.state, code: a.code }))).toMatchObject({ status: 'connected' });
   });
 
-  test('step-up on 403 insufficient_scope: the union of scopes is requested; the 4th attempt is refused', async () => {
+  test('step-up on 403 insufficient_scope: the union of earlier and challenged scopes is requested, then granted', async () => {
     const srv = await oauthServer();
     const userId = 'step-up';
     const first = await authorize(sys.auth, userId, srv.url, {
@@ -110,15 +110,25 @@ describe('auth service: authorization flow', () => {
     expect(after.status).toBe('connected');
     if (after.scopes) expect(after.scopes).toEqual(expect.arrayContaining(['mcp:read', 'mcp:admin']));
 
-    // Another operation keeps asking for a scope the user never grants: three attempts, then no more.
-    const other = 'step-up-limit';
-    await connectUser(sys.auth, srv, other);
-    const limited = `Bearer error="insufficient_scope", scope="mcp:admin", resource_metadata="${srv.resourceMetadataUrl}"`;
+  });
+
+  test('step-up cap: the server keeps asking for a scope the user never grants → three authorizations, the 4th start is refused', async () => {
+    const srv = await oauthServer({ withheldScopes: ['mcp:admin:write'], scopesSupported: ['mcp:read', 'mcp:admin:write', 'offline_access'] });
+    const userId = 'step-up-limit';
+    // Connected first for mcp:read only (so the first authorization is not one of the step-up's scope set).
+    const first = await authorize(sys.auth, userId, srv.url, { wwwAuthenticate: `Bearer resource_metadata="${srv.resourceMetadataUrl}", scope="mcp:read"` });
+    expect(ok(await sys.auth.complete({ state: first.state, code: first.code, iss: first.iss }))).toMatchObject({ status: 'connected' });
+    const challenge = `Bearer error="insufficient_scope", scope="mcp:admin:write", resource_metadata="${srv.resourceMetadataUrl}"`;
     for (let attempt = 1; attempt <= 3; attempt++) {
-      ok(await sys.auth.start({ userId: other, serverUrl: srv.url, scope: 'mcp:admin', wwwAuthenticate: limited }), `step-up attempt ${attempt}`);
+      const a = await authorize(sys.auth, userId, srv.url, { scope: 'mcp:admin:write', wwwAuthenticate: challenge });
+      expect(a.authorizationUrl.searchParams.get('scope')?.split(' ')).toContain('mcp:admin:write');
+      const done = ok(await sys.auth.complete({ state: a.state, code: a.code, iss: a.iss }), `step-up attempt ${attempt}`);
+      expect(done.status).toBe('connected'); // connected, but still without the scope
     }
-    const fourth = await sys.auth.start({ userId: other, serverUrl: srv.url, scope: 'mcp:admin', wwwAuthenticate: limited });
+    const authorizeCalls = srv.stats.authorizeCalls;
+    const fourth = await sys.auth.start({ userId, serverUrl: srv.url, scope: 'mcp:admin:write', wwwAuthenticate: challenge });
     expect(fourth.ok).toBe(false);
+    expect(srv.stats.authorizeCalls).toBe(authorizeCalls);
   });
 
   test('revoke: RFC 7009 at the authorization server, status disconnected, the stored tokens are gone', async () => {

@@ -32,6 +32,8 @@ export interface OAuthTestServerKnobs {
   challengeScope: string | null;
   /** Tool name → scope a `tools/call` of it needs; without it the call gets 403 insufficient_scope. Default { admin: 'mcp:admin' }. */
   toolScopes: Record<string, string>;
+  /** Scopes the user never grants: /authorize approves without them (the token's `scope` says so). Default []. */
+  withheldScopes: string[];
   /** Access token lifetime. Default 3 600 000 (1 h); `expires_in` is this rounded up to seconds. */
   accessTokenTtlMs: number;
   /** Issue refresh tokens. Default true. */
@@ -218,6 +220,7 @@ const DEFAULT_KNOBS: OAuthTestServerKnobs = {
   scopesSupported: ['mcp:read', 'mcp:admin', 'offline_access'],
   challengeScope: 'mcp:read',
   toolScopes: { admin: 'mcp:admin' },
+  withheldScopes: [],
   accessTokenTtlMs: 3_600_000,
   issueRefreshTokens: true,
   rotateRefreshTokens: true,
@@ -583,7 +586,7 @@ export async function startOAuthTestServer(opts: OAuthTestServerOptions = {}): P
       redirectUri,
       redirectUriGiven: record.redirectUri !== undefined,
       codeChallenge: challenge,
-      scopes,
+      scopes: scopes.filter((sc) => !knobs.withheldScopes.includes(sc)),
       resource,
       expiresAt: now() + CODE_TTL_MS,
       used: false,

@@ -137,6 +137,11 @@ describe('oauth-test-server', () => {
     expect(await mcp.callTool({ name: 'admin', arguments: {} })).toMatchObject({ content: [{ type: 'text', text: 'admin ok' }] });
     await mcp.close();
     expect(srv.stats.forbidden).toBe(1);
+    srv.knobs.withheldScopes = ['mcp:admin'];
+    const withheld = await connect(srv, 'client_secret_basic', 'mcp:read mcp:admin');
+    const mcp2 = await mcpClient(srv.url, withheld.accessToken);
+    expect((await mcp2.callTool({ name: 'whoami', arguments: {} })).structuredContent).toMatchObject({ scopes: ['mcp:read'] });
+    await mcp2.close();
   });
 
   test('revocation is recorded (RFC 7009) and revoking the refresh token ends the grant', async () => {

@@ -1,6 +1,9 @@
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { runInNewContext } from 'node:vm';
-import { startSystem, type System } from '@harness/testing';
+import { repoRoot, startSystem, type System } from '@harness/testing';
 import { startMcpTestServer, type McpTestServerHandle } from '../../tools/mcp-test-server/src/index.js';
+import { startOAuthTestServer, type OAuthTestServerHandle } from '../../tools/oauth-test-server/src/index.js';
 import { assertWellFormed, Client, readUntilTerminals, sim, type StreamEvent } from './support/client.js';
 import { startFakeAuthService, startOAuthGuard, type FakeAuthService, type OAuthGuard } from './support/oauth-stand-ins.js';
 
@@ -351,5 +354,166 @@ describe('MCP OAuth client metadata document when no URL is configured', () => {
     const res = await fetch(`${system.gatewayUrl}/oauth/client-metadata.json`);
     expect(res.status).toBe(404);
     expect(await res.json()).toEqual({ error: { code: 'not_found', message: 'not found' } });
+  });
+});
+
+/** The real auth service answers the OAuth commands once its controllers exist (it is being built alongside). */
+function authServiceHandlesCommands(): boolean {
+  const dir = join(repoRoot, 'services', 'auth', 'src');
+  if (!existsSync(dir)) return false;
+  const files = readdirSync(dir, { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('.ts'));
+  const patterns = files.map((f) => readFileSync(join(dir, f), 'utf8')).join('\n');
+  return ['start', 'complete', 'status', 'revoke', 'accessToken'].every((c) => patterns.includes(`@MessagePattern(AuthSubjects.${c})`));
+}
+
+/**
+ * The whole thing, like a user: the real auth service against an in-repo authorization server and the MCP server it
+ * protects. The browser's part is played by following the authorization URL (the server approves at once) and
+ * replaying its redirect on the gateway's callback.
+ */
+(authServiceHandlesCommands() ? describe : describe.skip)('MCP OAuth end to end (auth service, authorization server)', () => {
+  let system: System;
+  let as: OAuthTestServerHandle;
+  let alice: Client;
+  let bob: Client;
+  let harnessId: string;
+
+  const statusOf = async (client: Client) =>
+    (await client.call('GET', `/v1/mcp/oauth/status?serverUrl=${encodeURIComponent(as.url)}`)).body as { status: string; scopes?: string[] };
+
+  /** POST start, follow the authorization URL like a browser (redirect: manual), open the callback it points to. */
+  const connectAccount = async (client: Client) => {
+    const started = await client.call('POST', '/v1/mcp/oauth/start', { serverUrl: as.url });
+    expect(started.status).toBe(200);
+    const authorize = await fetch(started.body.authorizationUrl, { redirect: 'manual' });
+    expect(authorize.status).toBe(302);
+    const location = new URL(authorize.headers.get('location')!);
+    expect(`${location.origin}${location.pathname}`).toBe(`${system.gatewayUrl}/v1/mcp/oauth/callback`);
+    const page = await openCallback(system, location.search.slice(1));
+    return { started: started.body as { authorizationUrl: string; nonce: string }, page };
+  };
+
+  beforeAll(async () => {
+    as = await startOAuthTestServer();
+    system = await startSystem({ label: 'mcp-oauth-real', env: { WEB_ORIGIN } });
+    alice = await Client.as(system, 'alice');
+    bob = await Client.as(system, 'bob');
+    harnessId = (await alice.createHarness({ mcpServers: [{ name: 'protected', url: as.url, authType: 'oauth' }] })).id;
+  }, 90_000);
+
+  afterAll(async () => {
+    await system?.stop();
+    await as?.close();
+  });
+
+  it('lists the server as needing the user to connect until they do', async () => {
+    const tools = await alice.call('GET', `/v1/harnesses/${harnessId}/tools`);
+    expect(tools.status).toBe(200);
+    expect(tools.body.items).toEqual([]);
+    expect(tools.body.errors).toEqual([expect.objectContaining({ serverName: 'protected', message: OAUTH_NEEDED, authRequired: expect.objectContaining({ serverUrl: as.url }) })]);
+    expect((await statusOf(alice)).status).toBe('disconnected');
+  });
+
+  it('connects through start, the authorization server and the callback page', async () => {
+    const { started, page } = await connectAccount(alice);
+    expect(page.status).toBe(200);
+    const nonce = cspNonce(page.headers.get('content-security-policy'));
+    expect(page.headers.get('content-security-policy')).toBe(`default-src 'none'; script-src 'nonce-${nonce}'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'`);
+    expect(page.headers.get('referrer-policy')).toBe('no-referrer');
+    expect(page.headers.get('cache-control')).toBe('no-store');
+    const script = runCallbackScript(page.html);
+    expect(script.posted).toEqual([{ message: expect.objectContaining({ type: 'harness:mcp-oauth', status: 'connected', serverUrl: as.url, nonce: started.nonce }), targetOrigin: WEB_ORIGIN }]);
+    expect(script.closed).toBe(true);
+
+    expect((await statusOf(alice)).status).toBe('connected');
+    const tools = await alice.call('GET', `/v1/harnesses/${harnessId}/tools`);
+    expect(tools.body.errors).toEqual([]);
+    expect(tools.body.items.map((t: { name: string }) => t.name).sort()).toEqual(['admin', 'echo', 'whoami']);
+  });
+
+  it('escapes a hostile error_description on the callback page', async () => {
+    const started = await alice.call('POST', '/v1/mcp/oauth/start', { serverUrl: as.url });
+    const state = new URL(started.body.authorizationUrl).searchParams.get('state')!;
+    const query = new URLSearchParams({ state, error: 'access_denied', error_description: '<script>alert(1)</script>', iss: as.issuer });
+    const page = await openCallback(system, query.toString());
+    expect(page.html).not.toContain('<script>alert(1)');
+    expect(page.html.match(/<script/g)?.length ?? 0).toBeLessThanOrEqual(1);
+    for (const { targetOrigin } of runCallbackScript(page.html).posted) expect(targetOrigin).toBe(WEB_ORIGIN);
+    // The failed attempt does not disconnect the account.
+    expect((await statusOf(alice)).status).toBe('connected');
+  });
+
+  it('a tool call in a chat run succeeds with the user\'s token, and after the token expires (refreshed)', async () => {
+    const events = await runTools(alice, harnessId, [{ name: 'echo', arguments: { text: 'hello oauth' } }]);
+    expect(ofType(events, 'tool-output-error')).toEqual([]);
+    expect(JSON.stringify(ofType(events, 'tool-output-available')[0]!.chunk.output)).toContain('hello oauth');
+
+    const refreshes = as.stats.refreshes;
+    as.expireAccessTokens();
+    const again = await runTools(alice, harnessId, [{ name: 'echo', arguments: { text: 'after expiry' } }]);
+    expect(ofType(again, 'tool-output-error')).toEqual([]);
+    expect(JSON.stringify(ofType(again, 'tool-output-available')[0]!.chunk.output)).toContain('after expiry');
+    expect(as.stats.refreshes).toBe(refreshes + 1);
+  });
+
+  it('a 403 insufficient_scope gives a step-up authorization URL; after it the call goes through', async () => {
+    const events = await runTools(alice, harnessId, [{ name: 'admin', arguments: {} }]);
+    const notices = ofType(events, 'data-mcp-auth');
+    expect(notices).toHaveLength(1);
+    const authorizationUrl = notices[0]!.chunk.data.authorizationUrl as string;
+    expect(notices[0]!.chunk.data).toMatchObject({ serverUrl: as.url, status: 'required' });
+    expect(new URL(authorizationUrl).searchParams.get('scope')?.split(' ')).toEqual(expect.arrayContaining(['mcp:admin']));
+    const errors = ofType(events, 'tool-output-error');
+    expect(errors).toHaveLength(1);
+    expect(errors[0]!.chunk.errorText).toMatch(/^the MCP server protected needs you to connect your account/);
+
+    // The user follows the step-up URL (the server approves at once) and the callback completes it.
+    const authorize = await fetch(authorizationUrl, { redirect: 'manual' });
+    expect(authorize.status).toBe(302);
+    const page = await openCallback(system, new URL(authorize.headers.get('location')!).search.slice(1));
+    expect(page.status).toBe(200);
+    expect(runCallbackScript(page.html).posted[0]?.message.status).toBe('connected');
+    const retried = await runTools(alice, harnessId, [{ name: 'admin', arguments: {} }]);
+    expect(ofType(retried, 'tool-output-error')).toEqual([]);
+    expect(JSON.stringify(ofType(retried, 'tool-output-available')[0]!.chunk.output)).toContain('admin ok');
+  });
+
+  it('another user cannot see or use alice\'s connection', async () => {
+    expect((await statusOf(bob)).status).toBe('disconnected');
+    const bobHarness = (await bob.createHarness({ mcpServers: [{ name: 'same', url: as.url, authType: 'oauth' }] })).id;
+    const tools = await bob.call('GET', `/v1/harnesses/${bobHarness}/tools`);
+    expect(tools.body.items).toEqual([]);
+    expect(tools.body.errors).toEqual([expect.objectContaining({ message: OAUTH_NEEDED })]);
+    expect((await statusOf(alice)).status).toBe('connected');
+  });
+
+  it('when the tokens are revoked and the refresh fails (invalid_grant), the run asks the user to connect', async () => {
+    // Listed with the current token first (the listing is cached per token), so the run offers the tools and the
+    // call is what meets the expired token.
+    expect((await alice.call('GET', `/v1/harnesses/${harnessId}/tools`)).body.errors).toEqual([]);
+    as.knobs.failRefresh = true;
+    try {
+      as.expireAccessTokens();
+      const events = await runTools(alice, harnessId, [{ name: 'echo', arguments: { text: 'x' } }]);
+      const notices = ofType(events, 'data-mcp-auth');
+      expect(notices.length).toBeGreaterThanOrEqual(1);
+      expect(notices.at(-1)!.chunk.data).toMatchObject({ serverUrl: as.url, status: 'required' });
+      const errors = ofType(events, 'tool-output-error');
+      expect(errors).toHaveLength(1);
+      expect(errors[0]!.chunk.errorText).toMatch(/^the MCP server protected needs you to connect your account/);
+      expect(errors[0]!.seq).toBeGreaterThan(notices.at(-1)!.seq);
+      expect(['expired', 'disconnected']).toContain((await statusOf(alice)).status);
+    } finally {
+      as.knobs.failRefresh = false;
+    }
+  });
+
+  it('DELETE connection → status disconnected', async () => {
+    const { page } = await connectAccount(alice);
+    expect(page.status).toBe(200);
+    expect((await statusOf(alice)).status).toBe('connected');
+    const del = await alice.call('DELETE', `/v1/mcp/oauth/connection?serverUrl=${encodeURIComponent(as.url)}`);
+    expect(del.status).toBe(204);
+    expect((await statusOf(alice)).status).toBe('disconnected');
   });
 });

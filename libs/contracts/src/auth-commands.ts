@@ -29,6 +29,8 @@ export type StartAuthorizationResult = z.infer<typeof StartAuthorizationResult>;
 /** The authorization server redirected the browser to Harness's callback; `state` names the user and server. */
 export const CompleteAuthorizationCommand = z.object({
   state: z.string().max(2_000),
+  /** The signed-in user at the callback, when the gateway knows one: the state must have been started by this user. */
+  userId: UserId.optional(),
   code: z.string().max(8_000).optional(),
   iss: z.string().max(2_048).optional(),
   error: z.string().max(500).optional(),
@@ -70,6 +72,8 @@ export const GetAccessTokenCommand = z.object({
   userId: UserId,
   serverUrl: ServerUrl,
   rejected: z.boolean().optional(),
+  /** The `version` of the token that was rejected (from an earlier reply): a newer stored token is returned without refreshing again. */
+  rejectedVersion: z.number().int().optional(),
   wwwAuthenticate: z.string().max(8_000).optional(),
   ...Correlation,
 });

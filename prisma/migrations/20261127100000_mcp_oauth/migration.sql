@@ -14,12 +14,14 @@ CREATE TABLE "oauth_clients" (
     CONSTRAINT "oauth_clients_pkey" PRIMARY KEY ("issuer")
 );
 
--- A user's tokens for one MCP server (canonical resource) from one issuer. `version` grows on every token change
+-- A user's tokens for one MCP server (canonical resource) from one issuer. `resource_indicator` is the RFC 8707
+-- `resource` sent with token requests (the protected resource metadata's `resource`; null on the 2025-03-26 path). `version` grows on every token change
 -- (compare-and-swap for refresh across replicas).
 CREATE TABLE "oauth_connections" (
     "user_id" TEXT NOT NULL,
     "server_url" TEXT NOT NULL,
     "resource" TEXT NOT NULL,
+    "resource_indicator" TEXT,
     "issuer" TEXT NOT NULL,
     "auth_server_url" TEXT NOT NULL,
     "auth_metadata" JSONB,

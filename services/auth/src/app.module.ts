@@ -1,10 +1,68 @@
-import { Module, type DynamicModule } from '@nestjs/common';
+import { Inject, Module, type DynamicModule, type OnApplicationShutdown } from '@nestjs/common';
+import type { Config } from '@harness/config';
+import { createDatabase, type Database } from '@harness/db';
+import type { Logger } from '@harness/logging';
+import { GetAccessTokenController } from './access-token/access-token.controller.js';
+import { GetAccessToken } from './access-token/access-token.usecase.js';
+import { CompleteAuthorizationController } from './complete-authorization/complete-authorization.controller.js';
+import { CompleteAuthorization } from './complete-authorization/complete-authorization.usecase.js';
+import { ConnectionStatusController } from './connection-status/connection-status.controller.js';
+import { ConnectionStatus } from './connection-status/connection-status.usecase.js';
 import { HealthController } from './health/health.controller.js';
-import { REPLICA_ID } from './tokens.js';
+import { createOAuthContext, type OAuthContext } from './oauth/context.js';
+import { RevokeConnectionController } from './revoke-connection/revoke-connection.controller.js';
+import { RevokeConnection } from './revoke-connection/revoke-connection.usecase.js';
+import { StartAuthorizationController } from './start-authorization/start-authorization.controller.js';
+import { StartAuthorization } from './start-authorization/start-authorization.usecase.js';
+import { LOGGER, OAUTH_CONTEXT, REPLICA_ID } from './tokens.js';
+import { StateSweeper } from './oauth/state-sweeper.js';
+
+export interface AuthRuntime {
+  config: Config;
+  logger: Logger;
+  /** Tests pass their own (e.g. another database, a clock); default: built from config. */
+  context?: OAuthContext;
+}
+
+const DATABASE = Symbol('DATABASE');
+
+/** Closes the database when the service stops (only the one this module opened). */
+class ResourcesCloser implements OnApplicationShutdown {
+  constructor(@Inject(DATABASE) private readonly db: Database | null) {}
+  async onApplicationShutdown(): Promise<void> {
+    await this.db?.close();
+  }
+}
 
 @Module({})
 export class AuthModule {
-  static forRoot(replicaId: string): DynamicModule {
-    return { module: AuthModule, controllers: [HealthController], providers: [{ provide: REPLICA_ID, useValue: replicaId }] };
+  static forRoot({ config, logger, context }: AuthRuntime): DynamicModule {
+    // Built here, not lazily: a bad HARNESS_OAUTH_CLIENTS stops the service at boot.
+    const db = context ? null : createDatabase(config.databaseUrl, { applicationName: `harness-auth-${config.replicaId}` });
+    const ctx = context ?? createOAuthContext(config, db!, logger);
+    return {
+      module: AuthModule,
+      controllers: [
+        HealthController,
+        StartAuthorizationController,
+        CompleteAuthorizationController,
+        ConnectionStatusController,
+        RevokeConnectionController,
+        GetAccessTokenController,
+      ],
+      providers: [
+        { provide: REPLICA_ID, useValue: config.replicaId },
+        { provide: LOGGER, useValue: logger },
+        { provide: OAUTH_CONTEXT, useValue: ctx },
+        { provide: DATABASE, useValue: db },
+        StartAuthorization,
+        CompleteAuthorization,
+        ConnectionStatus,
+        RevokeConnection,
+        GetAccessToken,
+        StateSweeper,
+        ResourcesCloser,
+      ],
+    };
   }
 }

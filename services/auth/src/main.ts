@@ -5,14 +5,14 @@ import { setSubjectNamespace } from '@harness/contracts';
 import { loadConfig } from '@harness/config';
 import { createLogger, errorFields, PinoNestLogger } from '@harness/logging';
 
-/** The auth service: connected to NATS and answering health; its work arrives with the MCP issues. */
+/** The auth service: MCP OAuth on the user's behalf (start, complete, status, revoke, access-token) over NATS commands. */
 async function main() {
   const config = loadConfig(process.env, 'auth');
   setSubjectNamespace(config.natsNamespace);
   // Imported after the namespace is set: its controllers' message patterns are read when the module is evaluated.
   const { AuthModule } = await import('./app.module.js');
   const logger = createLogger('auth', config.logLevel, config.prettyLogs);
-  const app = await NestFactory.createMicroservice<MicroserviceOptions>(AuthModule.forRoot(config.replicaId), {
+  const app = await NestFactory.createMicroservice<MicroserviceOptions>(AuthModule.forRoot({ config, logger }), {
     transport: Transport.NATS,
     options: { servers: [config.natsUrl], queue: 'harness-auth', name: `harness-auth-${config.replicaId}` },
     logger: new PinoNestLogger(logger),

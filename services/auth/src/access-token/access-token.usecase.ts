@@ -1,0 +1,121 @@
+import { Inject, Injectable } from '@nestjs/common';
+import type { GetAccessTokenCommand, GetAccessTokenResult } from '@harness/contracts';
+import { withTransaction } from '@harness/db';
+import { refreshAuthorization } from '@modelcontextprotocol/sdk/client/auth.js';
+import { InvalidClientError, InvalidGrantError, OAuthError, UnauthorizedClientError } from '@modelcontextprotocol/sdk/server/auth/errors.js';
+import { tryBeginAuthorization } from '../oauth/authorize.js';
+import { clientFor } from '../oauth/clients.js';
+import { decrypt, type OAuthContext } from '../oauth/context.js';
+import { oneLine } from '../oauth/errors.js';
+import { deleteClient, findConnection, setConnectionStatus, swapTokens, type ConnectionRow } from '../oauth/store.js';
+import { needsRefresh, toStoredTokens } from '../oauth/tokens.js';
+import { canonicalServerUrl } from '../oauth/urls.js';
+import { OAUTH_CONTEXT } from '../tokens.js';
+
+type Outcome = { kind: 'token'; row: ConnectionRow } | { kind: 'reconnect'; status: 'expired' | 'error'; message: string } | { kind: 'failed'; message: string };
+
+/**
+ * `auth.cmd.access-token`: a usable access token for (user, server), refreshed when it is within
+ * HARNESS_OAUTH_REFRESH_SKEW_MS of expiry or was rejected by the server.
+ *
+ * One refresh at a time per user and server across every replica: the refresh runs in a transaction holding the
+ * connection row (`SELECT … FOR UPDATE`); a replica that waited on the lock re-reads the row and, when its version
+ * moved on, uses the token the other replica stored instead of refreshing again (a rotated refresh token would
+ * otherwise be spent twice: `invalid_grant`). The write is a compare-and-swap on the version as well.
+ * `invalid_grant` → the connection becomes `expired` (kept, so status shows it) and the reply asks the user to
+ * reconnect, with a fresh authorization URL when one can be started.
+ */
+@Injectable()
+export class GetAccessToken {
+  constructor(@Inject(OAUTH_CONTEXT) private readonly ctx: OAuthContext) {}
+
+  async execute(cmd: GetAccessTokenCommand): Promise<GetAccessTokenResult> {
+    const ctx = this.ctx;
+    const serverUrl = canonicalServerUrl(cmd.serverUrl);
+    const row = await findConnection(ctx.db.pool, cmd.userId, serverUrl);
+    if (!row) return this.reconnect(cmd, serverUrl, 'disconnected', `${serverUrl} needs you to connect your account (OAuth).`);
+    if (row.status !== 'connected') return this.reconnect(cmd, serverUrl, row.status, reconnectMessage(serverUrl, row.status));
+
+    const rejectedThis = cmd.rejected === true && (cmd.rejectedVersion === undefined || cmd.rejectedVersion >= row.version);
+    if (!rejectedThis && !needsRefresh(row.expiresAt, ctx.now(), ctx.settings.refreshSkewMs)) return this.token(row);
+
+    const outcome = await this.refresh(cmd.userId, serverUrl, row.version, rejectedThis);
+    if (outcome.kind === 'token') return this.token(outcome.row);
+    if (outcome.kind === 'failed') return { status: 'error', message: outcome.message };
+    return this.reconnect(cmd, serverUrl, outcome.status, outcome.message);
+  }
+
+  private async refresh(userId: string, serverUrl: string, seenVersion: number, rejected: boolean): Promise<Outcome> {
+    const ctx = this.ctx;
+    return withTransaction(ctx.db.pool, async (tx) => {
+      const row = await findConnection(tx, userId, serverUrl, true);
+      if (!row) return { kind: 'reconnect', status: 'expired', message: `${serverUrl} was disconnected; connect again.` };
+      if (row.status !== 'connected') return { kind: 'reconnect', status: row.status, message: reconnectMessage(serverUrl, row.status) };
+      // Another replica refreshed (or the user reconnected) while this one waited: use its token.
+      if (row.version !== seenVersion && !needsRefresh(row.expiresAt, ctx.now(), ctx.settings.refreshSkewMs)) return { kind: 'token', row };
+      if (!rejected && row.version === seenVersion && !needsRefresh(row.expiresAt, ctx.now(), ctx.settings.refreshSkewMs)) return { kind: 'token', row };
+
+      if (!row.refreshTokenEnc) {
+        // No refresh token: the connection ends when its access token does (or is refused).
+        if (rejected || (row.expiresAt && row.expiresAt.getTime() <= ctx.now().getTime())) {
+          await setConnectionStatus(tx, userId, serverUrl, row.version, 'expired');
+          return { kind: 'reconnect', status: 'expired', message: `Your authorization for ${serverUrl} has expired; connect again.` };
+        }
+        return { kind: 'token', row }; // within the skew but still valid: use it while it lasts
+      }
+
+      const client = await clientFor(ctx, row.issuer, row.clientId);
+      if (!client) {
+        await setConnectionStatus(tx, userId, serverUrl, row.version, 'error');
+        return { kind: 'reconnect', status: 'error', message: `The OAuth client for ${serverUrl} is no longer registered; connect again.` };
+      }
+      try {
+        const tokens = await refreshAuthorization(row.authServerUrl, {
+          metadata: row.authMetadata ?? undefined,
+          clientInformation: client.info,
+          refreshToken: decrypt(ctx, row.refreshTokenEnc),
+          resource: row.resourceIndicator ?? undefined,
+          fetchFn: ctx.fetchFn,
+        });
+        const stored = toStoredTokens(ctx, tokens, row.scopes, row.refreshTokenEnc);
+        const swapped = await swapTokens(tx, userId, serverUrl, row.version, stored);
+        if (!swapped) return { kind: 'failed', message: `The tokens for ${serverUrl} changed during the refresh; try again.` };
+        ctx.logger.info({ userId, serverUrl, version: swapped.version, rotated: !!tokens.refresh_token }, 'access token refreshed');
+        return { kind: 'token', row: swapped };
+      } catch (err) {
+        if (err instanceof InvalidGrantError) {
+          await setConnectionStatus(tx, userId, serverUrl, row.version, 'expired');
+          ctx.logger.info({ userId, serverUrl }, 'refresh token refused (invalid_grant): connection expired');
+          return { kind: 'reconnect', status: 'expired', message: `Your authorization for ${serverUrl} has expired or was revoked; connect again.` };
+        }
+        if (err instanceof InvalidClientError || err instanceof UnauthorizedClientError) {
+          await setConnectionStatus(tx, userId, serverUrl, row.version, 'error');
+          await deleteClient(tx, row.issuer, row.clientId);
+          ctx.logger.warn({ userId, serverUrl, issuer: row.issuer }, 'the authorization server no longer accepts the client: connection in error');
+          return { kind: 'reconnect', status: 'error', message: `The authorization server of ${serverUrl} no longer accepts Harness's client; connect again.` };
+        }
+        const reason = err instanceof OAuthError ? `${err.constructor.name}: ${oneLine(err.message)}` : oneLine(err instanceof Error ? err.message : String(err));
+        ctx.logger.warn({ userId, serverUrl, reason }, 'refresh failed (transient): connection kept');
+        return { kind: 'failed', message: `Refreshing the access token for ${serverUrl} failed (${reason}); try again.` };
+      }
+    });
+  }
+
+  private token(row: ConnectionRow): GetAccessTokenResult {
+    return {
+      status: 'connected',
+      accessToken: decrypt(this.ctx, row.accessTokenEnc),
+      tokenType: row.tokenType,
+      ...(row.expiresAt ? { expiresAt: row.expiresAt.toISOString() } : {}),
+      version: row.version,
+    };
+  }
+
+  private async reconnect(cmd: GetAccessTokenCommand, serverUrl: string, status: 'disconnected' | 'expired' | 'error', message: string): Promise<GetAccessTokenResult> {
+    const authorizationUrl = await tryBeginAuthorization(this.ctx, { userId: cmd.userId, serverUrl, wwwAuthenticate: cmd.wwwAuthenticate });
+    return { status, message, ...(authorizationUrl ? { authorizationUrl } : {}) };
+  }
+}
+
+const reconnectMessage = (serverUrl: string, status: 'expired' | 'error') =>
+  status === 'expired' ? `Your authorization for ${serverUrl} has expired; connect again.` : `The connection to ${serverUrl} is in error; connect again.`;

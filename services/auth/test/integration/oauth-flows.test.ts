@@ -7,7 +7,8 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { loadConfig } from '@harness/config';
 import { createDatabase, type Database } from '@harness/db';
-import { createLogger } from '@harness/logging';
+import { pino } from 'pino';
+import { Writable } from 'node:stream';
 import { createTestDatabase, type TestDatabase } from '@harness/testing';
 import { CompleteAuthorization } from '../../src/complete-authorization/complete-authorization.usecase.js';
 import { ConnectionStatus } from '../../src/connection-status/connection-status.usecase.js';
@@ -50,9 +51,18 @@ let complete: CompleteAuthorization;
 let status: ConnectionStatus;
 let token: GetAccessToken;
 const closers: (() => Promise<void>)[] = [];
+/** Every log line the service wrote (at trace level, without pino's redaction: what the code passes to the logger). */
+const logLines: string[] = [];
+/** Every secret a server in these tests handed out; none may appear in a log line. */
+const secrets = new Set<string>();
+const secret = (prefix: string) => {
+  const v = `${prefix}-${Math.random().toString(36).slice(2)}${Math.random().toString(36).slice(2)}`;
+  secrets.add(v);
+  return v;
+};
 
 beforeAll(async () => {
-  tdb = await createTestDatabase('auth_legacy');
+  tdb = await createTestDatabase('auth_flows');
   db = createDatabase(tdb.url);
   const config = loadConfig({
     NODE_ENV: 'test',
@@ -63,7 +73,8 @@ beforeAll(async () => {
     HARNESS_OAUTH_REDIRECT_URL: 'http://127.0.0.1:9/v1/mcp/oauth/callback',
     HARNESS_OAUTH_CLIENT_METADATA_URL: 'https://harness.example.com/oauth/client-metadata.json',
   });
-  ctx = createOAuthContext(config, db, createLogger('auth-test', 'silent'));
+  const sink = new Writable({ write(chunk, _enc, cb) { logLines.push(String(chunk)); cb(); } });
+  ctx = createOAuthContext(config, db, pino({ level: 'trace' }, sink));
   start = new StartAuthorization(ctx);
   complete = new CompleteAuthorization(ctx);
   status = new ConnectionStatus(ctx);
@@ -72,6 +83,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await Promise.all(closers.map((c) => c()));
+
   await db?.close();
   await tdb?.drop();
 });
@@ -92,8 +104,12 @@ function tokenEndpoint() {
     token(s: Seen, res: http.ServerResponse) {
       const p = new URLSearchParams(s.body);
       tokenRequests.push(p);
+      if (p.get('grant_type') === 'refresh_token') {
+        return json(res, 200, { access_token: secret(`at${tokenRequests.length}`), refresh_token: secret('rt'), token_type: 'Bearer', expires_in: 3600 });
+      }
       if (s256(p.get('code_verifier') ?? '') !== challenge) return json(res, 400, { error: 'invalid_grant' });
-      return json(res, 200, { access_token: `at-${tokenRequests.length}`, token_type: 'Bearer', expires_in: 3600 });
+      secrets.add(p.get('code_verifier') ?? '');
+      return json(res, 200, { access_token: secret(`at${tokenRequests.length}`), refresh_token: secret('rt'), token_type: 'Bearer', expires_in: 3600 });
     },
   };
 }
@@ -103,7 +119,7 @@ describe('2025-03-26 fallbacks', () => {
     const t = tokenEndpoint();
     const srv = await server((s, res) => {
       if (s.method === 'POST' && s.path === '/mcp') return void res.writeHead(401).end();
-      if (s.path === '/register') return void json(res, 201, { client_id: 'legacy-client', client_secret: 'legacy-secret', redirect_uris: [] });
+      if (s.path === '/register') return void json(res, 201, { client_id: 'legacy-client', client_secret: secret('legacy-secret'), redirect_uris: [] });
       if (s.path === '/token') return void t.token(s, res);
       return false;
     });
@@ -132,7 +148,18 @@ describe('2025-03-26 fallbacks', () => {
     expect(t.tokenRequests[0].get('grant_type')).toBe('authorization_code');
     expect(await status.execute({ userId, serverUrl: `${srv.base}/mcp` })).toMatchObject({ status: 'connected' });
     const at = await token.execute({ userId, serverUrl: `${srv.base}/mcp` });
-    expect(at).toMatchObject({ status: 'connected', accessToken: 'at-1' });
+    expect(at).toMatchObject({ status: 'connected', accessToken: expect.stringMatching(/^at1-/) });
+    // Every state of this file is a secret too.
+    secrets.add(url.searchParams.get('state')!);
+    // The MCP server refused it: refreshed (no resource on this path either), and the new token is returned.
+    const renewed = await token.execute({ userId, serverUrl: `${srv.base}/mcp`, rejected: true, rejectedVersion: at.status === 'connected' ? at.version : -1 });
+    expect(renewed).toMatchObject({ status: 'connected', accessToken: expect.stringMatching(/^at2-/) });
+    expect(t.tokenRequests[1].get('grant_type')).toBe('refresh_token');
+    expect(t.tokenRequests[1].get('resource')).toBeNull();
+    // The same rejection reported again with the old version: the newer token, no second refresh.
+    const again = await token.execute({ userId, serverUrl: `${srv.base}/mcp`, rejected: true, rejectedVersion: at.status === 'connected' ? at.version : -1 });
+    expect(again).toMatchObject({ status: 'connected', accessToken: renewed.status === 'connected' ? renewed.accessToken : '' });
+    expect(t.tokenRequests).toHaveLength(2);
   });
 
   test('root metadata whose issuer differs from the origin is accepted on the 2025-03-26 path (backcompat)', async () => {
@@ -179,7 +206,7 @@ describe('discovery (2025-11-25) and its refusals', () => {
             ...(opts.iss ? { authorization_response_iss_parameter_supported: true } : {}),
           });
         }
-        if (s.path === '/tenant/register') return void json(res, 201, { client_id: 'dcr-client', client_secret: 'dcr-secret', redirect_uris: [] });
+        if (s.path === '/tenant/register') return void json(res, 201, { client_id: 'dcr-client', client_secret: secret('dcr-secret'), redirect_uris: [] });
         if (s.path === '/tenant/token') return void t.token(s, res);
         return false;
       }) as Handler,
@@ -239,4 +266,11 @@ describe('discovery (2025-11-25) and its refusals', () => {
   test('the SSRF guard applies: a server outside the allowlist is refused before any request', async () => {
     await expect(start.execute({ userId: 'ssrf-1', serverUrl: 'http://10.0.0.1/mcp' })).rejects.toThrow(/10\.0\.0\.1|not allowed|https/i);
   });
+});
+
+test('no token, secret, verifier or state in any log line of this file\'s flows', () => {
+  const all = logLines.join('');
+  expect(logLines.length).toBeGreaterThan(0);
+  expect(secrets.size).toBeGreaterThan(5);
+  for (const s of secrets) expect(all).not.toContain(s);
 });

@@ -56,7 +56,7 @@ describe('auth service: authorization flow', () => {
     expect(ok(await sys.auth.status({ userId: 'flow-basic-other', serverUrl: srv.url }))).toMatchObject({ status: 'disconnected' });
   });
 
-  test('state: single use, unknown state refused, a code from another user\'s flow cannot complete this flow', async () => {
+  test('state: single use, unknown state refused, another user\'s code or another signed-in user cannot complete a flow', async () => {
     const srv = await oauthServer();
     const a = await authorize(sys.auth, 'state-a', srv.url);
     ok(await sys.auth.complete({ state: a.state, code: a.code, iss: a.iss }));
@@ -72,6 +72,17 @@ describe('auth service: authorization flow', () => {
     for (const userId of ['state-b', 'state-c']) {
       expect(ok(await sys.auth.status({ userId, serverUrl: srv.url })).status).not.toBe('connected');
     }
+
+    // The gateway names the signed-in user at the callback: another user's state is refused before any exchange.
+    const d = await authorize(sys.auth, 'state-d', srv.url);
+    const before = srv.stats.tokenCalls.authorization_code;
+    await expectRefused(sys.auth.complete({ state: d.state, code: d.code, iss: d.iss, userId: 'state-e' }));
+    expect(srv.stats.tokenCalls.authorization_code).toBe(before);
+    for (const userId of ['state-d', 'state-e']) {
+      expect(ok(await sys.auth.status({ userId, serverUrl: srv.url })).status).not.toBe('connected');
+    }
+    // ...and that state is spent: not even its own user can use it afterwards.
+    await expectRefused(sys.auth.complete({ state: d.state, code: d.code, iss: d.iss, userId: 'state-d' }));
   });
 
   test('RFC 9207: iss advertised → a wrong or missing iss is refused before any token request; not advertised → none needed', async () => {

@@ -23,8 +23,10 @@ async function oauthServer(opts: Parameters<typeof startOAuthTestServer>[0] = {}
 }
 
 /** Fires `n` accessToken commands at once (the NATS queue group spreads them over both replicas). */
-async function burst(userId: string, serverUrl: string, n: number, rejected?: boolean) {
-  const replies = await Promise.all(Array.from({ length: n }, () => sys.auth.accessToken({ userId, serverUrl, ...(rejected ? { rejected } : {}) })));
+async function burst(userId: string, serverUrl: string, n: number, rejectedVersion?: number) {
+  const replies = await Promise.all(
+    Array.from({ length: n }, () => sys.auth.accessToken({ userId, serverUrl, ...(rejectedVersion !== undefined ? { rejected: true, rejectedVersion } : {}) })),
+  );
   return replies.map((r) => ok(r, 'accessToken'));
 }
 
@@ -78,12 +80,12 @@ describe('auth service: refresh', () => {
     }
   }, 25_000);
 
-  test('concurrent `rejected: true` from both replicas (the MCP server said 401 to everyone): one refresh, one new token', async () => {
+  test('concurrent `rejected` (same rejectedVersion) from both replicas (the MCP server said 401 to everyone): one refresh, one new token', async () => {
     const srv = await oauthServer({ accessTokenTtlMs: 3_600_000, tokenDelayMs: 300, revokeGrantOnRefreshReuse: true });
     const userId = 'refresh-rejected';
-    const { accessToken: first } = await connectUser(sys.auth, srv, userId);
+    const { accessToken: first, version } = await connectUser(sys.auth, srv, userId);
     srv.expireAccessTokens(); // the server no longer accepts it, though the service still thinks it valid
-    const results = await burst(userId, srv.url, 12, true);
+    const results = await burst(userId, srv.url, 12, version);
     const tokens = new Set(results.map((r) => (r.status === 'connected' ? r.accessToken : `${r.status}: ${r.message}`)));
     expect([...tokens]).toHaveLength(1);
     const [token] = [...tokens];

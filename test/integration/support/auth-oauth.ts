@@ -138,13 +138,13 @@ export async function authorize(auth: AuthCommands, userId: string, serverUrl: s
 }
 
 /** The full flow to `connected`; returns the current access token. */
-export async function connectUser(auth: AuthCommands, srv: OAuthTestServerHandle, userId: string): Promise<{ authorized: Authorized; accessToken: string }> {
+export async function connectUser(auth: AuthCommands, srv: OAuthTestServerHandle, userId: string): Promise<{ authorized: Authorized; accessToken: string; version: number }> {
   const authorized = await authorize(auth, userId, srv.url);
   const done = ok(await auth.complete({ state: authorized.state, code: authorized.code, iss: authorized.iss }), 'complete');
   if (done.status !== 'connected') throw new Error(`complete: ${done.status} ${done.message ?? ''}`);
   const token = ok(await auth.accessToken({ userId, serverUrl: srv.url }), 'accessToken');
   if (token.status !== 'connected') throw new Error(`accessToken after connecting: ${token.status} ${token.message}`);
-  return { authorized, accessToken: token.accessToken };
+  return { authorized, accessToken: token.accessToken, version: token.version };
 }
 
 export interface Finding {

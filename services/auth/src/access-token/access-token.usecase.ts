@@ -5,9 +5,10 @@ import { refreshAuthorization } from '@modelcontextprotocol/sdk/client/auth.js';
 import { InvalidClientError, InvalidGrantError, OAuthError, UnauthorizedClientError } from '@modelcontextprotocol/sdk/server/auth/errors.js';
 import { tryBeginAuthorization } from '../oauth/authorize.js';
 import { clientFor } from '../oauth/clients.js';
-import { decrypt, type OAuthContext } from '../oauth/context.js';
+import { needsReencryption, SecretDecryptionError } from '@harness/crypto';
+import { decrypt, encrypt, type OAuthContext } from '../oauth/context.js';
 import { oneLine } from '../oauth/errors.js';
-import { deleteClient, findConnection, setConnectionStatus, swapTokens, type ConnectionRow } from '../oauth/store.js';
+import { deleteClient, findConnection, reencryptTokens, setConnectionStatus, swapTokens, type ConnectionRow } from '../oauth/store.js';
 import { needsRefresh, toStoredTokens } from '../oauth/tokens.js';
 import { canonicalServerUrl } from '../oauth/urls.js';
 import { OAUTH_CONTEXT } from '../tokens.js';
@@ -30,8 +31,19 @@ export class GetAccessToken {
   constructor(@Inject(OAUTH_CONTEXT) private readonly ctx: OAuthContext) {}
 
   async execute(cmd: GetAccessTokenCommand): Promise<GetAccessTokenResult> {
-    const ctx = this.ctx;
     const serverUrl = canonicalServerUrl(cmd.serverUrl);
+    try {
+      return await this.run(cmd, serverUrl);
+    } catch (err) {
+      if (!(err instanceof SecretDecryptionError)) throw err;
+      // The key that encrypted them is gone from the keyring: the tokens are unusable; the user connects again.
+      this.ctx.logger.error({ userId: cmd.userId, serverUrl, reason: err.message }, 'stored OAuth tokens cannot be decrypted');
+      return this.reconnect(cmd, serverUrl, 'error', `The stored authorization for ${serverUrl} cannot be read (encryption key changed); connect again.`);
+    }
+  }
+
+  private async run(cmd: GetAccessTokenCommand, serverUrl: string): Promise<GetAccessTokenResult> {
+    const ctx = this.ctx;
     const row = await findConnection(ctx.db.pool, cmd.userId, serverUrl);
     if (!row) return this.reconnect(cmd, serverUrl, 'disconnected', `${serverUrl} needs you to connect your account (OAuth).`);
     if (row.status !== 'connected') return this.reconnect(cmd, serverUrl, row.status, reconnectMessage(serverUrl, row.status));
@@ -101,10 +113,18 @@ export class GetAccessToken {
     });
   }
 
-  private token(row: ConnectionRow): GetAccessTokenResult {
+  private async token(row: ConnectionRow): Promise<GetAccessTokenResult> {
+    const accessToken = decrypt(this.ctx, row.accessTokenEnc);
+    if (needsReencryption(row.accessTokenEnc, this.ctx.keyring) || (row.refreshTokenEnc && needsReencryption(row.refreshTokenEnc, this.ctx.keyring))) {
+      // Encrypted under a previous key (HARNESS_ENCRYPTION_KEY_PREVIOUS): stored again under the current one.
+      const refresh = row.refreshTokenEnc ? encrypt(this.ctx, decrypt(this.ctx, row.refreshTokenEnc)) : null;
+      await reencryptTokens(this.ctx.db.pool, row.userId, row.serverUrl, row.version, encrypt(this.ctx, accessToken), refresh).catch((err: unknown) => {
+        this.ctx.logger.warn({ serverUrl: row.serverUrl, reason: (err as Error).message }, 're-encrypting tokens under the current key failed');
+      });
+    }
     return {
       status: 'connected',
-      accessToken: decrypt(this.ctx, row.accessTokenEnc),
+      accessToken,
       tokenType: row.tokenType,
       ...(row.expiresAt ? { expiresAt: row.expiresAt.toISOString() } : {}),
       version: row.version,

@@ -205,6 +205,18 @@ export async function swapTokens(db: Queryable, userId: string, serverUrl: strin
   return rows[0];
 }
 
+/**
+ * Rewrites the same tokens under the current key (key rotation), only if the row is still at `expectedVersion`; the
+ * version does not move (the tokens did not change).
+ */
+export async function reencryptTokens(db: Queryable, userId: string, serverUrl: string, expectedVersion: number, accessTokenEnc: string, refreshTokenEnc: string | null): Promise<void> {
+  await db.query(
+    `UPDATE oauth_connections SET access_token_enc = $4, refresh_token_enc = $5
+     WHERE user_id = $1 AND server_url = $2 AND version = $3`,
+    [userId, serverUrl, expectedVersion, accessTokenEnc, refreshTokenEnc],
+  );
+}
+
 /** Marks the connection expired (or error) without deleting it: the status shows it and the user reconnects. */
 export async function setConnectionStatus(db: Queryable, userId: string, serverUrl: string, expectedVersion: number, status: 'expired' | 'error'): Promise<void> {
   await db.query(

@@ -6,6 +6,7 @@ import { createHash } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { loadConfig } from '@harness/config';
+import { keyIdOf } from '@harness/crypto';
 import { createDatabase, type Database } from '@harness/db';
 import { pino } from 'pino';
 import { Writable } from 'node:stream';
@@ -266,6 +267,27 @@ describe('discovery (2025-11-25) and its refusals', () => {
   test('the SSRF guard applies: a server outside the allowlist is refused before any request', async () => {
     await expect(start.execute({ userId: 'ssrf-1', serverUrl: 'http://10.0.0.1/mcp' })).rejects.toThrow(/10\.0\.0\.1|not allowed|https/i);
   });
+});
+
+test('key rotation: tokens stored under a previous key are read and stored again under the current one', async () => {
+  const userId = 'legacy-2';
+  const rows = async () => (await db.pool.query<{ access_token_enc: string; server_url: string }>('SELECT access_token_enc, server_url FROM oauth_connections WHERE user_id = $1', [userId])).rows;
+  const [before] = await rows();
+  expect(before.access_token_enc.split('.')[1]).toBe(keyIdOf(Buffer.from('a'.repeat(64), 'hex')));
+  const rotated = createOAuthContext(
+    loadConfig({ NODE_ENV: 'test', DATABASE_URL: tdb.url, HARNESS_JWT_SECRET: 'test-secret-of-enough-length', HARNESS_ENCRYPTION_KEY: 'b'.repeat(64), HARNESS_ENCRYPTION_KEY_PREVIOUS: 'a'.repeat(64), HARNESS_OUTBOUND_ALLOWLIST: '127.0.0.0/8' }),
+    db,
+    ctx.logger,
+  );
+  const first = await new GetAccessToken(rotated).execute({ userId, serverUrl: before.server_url });
+  const old = await token.execute({ userId, serverUrl: before.server_url });
+  expect(first.status).toBe('connected');
+  const [after] = await rows();
+  expect(after.access_token_enc.split('.')[1]).toBe(keyIdOf(Buffer.from('b'.repeat(64), 'hex')));
+  // The same token, now readable only with the new key.
+  expect(await new GetAccessToken(rotated).execute({ userId, serverUrl: before.server_url })).toEqual(first);
+  // A replica without the new key cannot read them: it says so and asks the user to connect again.
+  expect(old).toMatchObject({ status: 'error', message: expect.stringMatching(/cannot be read/) });
 });
 
 test('no token, secret, verifier or state in any log line of this file\'s flows', () => {

@@ -15,6 +15,7 @@ import { CompleteAuthorization } from '../../src/complete-authorization/complete
 import { ConnectionStatus } from '../../src/connection-status/connection-status.usecase.js';
 import { GetAccessToken } from '../../src/access-token/access-token.usecase.js';
 import { createOAuthContext, type OAuthContext } from '../../src/oauth/context.js';
+import { clearAttempts, countAttempt } from '../../src/oauth/store.js';
 import { StartAuthorization } from '../../src/start-authorization/start-authorization.usecase.js';
 
 interface Seen { method: string; path: string; query: URLSearchParams; body: string; headers: http.IncomingHttpHeaders }
@@ -267,6 +268,21 @@ describe('discovery (2025-11-25) and its refusals', () => {
   test('the SSRF guard applies: a server outside the allowlist is refused before any request', async () => {
     await expect(start.execute({ userId: 'ssrf-1', serverUrl: 'http://10.0.0.1/mcp' })).rejects.toThrow(/10\.0\.0\.1|not allowed|https/i);
   });
+});
+
+test('attempt counter (SQL): counts per user, server and scope set; a window older than the TTL starts again', async () => {
+  const count = (userId: string, key: string) => countAttempt(db.pool, userId, 'https://mcp.example.com/mcp', key, 600_000);
+  expect(await count('cap-a', 'x')).toBe(1);
+  expect(await count('cap-a', 'x')).toBe(2);
+  expect(await count('cap-a', 'x y')).toBe(1);
+  expect(await count('cap-b', 'x')).toBe(1);
+  expect(await count('cap-a', 'x')).toBe(3);
+  expect(await count('cap-a', 'x')).toBe(4);
+  await db.pool.query(`UPDATE oauth_authorization_attempts SET window_starts_at = now() - interval '601 seconds' WHERE user_id = 'cap-a' AND scope_key = 'x'`);
+  expect(await count('cap-a', 'x')).toBe(1);
+  await clearAttempts(db.pool, 'cap-a', 'https://mcp.example.com/mcp');
+  expect(await count('cap-a', 'x y')).toBe(1);
+  expect(await count('cap-b', 'x')).toBe(2);
 });
 
 test('key rotation: tokens stored under a previous key are read and stored again under the current one', async () => {

@@ -179,5 +179,8 @@ describe('auth service: authorization flow', () => {
     const scan = await scanDatabase(sys.system.databaseUrl, secrets);
     expect(scan.contains(userId)).toBe(true); // the scan does see the connection's row
     expect(scan.findings).toEqual([]);
+    // The scanner does find what is stored in the clear (the user id, the client id): it is not blind.
+    const control = await scanDatabase(sys.system.databaseUrl, [userId, srv.clients()[0]!.clientId]);
+    expect(new Set(control.findings.map((f) => f.needle)).size).toBe(2);
   });
 });

@@ -1,7 +1,7 @@
 // The auth service (a real process, over NATS) against tools/oauth-test-server with its metadata knobs: discovery
 // variants it must follow, servers it must refuse, and the registration order (pre-registered, then DCR).
 import { startOAuthTestServer, type OAuthTestServerHandle, type OAuthTestServerOptions } from '../../tools/oauth-test-server/src/index.js';
-import { authorize, ok, startAuthSystem, type AuthSystem } from './support/auth-oauth.js';
+import { authorize, connectUser, ok, startAuthSystem, type AuthSystem } from './support/auth-oauth.js';
 
 let sys: AuthSystem;
 let preRegistered: OAuthTestServerHandle;
@@ -82,5 +82,58 @@ describe('auth service: discovery and registration', () => {
     expect(srv.stats.registrations).toBe(1);
     expect(srv.clients()[0]).toMatchObject({ tokenEndpointAuthMethod: 'client_secret_post', grantTypes: expect.arrayContaining(['authorization_code', 'refresh_token']) });
     expect(srv.stats.tokenRequests.map((r) => r.authMethod)).toEqual(['client_secret_post', 'client_secret_post']);
+  });
+});
+
+describe('auth service: token lifecycle variants', () => {
+  const TTL_MS = 1_000;
+  const wait = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+  test('no refresh token issued: after expiry the connection is expired (accessToken and status agree)', async () => {
+    const srv = await oauthServer({ issueRefreshTokens: false, accessTokenTtlMs: TTL_MS });
+    const userId = 'life-no-refresh';
+    await connectUser(sys.auth, srv, userId);
+    await wait(TTL_MS + 150);
+    expect(ok(await sys.auth.accessToken({ userId, serverUrl: srv.url })).status).toBe('expired');
+    expect(ok(await sys.auth.status({ userId, serverUrl: srv.url })).status).toBe('expired');
+    expect(srv.stats.tokenCalls.refresh_token).toBe(0);
+  });
+
+  test('refresh tokens not rotated: the stored one is kept and keeps working', async () => {
+    const srv = await oauthServer({ rotateRefreshTokens: false, accessTokenTtlMs: TTL_MS });
+    const userId = 'life-no-rotation';
+    await connectUser(sys.auth, srv, userId);
+    for (let i = 1; i <= 2; i++) {
+      await wait(TTL_MS + 150);
+      const t = ok(await sys.auth.accessToken({ userId, serverUrl: srv.url }));
+      if (t.status !== 'connected') throw new Error(`refresh ${i}: ${t.status} ${t.message}`);
+      expect(srv.isAccessTokenValid(t.accessToken)).toBe(true);
+    }
+    expect(srv.stats).toMatchObject({ refreshes: 2, invalidGrants: 0 });
+    expect(srv.issuedRefreshTokens()).toHaveLength(1);
+  });
+
+  test('no revocation endpoint: revoke still forgets the connection', async () => {
+    const srv = await oauthServer({ revocation: false });
+    const userId = 'life-no-revocation';
+    await connectUser(sys.auth, srv, userId);
+    expect(ok(await sys.auth.revoke({ userId, serverUrl: srv.url }))).toEqual({ revoked: true });
+    expect(srv.stats.revocations).toEqual([]);
+    expect(ok(await sys.auth.status({ userId, serverUrl: srv.url })).status).toBe('disconnected');
+    expect(ok(await sys.auth.revoke({ userId, serverUrl: srv.url }))).toEqual({ revoked: false });
+  });
+
+  test('the authorization server forgot Harness\'s client: the refresh fails as error, and connecting again registers anew', async () => {
+    const srv = await oauthServer({ accessTokenTtlMs: TTL_MS });
+    const userId = 'life-forgotten-client';
+    await connectUser(sys.auth, srv, userId);
+    srv.forgetRegisteredClients();
+    await wait(TTL_MS + 150);
+    const t = ok(await sys.auth.accessToken({ userId, serverUrl: srv.url }));
+    expect(t.status).toBe('error');
+    expect(srv.stats.tokenRequests.at(-1)).toMatchObject({ grantType: 'refresh_token', outcome: 'invalid_client' });
+    const again = await connectUser(sys.auth, srv, userId);
+    expect(srv.isAccessTokenValid(again.accessToken)).toBe(true);
+    expect(srv.stats.registrations).toBe(2);
   });
 });

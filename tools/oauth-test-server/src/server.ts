@@ -172,6 +172,8 @@ export interface OAuthTestServerHandle {
   expireAccessTokens(): void;
   /** Revokes every access and refresh token (as if the user revoked the grant at the server). */
   revokeAllTokens(): void;
+  /** Forgets every registered client (as after a server-side reset): their next request gets invalid_client. */
+  forgetRegisteredClients(): void;
   close(): Promise<void>;
 }
 
@@ -858,6 +860,9 @@ export async function startOAuthTestServer(opts: OAuthTestServerOptions = {}): P
     revokeAllTokens: () => {
       for (const at of accessTokens.values()) at.revoked = true;
       for (const rt of refreshTokens.values()) rt.revoked = true;
+    },
+    forgetRegisteredClients: () => {
+      for (const [id, c] of clients) if (c.source === 'registration') clients.delete(id);
     },
     async close(): Promise<void> {
       await Promise.all(

@@ -85,6 +85,31 @@ describe('auth service: authorization flow', () => {
     await expectRefused(sys.auth.complete({ state: d.state, code: d.code, iss: d.iss, userId: 'state-d' }));
   });
 
+  test('the same callback delivered twice at once: one exchange, one connection, the other refused', async () => {
+    const srv = await oauthServer();
+    const a = await authorize(sys.auth, 'double-callback', srv.url);
+    const replies = await Promise.all([1, 2].map(() => sys.auth.complete({ state: a.state, code: a.code, iss: a.iss })));
+    const statuses = replies.map((r) => (r.ok ? r.data.status : r.error.code)).sort();
+    expect(statuses).toEqual(['connected', 'error']);
+    expect(srv.stats.tokenCalls.authorization_code).toBe(1);
+    expect(srv.stats.invalidGrants).toBe(0);
+  });
+
+  test('the user denies at the authorization server: complete reports the error, nothing is stored, the state is spent', async () => {
+    const srv = await oauthServer({ denyAuthorization: true });
+    const started = ok(await sys.auth.start({ userId: 'denied', serverUrl: srv.url }));
+    const res = await fetch(started.authorizationUrl, { redirect: 'manual' });
+    const cb = new URL(res.headers.get('location')!);
+    expect(cb.searchParams.get('error')).toBe('access_denied');
+    const p = { state: cb.searchParams.get('state')!, iss: cb.searchParams.get('iss') ?? undefined, error: 'access_denied', errorDescription: cb.searchParams.get('error_description') ?? undefined };
+    const done = ok(await sys.auth.complete(p));
+    expect(done.status).toBe('error');
+    expect(done.message).toMatch(/access_denied/);
+    expect(srv.stats.tokenCalls.authorization_code).toBe(0);
+    expect(ok(await sys.auth.status({ userId: 'denied', serverUrl: srv.url })).status).toBe('disconnected');
+    await expectRefused(sys.auth.complete(p));
+  });
+
   test('RFC 9207: iss advertised → a wrong or missing iss is refused before any token request; not advertised → none needed', async () => {
     const srv = await oauthServer();
     const wrong = await authorize(sys.auth, 'iss-wrong', srv.url);

@@ -189,16 +189,22 @@ describe('auth service: authorization flow', () => {
     expect((await tokenRows()).map((r) => r.table)).toEqual([]);
   });
 
-  test('encryption at rest: no access token, refresh token or client secret is readable in any column', async () => {
+  test('encryption at rest: no access token, refresh token, client secret, state or code is readable in any column', async () => {
     const srv = await oauthServer();
     const userId = 'at-rest';
-    const { accessToken } = await connectUser(sys.auth, srv, userId);
+    const { accessToken, authorized } = await connectUser(sys.auth, srv, userId);
     // A refresh too, so rotated tokens are stored as well.
     const refreshed = ok(await sys.auth.accessToken({ userId, serverUrl: srv.url, rejected: true }));
     expect(refreshed.status).toBe('connected');
     expect(srv.stats.refreshes).toBe(1);
 
-    const secrets = [...srv.issuedAccessTokens(), ...srv.issuedRefreshTokens(), ...srv.clients().flatMap((c) => (c.clientSecret ? [c.clientSecret] : []))];
+    const secrets = [
+      ...srv.issuedAccessTokens(),
+      ...srv.issuedRefreshTokens(),
+      ...srv.clients().flatMap((c) => (c.clientSecret ? [c.clientSecret] : [])),
+      authorized.state, // stored hashed
+      authorized.code,
+    ];
     expect(secrets).toContain(accessToken);
     expect(secrets.length).toBeGreaterThanOrEqual(4);
     const scan = await scanDatabase(sys.system.databaseUrl, secrets);

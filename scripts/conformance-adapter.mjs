@@ -183,6 +183,7 @@ async function startPreRegisteredSystem() {
     readyTimeoutMs: 20_000,
     env: {
       HARNESS_OAUTH_CLIENTS: JSON.stringify(clients),
+      HARNESS_MCP_SESSION_IDLE_TTL_MS: '1000',
       ...(process.env.HARNESS_CONFORMANCE_CIMD_URL ? { HARNESS_OAUTH_CLIENT_METADATA_URL: process.env.HARNESS_CONFORMANCE_CIMD_URL } : {}),
     },
   });

@@ -246,7 +246,8 @@ async function main() {
   const { startSystem } = await import(pathToFileURL(join(root, 'libs/testing/dist/index.js')).href);
   const started = Date.now();
   say('starting Harness (all services, LLM simulator)');
-  const system = await startSystem({ label: 'conformance', env: { HARNESS_OAUTH_CLIENT_METADATA_URL: CIMD_URL } });
+  // Sessions idle for a second are closed (MCP DELETE), so each scenario's servers can shut down when it ends.
+  const system = await startSystem({ label: 'conformance', env: { HARNESS_OAUTH_CLIENT_METADATA_URL: CIMD_URL, HARNESS_MCP_SESSION_IDLE_TTL_MS: '1000' } });
   const stop = () => system.stop().catch((err) => fail(`stopping Harness: ${err}`));
   process.once('SIGINT', () => void stop().then(() => process.exit(130)));
   process.once('SIGTERM', () => void stop().then(() => process.exit(143)));

@@ -55,6 +55,11 @@ const EnvSchema = z.object({
   CHAT_MAX_STEPS: z.coerce.number().int().min(1).max(100).default(10),
   HARNESS_MCP_TOOL_CONCURRENCY: z.coerce.number().int().min(1).max(1_000).default(16),
   HARNESS_MCP_TOOL_TIMEOUT_MS: z.coerce.number().int().min(100).max(15 * 60_000).default(60_000),
+  /** An MCP session unused this long is closed (with an MCP DELETE). */
+  HARNESS_MCP_SESSION_IDLE_TTL_MS: z.coerce.number().int().min(100).max(24 * 3_600_000).default(5 * 60_000),
+  /** Most open MCP sessions of one broker replica, per server URL and in total (least recently used idle ones are closed first). */
+  HARNESS_MCP_MAX_SESSIONS_PER_SERVER: z.coerce.number().int().min(1).max(100_000).default(50),
+  HARNESS_MCP_MAX_SESSIONS: z.coerce.number().int().min(1).max(1_000_000).default(1_000),
   /** Tool calls one broker replica runs at once against one MCP server (the rest wait their turn). */
   HARNESS_MCP_PER_SERVER_CONCURRENCY: z.coerce.number().int().min(1).max(1_000).default(8),
   SSE_HEARTBEAT_MS: int(15_000),
@@ -110,7 +115,7 @@ export interface Config {
     maxSteps: number;
   };
   /** MCP tool calls: how many the broker's worker runs at once, and each call's timeout. */
-  mcp: { toolConcurrency: number; toolTimeoutMs: number; perServerConcurrency: number };
+  mcp: { toolConcurrency: number; toolTimeoutMs: number; perServerConcurrency: number; sessionIdleTtlMs: number; maxSessionsPerServer: number; maxSessions: number };
   oauth: {
     /** Raw JSON of pre-registered clients (parsed and validated by the auth service). */
     clientsJson: string | undefined;
@@ -176,7 +181,8 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env, service = 'h
       maxUnflushedEvents: Math.max(1, e.CHAT_MAX_UNFLUSHED_EVENTS),
       maxSteps: e.CHAT_MAX_STEPS,
     },
-    mcp: { toolConcurrency: e.HARNESS_MCP_TOOL_CONCURRENCY, toolTimeoutMs: e.HARNESS_MCP_TOOL_TIMEOUT_MS, perServerConcurrency: e.HARNESS_MCP_PER_SERVER_CONCURRENCY },
+    mcp: { toolConcurrency: e.HARNESS_MCP_TOOL_CONCURRENCY, toolTimeoutMs: e.HARNESS_MCP_TOOL_TIMEOUT_MS, perServerConcurrency: e.HARNESS_MCP_PER_SERVER_CONCURRENCY,
+      sessionIdleTtlMs: e.HARNESS_MCP_SESSION_IDLE_TTL_MS, maxSessionsPerServer: e.HARNESS_MCP_MAX_SESSIONS_PER_SERVER, maxSessions: e.HARNESS_MCP_MAX_SESSIONS },
     oauth: {
       clientsJson: e.HARNESS_OAUTH_CLIENTS,
       clientMetadataUrl: e.HARNESS_OAUTH_CLIENT_METADATA_URL ?? (publicUrl.startsWith('https://') ? `${publicUrl}/oauth/client-metadata.json` : undefined),

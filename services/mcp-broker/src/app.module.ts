@@ -54,9 +54,9 @@ export class McpBrokerModule {
           useFactory: () =>
             new SessionPool({
               policy: createOutboundPolicy({ allowlist: config.outboundAllowlist }),
-              idleTtlMs: 5 * 60_000,
-              maxPerServer: 50,
-              maxTotal: 1_000,
+              idleTtlMs: config.mcp.sessionIdleTtlMs,
+              maxPerServer: config.mcp.maxSessionsPerServer,
+              maxTotal: config.mcp.maxSessions,
               clientInfo: { name: 'harness-mcp-broker', version: '0.1.0' },
               connectTimeoutMs: DEFAULT_LIST_TOOLS_OPTIONS.serverTimeoutMs,
               logger,

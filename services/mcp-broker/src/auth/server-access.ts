@@ -41,6 +41,8 @@ export class ServerAccessError extends Error {
 export interface Credential {
   key: SessionKey;
   headers: Record<string, string>;
+  /** OAuth: the auth service's version of the stored token, sent back when the server refuses it. */
+  oauthVersion?: number;
 }
 
 /** The listing's wording for an OAuth server the user has not connected. */
@@ -76,7 +78,11 @@ export class ServerAccess {
       if (server.auth_type !== 'oauth' || !(err instanceof CredentialRefusedError)) throw err;
       if (err.status === 403) throw await this.forbidden(userId, server, err);
       this.logger.info({ serverId: server.id, serverUrl: server.url }, 'MCP server refused the access token; asking the auth service again');
-      const renewed = await this.oauthCredential(userId, server, { rejected: true, wwwAuthenticate: err.wwwAuthenticate });
+      const renewed = await this.oauthCredential(userId, server, {
+        rejected: true,
+        wwwAuthenticate: err.wwwAuthenticate,
+        ...(credential.oauthVersion !== undefined ? { rejectedVersion: credential.oauthVersion } : {}),
+      });
       if (renewed.key.credentialVersion === credential.key.credentialVersion) {
         throw await this.connectPrompt(userId, server, err.wwwAuthenticate, 'it refused the current token');
       }
@@ -116,7 +122,7 @@ export class ServerAccess {
   private async oauthCredential(
     userId: string,
     server: ServerRow,
-    opts: { rejected?: boolean; wwwAuthenticate?: string },
+    opts: { rejected?: boolean; wwwAuthenticate?: string; rejectedVersion?: number },
   ): Promise<Credential> {
     let answer;
     try {
@@ -124,6 +130,8 @@ export class ServerAccess {
         userId,
         serverUrl: server.url,
         ...(opts.rejected ? { rejected: true } : {}),
+        // Several calls refused at once: only the first refreshes, the others get the token it stored.
+        ...(opts.rejectedVersion !== undefined ? { rejectedVersion: opts.rejectedVersion } : {}),
         ...(opts.wwwAuthenticate ? { wwwAuthenticate: opts.wwwAuthenticate.slice(0, 8_000) } : {}),
       });
     } catch (err) {
@@ -137,6 +145,7 @@ export class ServerAccess {
     return {
       key: { userId, serverUrl: server.url, credentialVersion: `oauth:${tokenVersion(answer.accessToken)}` },
       headers: { Authorization: `Bearer ${answer.accessToken}` },
+      oauthVersion: answer.version,
     };
   }
 

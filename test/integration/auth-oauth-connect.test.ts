@@ -167,6 +167,17 @@ describe('auth service: authorization flow', () => {
     expect(srv.stats.authorizeCalls).toBe(authorizeCalls);
   });
 
+  test('the cap counts only authorizations that did not get their scopes: reconnecting four times with every scope granted is allowed', async () => {
+    const srv = await oauthServer({ scopesSupported: ['mcp:read', 'offline_access'] });
+    const userId = 'reconnects';
+    for (let attempt = 1; attempt <= 4; attempt++) {
+      const a = await authorize(sys.auth, userId, srv.url);
+      const done = ok(await sys.auth.complete({ state: a.state, code: a.code, iss: a.iss }), `reconnect ${attempt}`);
+      expect(done.status).toBe('connected');
+    }
+    expect(srv.stats.authorizeCalls).toBeGreaterThanOrEqual(4);
+  });
+
   test('revoke: RFC 7009 at the authorization server, status disconnected, the stored tokens are gone', async () => {
     const srv = await oauthServer();
     const userId = 'revoke-user';

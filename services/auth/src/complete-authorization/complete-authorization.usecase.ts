@@ -6,7 +6,8 @@ import { checkIssParameter, checkState } from '../oauth/checks.js';
 import { clientFor } from '../oauth/clients.js';
 import { decrypt, hashState, type OAuthContext } from '../oauth/context.js';
 import { oneLine } from '../oauth/errors.js';
-import { lockState, markStateUsed, upsertConnection, type StateRow } from '../oauth/store.js';
+import { parseScopes } from '../oauth/scopes.js';
+import { clearAttemptsFor, lockState, markStateUsed, upsertConnection, type StateRow } from '../oauth/store.js';
 import { toStoredTokens } from '../oauth/tokens.js';
 import { OAUTH_CONTEXT } from '../tokens.js';
 
@@ -87,6 +88,12 @@ export class CompleteAuthorization {
       clientId: row.clientId,
       ...stored,
     });
+    // The cap is for a server that keeps asking for scopes it never grants; an authorization that was granted every
+    // scope it asked for (the response says so explicitly) resets it, so later reconnects are not refused.
+    const granted = parseScopes(tokens.scope);
+    if (granted.length > 0 && row.scopes.every((scope) => granted.includes(scope))) {
+      await clearAttemptsFor(ctx.db.pool, row.userId, row.serverUrl, row.scopeKey);
+    }
     ctx.logger.info({ userId: row.userId, serverUrl: row.serverUrl, issuer: row.expectedIssuer, scopes: stored.scopes, refreshable: stored.refreshTokenEnc !== null }, 'connected');
     return { serverUrl: row.serverUrl, status: 'connected', nonce: row.nonce };
   }

@@ -145,6 +145,11 @@ export async function countAttempt(db: Queryable, userId: string, serverUrl: str
   return rows[0].attempts;
 }
 
+/** The scopes asked for were granted: that scope set's authorizations no longer count towards the cap. */
+export async function clearAttemptsFor(db: Queryable, userId: string, serverUrl: string, scopeKey: string): Promise<void> {
+  await db.query(`DELETE FROM oauth_authorization_attempts WHERE user_id = $1 AND server_url = $2 AND scope_key = $3`, [userId, serverUrl, scopeKey]);
+}
+
 export async function clearAttempts(db: Queryable, userId: string, serverUrl: string): Promise<void> {
   await db.query(`DELETE FROM oauth_authorization_attempts WHERE user_id = $1 AND server_url = $2`, [userId, serverUrl]);
 }

@@ -21,6 +21,8 @@ COPY package.json package-lock.json ./
 COPY libs ./libs
 COPY services ./services
 COPY tools ./tools
+# package.json's postinstall hook runs during npm ci.
+COPY scripts/postinstall.mjs ./scripts/postinstall.mjs
 RUN find libs services tools -mindepth 2 -maxdepth 2 \( -name dist -o -name node_modules \) -prune -exec rm -rf {} + \
  && rm -rf libs/db/src/generated
 RUN npm ci --no-audit --no-fund

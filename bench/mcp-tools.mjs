@@ -34,14 +34,12 @@
 // It is a measurement, not a test: it exits 0 whether or not the targets are met, non-zero only on errors.
 import { spawn } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
-import { mkdirSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
-import { availableParallelism, cpus, loadavg } from 'node:os';
-import { dirname, join, relative } from 'node:path';
+import { loadavg } from 'node:os';
+import { join, relative } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { createInterface } from 'node:readline';
-import { fileURLToPath, pathToFileURL } from 'node:url';
-import { parseArgs } from 'node:util';
+import { pathToFileURL } from 'node:url';
 import { startSystem } from '@harness/testing';
 import { McpBrokerSubjects, queuePrefix, Queues, setSubjectNamespace } from '@harness/contracts';
 import { createOutboundPolicy } from '@harness/outbound';
@@ -50,9 +48,25 @@ import { ClientProxyFactory, NatsRecordBuilder, Transport } from '@nestjs/micros
 import { Queue, QueueEvents, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
 import { firstValueFrom, timeout as rxTimeout } from 'rxjs';
+import {
+  abortOnSignals,
+  baseEnvironment,
+  createBenchUser,
+  createDeadline,
+  fmt,
+  intOption,
+  machineLine,
+  outDirOption,
+  parseOptions,
+  pool,
+  repoRoot as root,
+  round3,
+  runMain,
+  summarize,
+  table,
+  writeResults,
+} from './lib/common.mjs';
 
-const here = dirname(fileURLToPath(import.meta.url));
-const root = join(here, '..');
 const brokerDist = join(root, 'services', 'mcp-broker', 'dist');
 const testServerMain = join(root, 'tools', 'mcp-test-server', 'dist', 'main.js');
 
@@ -69,51 +83,27 @@ const HELP = `Usage: npm run bench:mcp -- [options]   (each option also reads an
   --out DIR            where the JSON results go                       BENCH_OUT                 default bench/results
 Services log at LOG_LEVEL (default warn). NATS_URL / REDIS_URL / DATABASE_URL as for the tests.`;
 
-let args;
-try {
-  args = parseArgs({
-    options: {
-      calls: { type: 'string' },
-      fresh: { type: 'string' },
-      rounds: { type: 'string' },
-      jobs: { type: 'string' },
-      'in-flight': { type: 'string' },
-      'parallel-rounds': { type: 'string' },
-      'deadline-ms': { type: 'string' },
-      out: { type: 'string' },
-      help: { type: 'boolean', short: 'h' },
-    },
-    strict: true,
-  }).values;
-} catch (err) {
-  process.stderr.write(`${err.message}\n${HELP}\n`);
-  process.exit(2);
-}
-if (args.help) {
-  process.stdout.write(`${HELP}\n`);
-  process.exit(0);
-}
-
-function intOption(name, env, def, min, max) {
-  const raw = args[name] ?? process.env[env];
-  if (raw === undefined || raw === '') return def;
-  const n = Number(raw);
-  if (!Number.isInteger(n) || n < min || n > max) {
-    process.stderr.write(`--${name} (${env}) must be an integer in ${min}..${max}, got ${JSON.stringify(raw)}\n`);
-    process.exit(2);
-  }
-  return n;
-}
+const args = parseOptions(
+  {
+    calls: { type: 'string' },
+    fresh: { type: 'string' },
+    rounds: { type: 'string' },
+    jobs: { type: 'string' },
+    'in-flight': { type: 'string' },
+    'parallel-rounds': { type: 'string' },
+  },
+  HELP,
+);
 
 const opts = {
-  calls: intOption('calls', 'BENCH_MCP_CALLS', 200, 10, 100_000),
-  fresh: intOption('fresh', 'BENCH_MCP_FRESH', 50, 5, 1_000),
-  rounds: intOption('rounds', 'BENCH_MCP_ROUNDS', 3, 1, 100),
-  jobs: intOption('jobs', 'BENCH_MCP_JOBS', 500, 10, 1_000_000),
-  inFlight: intOption('in-flight', 'BENCH_MCP_IN_FLIGHT', 8, 2, 1_000),
-  parallelRounds: intOption('parallel-rounds', 'BENCH_MCP_PARALLEL_ROUNDS', 10, 1, 1_000),
-  deadlineMs: intOption('deadline-ms', 'BENCH_MCP_DEADLINE_MS', 600_000, 10_000, 3_600_000),
-  outDir: args.out ?? process.env.BENCH_OUT ?? join(here, 'results'),
+  calls: intOption(args, 'calls', 'BENCH_MCP_CALLS', 200, 10, 100_000),
+  fresh: intOption(args, 'fresh', 'BENCH_MCP_FRESH', 50, 5, 1_000),
+  rounds: intOption(args, 'rounds', 'BENCH_MCP_ROUNDS', 3, 1, 100),
+  jobs: intOption(args, 'jobs', 'BENCH_MCP_JOBS', 500, 10, 1_000_000),
+  inFlight: intOption(args, 'in-flight', 'BENCH_MCP_IN_FLIGHT', 8, 2, 1_000),
+  parallelRounds: intOption(args, 'parallel-rounds', 'BENCH_MCP_PARALLEL_ROUNDS', 10, 1, 1_000),
+  deadlineMs: intOption(args, 'deadline-ms', 'BENCH_MCP_DEADLINE_MS', 600_000, 10_000, 3_600_000),
+  outDir: outDirOption(args),
 };
 
 /** The broker's fixed pool settings (services/mcp-broker/src/app.module.ts) and job options (call-tool.usecase.ts). */
@@ -130,40 +120,12 @@ const TARGETS = {
 
 // ---------- deadline ----------
 
-const deadline = new AbortController();
-const deadlineTimer = setTimeout(() => deadline.abort(new Error(`deadline of ${opts.deadlineMs} ms passed`)), opts.deadlineMs);
-deadlineTimer.unref();
-const checkDeadline = () => {
-  if (deadline.signal.aborted) throw deadline.signal.reason;
-};
+const deadline = createDeadline(opts.deadlineMs);
+const checkDeadline = deadline.check;
 
-// ---------- statistics ----------
+// ---------- output ----------
 
-function percentile(sorted, p) {
-  if (!sorted.length) return NaN;
-  const rank = (p / 100) * (sorted.length - 1);
-  const lo = Math.floor(rank);
-  const hi = Math.ceil(rank);
-  return sorted[lo] + (sorted[hi] - sorted[lo]) * (rank - lo);
-}
-
-function summarize(values) {
-  const s = Float64Array.from(values).sort();
-  let sum = 0;
-  for (const v of s) sum += v;
-  const n = s.length;
-  return { n, min: n ? s[0] : NaN, p50: percentile(s, 50), p90: percentile(s, 90), p99: percentile(s, 99), max: n ? s[n - 1] : NaN, mean: n ? sum / n : NaN };
-}
-
-const r3 = (v) => (Number.isFinite(v) ? Math.round(v * 1000) / 1000 : null);
-const fmt = (v, d = 2) => (Number.isFinite(v) ? v.toFixed(d) : 'n/a');
 const load = () => loadavg().map((v) => Number(v.toFixed(2)));
-
-function table(rows, header) {
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => String(r[i]).length)));
-  const line = (cells) => cells.map((c, i) => (i === 0 ? String(c).padEnd(widths[i]) : String(c).padStart(widths[i]))).join('  ');
-  return [line(header), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line)].join('\n');
-}
 
 const log = (msg) => process.stdout.write(`[bench:mcp] ${msg}\n`);
 
@@ -300,45 +262,11 @@ async function brokerCall(client, user, name, input, timeoutMs = 30_000) {
   return data;
 }
 
-async function api(gatewayUrl, token, method, path, body) {
-  const res = await fetch(gatewayUrl + path, {
-    method,
-    headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
-    body: body === undefined ? undefined : JSON.stringify(body),
-    signal: AbortSignal.any([deadline.signal, AbortSignal.timeout(30_000)]),
-  });
-  const text = await res.text();
-  if (res.status >= 300) throw new Error(`${method} ${path} → HTTP ${res.status}: ${text.slice(0, 300)}`);
-  return text ? JSON.parse(text) : null;
-}
-
-/** Runs fn over items with at most `width` in flight. */
-async function pool(items, width, fn) {
-  const out = new Array(items.length);
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: Math.min(width, items.length) }, async () => {
-      while (next < items.length) {
-        const i = next++;
-        out[i] = await fn(items[i], i);
-      }
-    }),
-  );
-  return out;
-}
-
 /** Users with a harness whose one MCP server is the test server. */
 async function createUsers(system, serverUrl, ids) {
-  return pool(ids, 8, async (userId) => {
-    const token = await system.token(userId, '2h');
-    const harness = await api(system.gatewayUrl, token, 'POST', '/v1/harnesses', {
-      name: `bench ${userId}`,
-      model: 'sim/echo',
-      systemPrompt: 'You are a benchmark.',
-      mcpServers: [{ name: 'bench', url: serverUrl, authType: 'none' }],
-    });
-    return { userId, harnessId: harness.id };
-  });
+  return pool(ids, 8, (userId) =>
+    createBenchUser(system, userId, `bench ${userId}`, { mcpServers: [{ name: 'bench', url: serverUrl, authType: 'none' }] }, deadline.signal),
+  );
 }
 
 // ---------- main ----------
@@ -353,7 +281,7 @@ async function main() {
   log(
     `MCP tool calls: ${opts.rounds} round(s) × ${opts.calls} calls per case (fresh through the broker: ${opts.fresh} per round), ` +
       `${opts.jobs} BullMQ jobs per mode, ${opts.parallelRounds} parallel rounds; NATS namespace ${namespace}, BullMQ prefix ${queuePrefix()}; ` +
-      `load average ${loadStart.join(' ')}, ${availableParallelism()} CPU(s) (${cpus()[0]?.model ?? '?'}), node ${process.version}`,
+      `load average ${loadStart.join(' ')}, ${machineLine()}`,
   );
 
   const { SessionPool } = await import(pathToFileURL(join(brokerDist, 'sessions', 'session-pool.js')).href);
@@ -367,22 +295,14 @@ async function main() {
       await fn().catch((err) => process.stderr.write(`[bench:mcp] cleanup ${name} failed: ${err?.message ?? err}\n`));
     }
   };
-  const onSignal = (sig) => {
-    process.stderr.write(`[bench:mcp] ${sig}: stopping\n`);
-    deadline.abort(new Error(`interrupted by ${sig}`));
-  };
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
+  const unhookSignals = abortOnSignals('bench:mcp', deadline);
 
   const report = {
     benchmark: 'mcp-tools',
     startedAt: startedAt.toISOString(),
     options: { ...opts, outDir: relative(root, opts.outDir) || '.' },
     environment: {
-      node: process.version,
-      cpus: availableParallelism(),
-      cpuModel: cpus()[0]?.model,
-      logLevel: process.env.LOG_LEVEL || 'warn',
+      ...baseEnvironment(),
       namespace,
       queuePrefix: queuePrefix(),
       loadAverageStart: loadStart,
@@ -725,10 +645,7 @@ async function main() {
 
     printReport(report);
     report.finishedAt = new Date().toISOString();
-    mkdirSync(opts.outDir, { recursive: true });
-    const file = join(opts.outDir, `mcp-tools-${startedAt.toISOString().replace(/[:.]/g, '-')}.json`);
-    const rounded = JSON.parse(JSON.stringify(report, (_k, v) => (typeof v === 'number' ? r3(v) : v)));
-    writeFileSync(file, `${JSON.stringify(rounded, null, 2)}\n`);
+    const file = writeResults(opts.outDir, 'mcp-tools', startedAt, report, (_k, v) => (typeof v === 'number' ? round3(v) : v));
     log(`results written to ${relative(process.cwd(), file)}`);
   } finally {
     // The broker's own job keys under this namespace: removed once the broker has stopped (cleanups run in reverse).
@@ -744,8 +661,7 @@ async function main() {
       },
     ]);
     await cleanup();
-    process.removeListener('SIGINT', onSignal);
-    process.removeListener('SIGTERM', onSignal);
+    unhookSignals();
   }
 }
 
@@ -797,20 +713,5 @@ function printReport(report) {
   }
 }
 
-// Last resort: if cleanup itself hangs, do not hang forever.
-const hardStop = setTimeout(() => {
-  process.stderr.write('[bench:mcp] hard deadline passed: exiting\n');
-  process.exit(1);
-}, opts.deadlineMs + 30_000);
-hardStop.unref();
-
-main().then(
-  () => {
-    clearTimeout(deadlineTimer);
-    process.exit(0);
-  },
-  (err) => {
-    process.stderr.write(`[bench:mcp] failed: ${err?.stack ?? err}\n`);
-    process.exit(1);
-  },
-);
+// Exits 0 when main resolves, 1 on an error or if cleanup hangs past the deadline.
+runMain('bench:mcp', main, deadline);

@@ -14,18 +14,32 @@
 // It is a measurement, not a test: it exits 0 whether or not the targets are met, non-zero only on errors (the system
 // could not start, a deadline passed, a request failed outright).
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { availableParallelism, cpus } from 'node:os';
-import { dirname, join, relative } from 'node:path';
+import { readdirSync, readFileSync } from 'node:fs';
+import { relative } from 'node:path';
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
-import { fileURLToPath } from 'node:url';
 import { setMaxListeners } from 'node:events';
-import { parseArgs } from 'node:util';
 import { createParser } from 'eventsource-parser';
 import { startSystem } from '@harness/testing';
+import {
+  abortOnSignals,
+  api,
+  baseEnvironment,
+  createBenchUser,
+  createDeadline,
+  fmt,
+  intOption,
+  machineLine,
+  outDirOption,
+  parseOptions,
+  pool,
+  repoRoot,
+  round3,
+  runMain,
+  summarize,
+  table,
+  writeResults,
+} from './lib/common.mjs';
 
-const here = dirname(fileURLToPath(import.meta.url));
-const root = join(here, '..');
 const now = () => performance.timeOrigin + performance.now();
 
 // ---------- options ----------
@@ -43,43 +57,19 @@ const HELP = `Usage: npm run bench -- [options]   (each option also reads an env
   --raw                also write every stream's timings and per-token latencies to the JSON
 Services log at LOG_LEVEL (default warn).`;
 
-let args;
-try {
-  args = parseArgs({
-    options: {
-      concurrency: { type: 'string' },
-      tokens: { type: 'string' },
-      rate: { type: 'string' },
-      rounds: { type: 'string' },
-      'rounds-multi': { type: 'string' },
-      'settle-ms': { type: 'string' },
-      'deadline-ms': { type: 'string' },
-      out: { type: 'string' },
-      raw: { type: 'boolean' },
-      'service-env': { type: 'string', multiple: true },
-      help: { type: 'boolean', short: 'h' },
-    },
-    strict: true,
-  }).values;
-} catch (err) {
-  process.stderr.write(`${err.message}\n${HELP}\n`);
-  process.exit(2);
-}
-if (args.help) {
-  process.stdout.write(`${HELP}\n`);
-  process.exit(0);
-}
-
-function intOption(name, env, def, min, max) {
-  const raw = args[name] ?? process.env[env];
-  if (raw === undefined || raw === '') return def;
-  const n = Number(raw);
-  if (!Number.isInteger(n) || n < min || n > max) {
-    process.stderr.write(`--${name} (${env}) must be an integer in ${min}..${max}, got ${JSON.stringify(raw)}\n`);
-    process.exit(2);
-  }
-  return n;
-}
+const args = parseOptions(
+  {
+    concurrency: { type: 'string' },
+    tokens: { type: 'string' },
+    rate: { type: 'string' },
+    rounds: { type: 'string' },
+    'rounds-multi': { type: 'string' },
+    'settle-ms': { type: 'string' },
+    raw: { type: 'boolean' },
+    'service-env': { type: 'string', multiple: true },
+  },
+  HELP,
+);
 
 const rawConcurrency = args.concurrency ?? process.env.BENCH_CONCURRENCY ?? '1,50';
 const concurrencies = [...new Set(rawConcurrency.split(',').map((s) => Number(s.trim())))];
@@ -89,13 +79,13 @@ if (!concurrencies.length || concurrencies.some((c) => !Number.isInteger(c) || c
 }
 const opts = {
   concurrencies,
-  tokens: intOption('tokens', 'BENCH_TOKENS', 100, 1, 100_000),
-  rate: intOption('rate', 'BENCH_RATE', 50, 0, 100_000),
-  rounds: intOption('rounds', 'BENCH_ROUNDS', 3, 1, 1000),
-  roundsMulti: intOption('rounds-multi', 'BENCH_ROUNDS_MULTI', 2, 1, 1000),
-  settleMs: intOption('settle-ms', 'BENCH_SETTLE_MS', 500, 0, 60_000),
-  deadlineMs: intOption('deadline-ms', 'BENCH_DEADLINE_MS', 300_000, 1_000, 3_600_000),
-  outDir: args.out ?? process.env.BENCH_OUT ?? join(here, 'results'),
+  tokens: intOption(args, 'tokens', 'BENCH_TOKENS', 100, 1, 100_000),
+  rate: intOption(args, 'rate', 'BENCH_RATE', 50, 0, 100_000),
+  rounds: intOption(args, 'rounds', 'BENCH_ROUNDS', 3, 1, 1000),
+  roundsMulti: intOption(args, 'rounds-multi', 'BENCH_ROUNDS_MULTI', 2, 1, 1000),
+  settleMs: intOption(args, 'settle-ms', 'BENCH_SETTLE_MS', 500, 0, 60_000),
+  deadlineMs: intOption(args, 'deadline-ms', 'BENCH_DEADLINE_MS', 300_000, 1_000, 3_600_000),
+  outDir: outDirOption(args),
   raw: args.raw === true,
   serviceEnv: Object.fromEntries(
     (args['service-env'] ?? []).map((kv) => {
@@ -119,17 +109,9 @@ const TARGETS = {
 
 // ---------- deadline ----------
 
-const deadline = new AbortController();
+const deadline = createDeadline(opts.deadlineMs);
 setMaxListeners(0, deadline.signal); // every stream's signal listens to it
-const deadlineTimer = setTimeout(
-  () => deadline.abort(new Error(`deadline of ${opts.deadlineMs} ms passed`)),
-  opts.deadlineMs,
-);
-deadlineTimer.unref();
-
-function checkDeadline() {
-  if (deadline.signal.aborted) throw deadline.signal.reason;
-}
+const checkDeadline = deadline.check;
 
 const sleep = (ms) =>
   new Promise((resolve) => {
@@ -142,33 +124,8 @@ const sleep = (ms) =>
 
 // ---------- statistics ----------
 
-/** Linear-interpolated percentile (p in 0..100) of an ascending array. */
-function percentile(sorted, p) {
-  if (!sorted.length) return NaN;
-  const rank = (p / 100) * (sorted.length - 1);
-  const lo = Math.floor(rank);
-  const hi = Math.ceil(rank);
-  return sorted[lo] + (sorted[hi] - sorted[lo]) * (rank - lo);
-}
-
-function summarize(values) {
-  const s = Float64Array.from(values).sort();
-  const n = s.length;
-  let sum = 0;
-  for (const v of s) sum += v;
-  return {
-    n,
-    min: n ? s[0] : NaN,
-    p50: percentile(s, 50),
-    p90: percentile(s, 90),
-    p99: percentile(s, 99),
-    p999: percentile(s, 99.9),
-    max: n ? s[n - 1] : NaN,
-    mean: n ? sum / n : NaN,
-  };
-}
-
-const round3 = (v) => (Number.isFinite(v) ? Math.round(v * 1000) / 1000 : null);
+/** The percentiles of every summary: p50, p90, p99, p999. */
+const PERCENTILES = [50, 90, 99, 99.9];
 const roundObj = (o) => Object.fromEntries(Object.entries(o).map(([k, v]) => [k, typeof v === 'number' ? round3(v) : v]));
 
 // ---------- /proc sampling ----------
@@ -485,51 +442,17 @@ async function harnessStream(gatewayUrl, stream, tokens, rate) {
 
 // ---------- Harness setup ----------
 
-async function api(system, token, method, path, body) {
-  const res = await fetch(system.gatewayUrl + path, {
-    method,
-    headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
-    body: body === undefined ? undefined : JSON.stringify(body),
-    signal: AbortSignal.any([deadline.signal, AbortSignal.timeout(30_000)]),
-  });
-  const text = await res.text();
-  if (res.status >= 300) throw new Error(`${method} ${path} → HTTP ${res.status}: ${text.slice(0, 300)}`);
-  return text ? JSON.parse(text) : null;
-}
-
-/** Runs fn over items with at most `width` in flight. */
-async function pool(items, width, fn) {
-  const out = new Array(items.length);
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: Math.min(width, items.length) }, async () => {
-      while (next < items.length) {
-        const i = next++;
-        out[i] = await fn(items[i], i);
-      }
-    }),
-  );
-  return out;
-}
-
 /** One user (with a harness) per stream slot. */
 async function createUsers(system, count) {
   return pool(Array.from({ length: count }, (_, i) => i), 8, async (i) => {
-    const userId = `bench-user-${i}`;
-    const token = await system.token(userId, '2h');
-    const harness = await api(system, token, 'POST', '/v1/harnesses', {
-      name: `bench ${i}`,
-      model: 'sim/echo',
-      systemPrompt: 'You are a benchmark.',
-    });
-    return { userId, token, harnessId: harness.id };
+    return createBenchUser(system, `bench-user-${i}`, `bench ${i}`, {}, deadline.signal);
   });
 }
 
 /** A fresh conversation for each of the first `count` users. */
 async function createConversations(system, users, count, label) {
   return pool(users.slice(0, count), 8, async (u, i) => {
-    const conv = await api(system, u.token, 'POST', '/v1/conversations', { harnessId: u.harnessId, title: label });
+    const conv = await api(system.gatewayUrl, u.token, 'POST', '/v1/conversations', { harnessId: u.harnessId, title: label }, deadline.signal);
     return { label: `${label} stream ${i}`, token: u.token, conversationId: conv.id };
   });
 }
@@ -559,12 +482,12 @@ function phaseSummary(results, tokens) {
     streams: results.length,
     failed: results.length - ok.length,
     errors: [...new Set(results.filter((r) => r.error).map((r) => r.error))].slice(0, 5),
-    ttft: summarize(results.filter((r) => Number.isFinite(r.ttft)).map((r) => r.ttft)),
-    toFirstEmit: summarize(results.filter((r) => Number.isFinite(r.toFirstEmit)).map((r) => r.toFirstEmit)),
-    headers: summarize(results.filter((r) => Number.isFinite(r.tHeaders)).map((r) => r.tHeaders)),
-    firstEvent: summarize(results.filter((r) => Number.isFinite(r.tFirstEvent)).map((r) => r.tFirstEvent)),
-    start: summarize(results.filter((r) => Number.isFinite(r.tStart)).map((r) => r.tStart)),
-    chunk: summarize(latencies),
+    ttft: summarize(results.filter((r) => Number.isFinite(r.ttft)).map((r) => r.ttft), PERCENTILES),
+    toFirstEmit: summarize(results.filter((r) => Number.isFinite(r.toFirstEmit)).map((r) => r.toFirstEmit), PERCENTILES),
+    headers: summarize(results.filter((r) => Number.isFinite(r.tHeaders)).map((r) => r.tHeaders), PERCENTILES),
+    firstEvent: summarize(results.filter((r) => Number.isFinite(r.tFirstEvent)).map((r) => r.tFirstEvent), PERCENTILES),
+    start: summarize(results.filter((r) => Number.isFinite(r.tStart)).map((r) => r.tStart), PERCENTILES),
+    chunk: summarize(latencies, PERCENTILES),
     sent,
     delivered,
     textChunks: results.reduce((n, r) => n + r.textChunks, 0),
@@ -602,14 +525,7 @@ async function runPhase(kind, c, ctx) {
 
 // ---------- output ----------
 
-const fmt = (v, digits = 2) => (Number.isFinite(v) ? v.toFixed(digits) : 'n/a');
 const pair = (a, b, digits = 2) => `${fmt(a, digits)} / ${fmt(b, digits)}`;
-
-function table(rows, header) {
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => String(r[i]).length)));
-  const line = (cells) => cells.map((c, i) => (i === 0 ? String(c).padEnd(widths[i]) : String(c).padStart(widths[i]))).join('  ');
-  return [line(header), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line)].join('\n');
-}
 
 function printReport(report) {
   const levels = report.levels;
@@ -681,8 +597,7 @@ async function main() {
     `[bench] stream latency: concurrency ${opts.concurrencies.join(',')}, ${opts.tokens} tokens at ${opts.rate} tokens/s per stream, ` +
       `${opts.rounds} round(s) at c=1 and ${opts.roundsMulti} at c>1, LOG_LEVEL=${process.env.LOG_LEVEL || 'warn'}, ` +
       (Object.keys(opts.serviceEnv).length ? `service env ${JSON.stringify(opts.serviceEnv)}, ` : '') +
-      `load average ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')}, ` +
-      `${availableParallelism()} CPU(s) (${cpus()[0]?.model ?? '?'}), node ${process.version}\n` +
+      `load average ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')}, ${machineLine()}\n` +
       `[bench] the LLM simulator runs inside this process (pid ${process.pid}); services are child processes\n`,
   );
 
@@ -693,12 +608,7 @@ async function main() {
     system = undefined;
     await s.stop();
   };
-  const onSignal = (sig) => {
-    process.stderr.write(`[bench] ${sig}: stopping\n`);
-    deadline.abort(new Error(`interrupted by ${sig}`));
-  };
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
+  const unhookSignals = abortOnSignals('bench', deadline);
 
   let sampler;
   try {
@@ -868,12 +778,9 @@ async function main() {
       benchmark: 'stream-latency',
       startedAt: startedAt.toISOString(),
       finishedAt: new Date().toISOString(),
-      options: { ...opts, outDir: relative(root, opts.outDir) || '.' },
+      options: { ...opts, outDir: relative(repoRoot, opts.outDir) || '.' },
       environment: {
-        node: process.version,
-        cpus: availableParallelism(),
-        cpuModel: cpus()[0]?.model,
-        logLevel: process.env.LOG_LEVEL || 'warn',
+        ...baseEnvironment(),
         serviceEnv: opts.serviceEnv,
         loadAverage: readFileSync('/proc/loadavg', 'utf8').trim(),
         clockTicks,
@@ -889,32 +796,15 @@ async function main() {
     };
     printReport(report);
 
-    mkdirSync(opts.outDir, { recursive: true });
-    const file = join(opts.outDir, `stream-latency-${startedAt.toISOString().replace(/[:.]/g, '-')}.json`);
-    writeFileSync(file, `${JSON.stringify(report, (_k, v) => (typeof v === 'number' && !Number.isFinite(v) ? null : v), 2)}\n`);
+    const nonFiniteAsNull = (_k, v) => (typeof v === 'number' && !Number.isFinite(v) ? null : v);
+    const file = writeResults(opts.outDir, 'stream-latency', startedAt, report, nonFiniteAsNull);
     process.stdout.write(`[bench] results written to ${relative(process.cwd(), file)}\n`);
   } finally {
     sampler?.stop();
     await stopSystem().catch((err) => process.stderr.write(`[bench] stopping the system failed: ${err?.message ?? err}\n`));
-    process.removeListener('SIGINT', onSignal);
-    process.removeListener('SIGTERM', onSignal);
+    unhookSignals();
   }
 }
 
-// Last resort: if stop() itself hangs, do not hang forever.
-const hardStop = setTimeout(() => {
-  process.stderr.write('[bench] hard deadline passed: exiting\n');
-  process.exit(1);
-}, opts.deadlineMs + 30_000);
-hardStop.unref();
-
-main().then(
-  () => {
-    clearTimeout(deadlineTimer);
-    process.exit(0);
-  },
-  (err) => {
-    process.stderr.write(`[bench] failed: ${err?.stack ?? err}\n`);
-    process.exit(1);
-  },
-);
+// Exits 0 when main resolves, 1 on an error or if stopping hangs past the deadline.
+runMain('bench', main, deadline);

@@ -17,7 +17,8 @@ export function requestedServers(body: { mcpServers?: McpServerInput[]; mcps?: s
 
 /**
  * Rows for a harness's server list. An input with the `id` of one of `existing` keeps that id, and keeps its stored
- * token when it stays `bearer` and gives no new token; a token is only ever stored encrypted.
+ * token when it stays `bearer` at the same URL and gives no new token (a stored token never follows a server to a new
+ * URL: that would hand it to whoever runs the new one); a token is only ever stored encrypted.
  */
 export function serverRows(userId: string, inputs: McpServerInput[], keyring: Keyring, existing: McpServer[] = []): ServerRow[] {
   const byId = new Map(existing.map((s) => [s.id, s]));
@@ -31,6 +32,12 @@ export function serverRows(userId: string, inputs: McpServerInput[], keyring: Ke
       });
     }
     if (input.id !== undefined) seen.add(input.id);
+    if (input.authType === 'bearer' && input.authToken === undefined && prior?.authType === 'bearer' && prior.url !== input.url) {
+      const message = 'authToken is required when the url of a bearer server changes (the stored token is not sent to a new url)';
+      throw new DomainError('validation_failed', `mcpServers.${position}.authToken: ${message}`, {
+        issues: [{ path: `mcpServers.${position}.authToken`, message }],
+      });
+    }
     const authTokenEnc =
       input.authType !== 'bearer'
         ? null

@@ -131,6 +131,17 @@ describe('harnesses', () => {
     const after = (await gw.db.pool.query('SELECT auth_token_enc FROM mcp_servers WHERE id = $1', [server.id])).rows[0].auth_token_enc;
     expect(after).toBe(before);
 
+    // The stored token never follows the server to another URL: a new URL needs a new token.
+    const moved = await gw.request(`/v1/harnesses/${created.id}`, {
+      method: 'PATCH',
+      user: 'alice',
+      json: { mcpServers: [{ id: server.id, name: 'a', url: 'https://attacker.example', authType: 'bearer' }] },
+    });
+    expect(moved.status).toBe(400);
+    expect((await moved.json()).error.details.issues[0].path).toBe('mcpServers.0.authToken');
+    const unchanged = (await gw.db.pool.query('SELECT url, auth_token_enc FROM mcp_servers WHERE id = $1', [server.id])).rows[0];
+    expect(unchanged).toEqual({ url: 'https://a.example', auth_token_enc: before });
+
     // Switching it to "none" drops the token; an id of no server of this harness is refused.
     const none = await (
       await gw.request(`/v1/harnesses/${created.id}`, { method: 'PATCH', user: 'alice', json: { mcpServers: [{ id: server.id, name: 'a', url: 'https://a.example', authType: 'none' }] } })

@@ -12,6 +12,23 @@ export interface GuardedFetchOptions {
   maxRedirects?: number;
   /** Time to wait for the response headers of each hop, in ms (default 30000). The body may stream for longer. */
   timeoutMs?: number;
+  /**
+   * Overall deadline of one call, in ms: every hop, the response headers and reading the whole body. Past it the
+   * request or the body stream fails with `TypeError('fetch failed')`. Default: none, so SSE streams can stay open.
+   */
+  deadlineMs?: number;
+  /**
+   * Most response body bytes read, counted after gzip/deflate/br decoding. Past it the body stream fails with
+   * `OutboundRefusedError('body_too_large')` and the connection is closed. Default: no limit.
+   */
+  maxBodyBytes?: number;
+}
+
+interface BodyLimits {
+  /** `Date.now()` by which the body must have ended, or undefined for none. */
+  deadline: number | undefined;
+  deadlineMs: number | undefined;
+  maxBodyBytes: number | undefined;
 }
 
 export type FetchLike = (input: string | URL | Request, init?: RequestInit) => Promise<Response>;
@@ -41,10 +58,12 @@ function networkError(cause: unknown): TypeError {
 export function guardedFetch(policy: OutboundPolicy, options: GuardedFetchOptions = {}): FetchLike {
   const maxRedirects = options.maxRedirects ?? 5;
   const timeoutMs = options.timeoutMs ?? 30_000;
+  const { deadlineMs, maxBodyBytes } = options;
   // Private agents: a kept-alive socket is only ever reused by requests checked under this same policy.
   const agents = { http: new http.Agent({ keepAlive: true }), https: new https.Agent({ keepAlive: true }) };
 
   return async function fetch(input: string | URL | Request, init?: RequestInit): Promise<Response> {
+    const deadline = deadlineMs === undefined ? undefined : Date.now() + deadlineMs;
     const base = input instanceof Request ? input : undefined;
     // Check before building a Request, so a refused URL gets the guard's error and code.
     let checked = await checkUrl(policy, base ? base.url : String(input));
@@ -61,11 +80,13 @@ export function guardedFetch(policy: OutboundPolicy, options: GuardedFetchOption
 
     let hops = 0;
     for (;;) {
-      const res = await send(checked, method, headers, body, signal, timeoutMs, agents);
+      const left = deadline === undefined ? timeoutMs : Math.min(timeoutMs, deadline - Date.now());
+      if (left <= 0) throw networkError(new Error(`not complete within ${deadlineMs} ms`));
+      const res = await send(checked, method, headers, body, signal, left, agents);
       const status = res.statusCode ?? 0;
       const location = res.headers.location;
       if (!REDIRECT_STATUSES.has(status) || redirectMode === 'manual' || !location) {
-        return toResponse(res, checked.url, hops > 0, method, signal);
+        return toResponse(res, checked.url, hops > 0, method, signal, { deadline, deadlineMs, maxBodyBytes });
       }
       res.destroy();
       if (redirectMode === 'error') throw networkError(new Error('unexpected redirect'));
@@ -89,8 +110,13 @@ export function guardedFetch(policy: OutboundPolicy, options: GuardedFetchOption
         body = null;
         for (const h of BODY_HEADERS) headers.delete(h);
       }
+      const crossOrigin = checked.url.origin !== previous.origin;
+      // A 307/308 (or a 301/302 of a non-POST) keeps the body: never hand it (client secrets, tokens) to another origin.
+      if (crossOrigin && body !== null && !(body instanceof Uint8Array && body.byteLength === 0)) {
+        throw new OutboundRefusedError('redirect_not_allowed', 'Refusing to send the request body to another origin on a redirect.');
+      }
       if (body instanceof ReadableStream) throw networkError(new Error('cannot follow a redirect with a streamed request body'));
-      if (checked.url.origin !== previous.origin) for (const h of CREDENTIAL_HEADERS) headers.delete(h);
+      if (crossOrigin) for (const h of CREDENTIAL_HEADERS) headers.delete(h);
     }
   };
 }
@@ -188,7 +214,7 @@ function decoded(res: http.IncomingMessage): Readable {
   return res.pipe(d);
 }
 
-function toResponse(res: http.IncomingMessage, url: URL, redirected: boolean, method: string, signal: AbortSignal | undefined): Response {
+function toResponse(res: http.IncomingMessage, url: URL, redirected: boolean, method: string, signal: AbortSignal | undefined, limits: BodyLimits): Response {
   const status = res.statusCode ?? 0;
   const headers = new Headers();
   for (let i = 0; i + 1 < res.rawHeaders.length; i += 2) {
@@ -204,37 +230,55 @@ function toResponse(res: http.IncomingMessage, url: URL, redirected: boolean, me
   } else {
     const source = decoded(res);
     let done = false;
-    const onAbort = () => {
-      const reason = abortReason(signal!);
+    let received = 0;
+    let deadlineTimer: NodeJS.Timeout | undefined;
+    let controllerRef: ReadableStreamDefaultController<Uint8Array> | undefined;
+    const settle = () => {
+      done = true;
+      clearTimeout(deadlineTimer);
+      signal?.removeEventListener('abort', onAbort);
+    };
+    /** Ends the body with `reason` and closes the connection. */
+    const stop = (reason: unknown) => {
+      const first = !done;
+      settle();
       res.destroy();
       source.destroy();
-      if (!done) {
-        done = true;
-        controllerRef?.error(reason);
-      }
+      if (first) controllerRef?.error(reason);
     };
-    let controllerRef: ReadableStreamDefaultController<Uint8Array> | undefined;
+    const onAbort = () => stop(abortReason(signal!));
     stream = new ReadableStream<Uint8Array>(
       {
         start(controller) {
           controllerRef = controller;
           if (signal?.aborted) return onAbort();
           signal?.addEventListener('abort', onAbort, { once: true });
+          if (limits.deadline !== undefined) {
+            deadlineTimer = setTimeout(
+              () => stop(networkError(new Error(`the response body did not end within ${limits.deadlineMs} ms`))),
+              Math.max(0, limits.deadline - Date.now()),
+            );
+          }
           source.on('data', (chunk: Buffer) => {
             if (done) return;
+            received += chunk.byteLength;
+            if (limits.maxBodyBytes !== undefined && received > limits.maxBodyBytes) {
+              stop(new OutboundRefusedError('body_too_large', `The response body from ${url.host} is larger than ${limits.maxBodyBytes} bytes.`));
+              return;
+            }
             controller.enqueue(new Uint8Array(chunk));
-            if ((controller.desiredSize ?? 1) <= 0) source.pause();
+            // Backpressure only without a limit: with one, the queue is bounded by it, and a paused decoder would
+            // buffer a whole input chunk's expansion (a gzip bomb) before it is counted here.
+            if (limits.maxBodyBytes === undefined && (controller.desiredSize ?? 1) <= 0) source.pause();
           });
           source.on('end', () => {
-            signal?.removeEventListener('abort', onAbort);
             if (done) return;
-            done = true;
+            settle();
             controller.close();
           });
           const fail = (err: unknown) => {
-            signal?.removeEventListener('abort', onAbort);
             if (done) return;
-            done = true;
+            settle();
             controller.error(networkError(err));
           };
           source.on('error', fail);
@@ -245,8 +289,7 @@ function toResponse(res: http.IncomingMessage, url: URL, redirected: boolean, me
           source.resume();
         },
         cancel() {
-          done = true;
-          signal?.removeEventListener('abort', onAbort);
+          settle();
           res.destroy();
           source.destroy();
         },

@@ -1,5 +1,6 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import zlib from 'node:zlib';
 import { createOutboundPolicy, guardedFetch, OutboundRefusedError } from '../../src/index.js';
 
 interface Seen { method?: string; url?: string; body: string; headers: http.IncomingHttpHeaders; remoteAddress?: string; localAddress?: string }
@@ -9,6 +10,12 @@ let base: string;
 let port: number;
 const seen: Seen[] = [];
 const sseOpen = new Set<http.ServerResponse>();
+/** Responses of /trickle and /chunks still being written. */
+const streaming = new Set<http.ServerResponse>();
+/** 10 MiB of zeros, gzip- and brotli-compressed (about 10 KiB and a few bytes). */
+const bomb = Buffer.alloc(10 * 1024 * 1024);
+const gzipBomb = zlib.gzipSync(bomb);
+const brBomb = zlib.brotliCompressSync(bomb);
 
 beforeAll(async () => {
   server = http.createServer((req, res) => {
@@ -37,6 +44,38 @@ beforeAll(async () => {
         let i = 0;
         const timer = setInterval(() => res.write(`data: ${i++}\n\n`), 20);
         res.on('close', () => { clearInterval(timer); sseOpen.delete(res); });
+      } else if (u.pathname === '/redirect307') {
+        res.writeHead(Number(u.searchParams.get('status') ?? 307), { location: u.searchParams.get('to') ?? '/echo' });
+        res.end();
+      } else if (u.pathname === '/trickle') {
+        // Headers at once, then a byte every 20 ms, forever.
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.write('{');
+        streaming.add(res);
+        const timer = setInterval(() => res.write(' '), 20);
+        res.on('close', () => { clearInterval(timer); streaming.delete(res); });
+      } else if (u.pathname === '/chunks') {
+        // `n` SSE events, one every `every` ms, then the end.
+        const n = Number(u.searchParams.get('n'));
+        const every = Number(u.searchParams.get('every'));
+        res.writeHead(200, { 'content-type': 'text/event-stream' });
+        res.flushHeaders();
+        streaming.add(res);
+        let i = 0;
+        const timer = setInterval(() => {
+          res.write(`data: ${i++}\n\n`);
+          if (i === n) res.end();
+        }, every);
+        res.on('close', () => { clearInterval(timer); streaming.delete(res); });
+      } else if (u.pathname === '/bytes') {
+        const n = Number(u.searchParams.get('n'));
+        res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': String(n) });
+        res.end(Buffer.alloc(n, 'a'));
+      } else if (u.pathname === '/bomb') {
+        const br = u.searchParams.get('enc') === 'br';
+        const body = br ? brBomb : gzipBomb;
+        res.writeHead(200, { 'content-type': 'application/json', 'content-encoding': br ? 'br' : 'gzip', 'content-length': String(body.byteLength) });
+        res.end(body);
       } else if (u.pathname === '/slow') {
         const timer = setTimeout(() => res.end('late'), 2000);
         res.on('close', () => clearTimeout(timer));
@@ -53,6 +92,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   for (const res of sseOpen) res.destroy();
+  for (const res of streaming) res.destroy();
   server.closeAllConnections();
   await new Promise((resolve) => server.close(resolve));
 });
@@ -209,5 +249,116 @@ describe('guardedFetch against a local server', () => {
     expect(await res2.json()).toEqual({ ok: true, method: 'GET' });
     expect(seen[1].headers.host).toBe(`mcp.pinned.invalid:${port}`);
     expect(seen[1].remoteAddress).toBe('127.0.0.1');
+  });
+});
+
+/** Resolves once `condition()` holds (checked every 10 ms), failing after `ms`. */
+async function until(condition: () => boolean, ms = 2000): Promise<void> {
+  const start = Date.now();
+  while (!condition()) {
+    if (Date.now() - start > ms) throw new Error('condition not met in time');
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+async function readError(res: Response): Promise<unknown> {
+  try {
+    await res.arrayBuffer();
+  } catch (err) {
+    return err;
+  }
+  throw new Error('the body was read to its end');
+}
+
+describe('guardedFetch body limits', () => {
+  const policy = () => createOutboundPolicy({ allowlist: ['127.0.0.0/8'] });
+
+  it('deadlineMs bounds the whole call, body included: a trickling body fails within the deadline and the connection is closed', async () => {
+    const f = guardedFetch(policy(), { deadlineMs: 300 });
+    const started = Date.now();
+    const res = await f(`${base}/trickle`);
+    expect(res.status).toBe(200);
+    const err = await readError(res);
+    expect(err).toBeInstanceOf(TypeError);
+    expect(String((err as TypeError).cause)).toMatch(/did not end within 300 ms/);
+    expect(Date.now() - started).toBeLessThan(2000);
+    await until(() => streaming.size === 0);
+  });
+
+  it('deadlineMs also fails a body nobody reads, freeing the connection', async () => {
+    const f = guardedFetch(policy(), { deadlineMs: 200 });
+    const res = await f(`${base}/trickle`);
+    expect(streaming.size).toBe(1);
+    await until(() => streaming.size === 0);
+    await expect(res.text()).rejects.toThrow(TypeError);
+  });
+
+  it('deadlineMs caps the wait for the headers too', async () => {
+    const f = guardedFetch(policy(), { deadlineMs: 100 });
+    const started = Date.now();
+    await expect(f(`${base}/slow`)).rejects.toThrow(TypeError);
+    expect(Date.now() - started).toBeLessThan(1500);
+  });
+
+  it('maxBodyBytes refuses a larger body and allows one of exactly that size', async () => {
+    const f = guardedFetch(policy(), { maxBodyBytes: 1000 });
+    expect((await (await f(`${base}/bytes?n=1000`)).arrayBuffer()).byteLength).toBe(1000);
+    const err = await readError(await f(`${base}/bytes?n=200000`));
+    expect(err).toBeInstanceOf(OutboundRefusedError);
+    expect(err).toMatchObject({ code: 'body_too_large' });
+  });
+
+  it.each(['gzip', 'br'])('maxBodyBytes counts decoded bytes: a small %s body that inflates past the limit is refused', async (enc) => {
+    expect(enc === 'br' ? brBomb.byteLength : gzipBomb.byteLength).toBeLessThan(64 * 1024);
+    const f = guardedFetch(policy(), { maxBodyBytes: 64 * 1024 });
+    const res = await f(`${base}/bomb?enc=${enc}`);
+    expect(res.headers.get('content-encoding')).toBe(enc);
+    expect(await readError(res)).toMatchObject({ name: 'OutboundRefusedError', code: 'body_too_large' });
+  });
+
+  it('without deadlineMs and maxBodyBytes the body is not cut: an SSE stream outlasting the header timeout arrives whole, and a large body too', async () => {
+    const f = guardedFetch(policy(), { timeoutMs: 100 });
+    const started = Date.now();
+    const res = await f(`${base}/chunks?n=6&every=60`, { headers: { accept: 'text/event-stream' } });
+    const text = await res.text();
+    expect(Date.now() - started).toBeGreaterThan(100);
+    expect(text).toBe([0, 1, 2, 3, 4, 5].map((i) => `data: ${i}\n\n`).join(''));
+    const big = await loopback()(`${base}/bytes?n=${4 * 1024 * 1024}`);
+    expect((await big.arrayBuffer()).byteLength).toBe(4 * 1024 * 1024);
+  });
+});
+
+describe('guardedFetch redirects of a request body', () => {
+  const both = () => guardedFetch(createOutboundPolicy({ allowlist: ['127.0.0.0/8', 'localhost'] }));
+  const elsewhere = () => encodeURIComponent(`http://localhost:${port}/echo`);
+
+  it.each([307, 308])('refuses a cross-origin %i with a body, the body never reaching the other origin', async (status) => {
+    const f = both();
+    const pending = f(`${base}/redirect307?status=${status}&to=${elsewhere()}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ token: 't', client_secret: 's' }),
+    });
+    expect(await refusal(pending)).toBe('redirect_not_allowed');
+    expect(seen.map((s) => s.url)).toEqual([expect.stringMatching(/^\/redirect307/)]);
+  });
+
+  it('follows a same-origin 307 with the body, and a cross-origin 307 of a request without a body', async () => {
+    const f = both();
+    const res = await f(`${base}/redirect307?to=/echo`, { method: 'POST', headers: { 'content-type': 'text/plain' }, body: 'payload' });
+    expect(res.status).toBe(201);
+    expect(res.redirected).toBe(true);
+    expect(await res.text()).toBe('payload');
+    expect(seen.map((s) => [s.url, s.body])).toEqual([['/redirect307?to=/echo', 'payload'], ['/echo', 'payload']]);
+
+    const get = await f(`${base}/redirect307?to=${encodeURIComponent(`http://localhost:${port}/json`)}`);
+    expect(await get.json()).toEqual({ ok: true, method: 'GET' });
+    expect(seen[3].headers.host).toBe(`localhost:${port}`);
+  });
+
+  it('still turns a cross-origin 302 POST into a GET without the body', async () => {
+    const res = await both()(`${base}/redirect?to=${elsewhere()}`, { method: 'POST', body: 'secret' });
+    expect(res.status).toBe(201);
+    expect(seen[1]).toMatchObject({ method: 'GET', body: '' });
   });
 });

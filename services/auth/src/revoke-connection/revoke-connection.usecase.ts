@@ -31,7 +31,7 @@ export class RevokeConnection {
   private async revokeAtServer(row: ConnectionRow): Promise<void> {
     const endpoint = row.authMetadata?.revocation_endpoint;
     if (!endpoint) return;
-    const client = await clientFor(this.ctx, row.issuer, row.clientId);
+    const client = await clientFor(this.ctx, row.issuer, row.clientId, row.serverUrl);
     if (!client) {
       this.ctx.logger.warn({ serverUrl: row.serverUrl, issuer: row.issuer }, 'revocation skipped: the client is no longer registered');
       return;
@@ -47,7 +47,8 @@ export class RevokeConnection {
     }
     for (const [token, hint] of tokens) {
       try {
-        const res = await this.ctx.fetchFn(endpoint, revocationRequest(client, supported, token, hint));
+        // No redirects: a redirect would carry the token and the client's credentials elsewhere.
+        const res = await this.ctx.fetchFn(endpoint, { ...revocationRequest(client, supported, token, hint), redirect: 'error' });
         await res.body?.cancel().catch(() => undefined);
         // RFC 7009 §2.2: 200 also for tokens the server does not know.
         if (!res.ok) this.ctx.logger.warn({ serverUrl: row.serverUrl, tokenTypeHint: hint, status: res.status }, 'token revocation refused');

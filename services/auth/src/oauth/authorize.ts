@@ -24,7 +24,7 @@ export interface BeginAuthorization {
  */
 export async function beginAuthorization(ctx: OAuthContext, cmd: BeginAuthorization): Promise<{ authorizationUrl: string; nonce: string }> {
   const serverUrl = canonicalServerUrl(cmd.serverUrl);
-  const discovery = await discover(serverUrl, { fetchFn: ctx.fetchFn, wwwAuthenticate: cmd.wwwAuthenticate });
+  const discovery = await discover(serverUrl, { fetchFn: ctx.fetchFn, policy: ctx.outboundPolicy, wwwAuthenticate: cmd.wwwAuthenticate });
 
   const challengeScope = cmd.scope ?? discovery.challenge.scope;
   const stepUp = cmd.scope !== undefined || discovery.challenge.error === 'insufficient_scope';

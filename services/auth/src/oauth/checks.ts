@@ -1,3 +1,5 @@
+import { isIP } from 'node:net';
+import { isAddressAllowlisted, isHostAllowlisted, type OutboundPolicy } from '@harness/outbound';
 import { OAuthRefusal } from './errors.js';
 import { sameIssuer } from './urls.js';
 
@@ -25,14 +27,68 @@ export function assertPkceS256(metadata: AuthServerMetadataLike, legacy: boolean
 
 /**
  * RFC 8414 §3.3: the metadata's `issuer` must be the issuer the metadata URL was built from (else a server could
- * pass off another's endpoints). The 2025-03-26 fallback is exempt: there the issuer is not known in advance.
+ * pass off another's endpoints). On the 2025-03-26 fallback the issuer is not known in advance (servers of that
+ * version serve e.g. `<origin>/oauth` at the root well-known URL), so there `expectedIssuer` is the MCP server's URL
+ * and the issuer must have its origin: a server must not claim another's issuer (Harness would then present that
+ * issuer's pre-registered or stored client, code and verifier to the server's token endpoint).
  */
 export function assertIssuer(metadataIssuer: string, expectedIssuer: string, legacy: boolean): void {
-  if (legacy) return;
+  if (legacy) {
+    if (originOf(metadataIssuer) !== originOf(expectedIssuer)) {
+      throw new OAuthRefusal(
+        `The authorization server metadata of ${new URL(expectedIssuer).origin} names issuer ${JSON.stringify(metadataIssuer)}, which is not on the MCP server's origin; refusing it.`,
+      );
+    }
+    return;
+  }
   if (!sameIssuer(metadataIssuer, expectedIssuer)) {
     throw new OAuthRefusal(
       `The authorization server metadata names issuer ${JSON.stringify(metadataIssuer)}, but it was discovered as ${JSON.stringify(expectedIssuer)}; refusing it.`,
     );
+  }
+}
+
+function originOf(url: string): string | undefined {
+  try {
+    const { origin } = new URL(url);
+    return origin === 'null' ? undefined : origin;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Whether an authorization server endpoint may be used: https, or plain http only where the SSRF guard allows it
+ * (`libs/outbound`'s rule: the policy does not require https, or the allowlist names the host or covers its IP
+ * literal). Decided without resolving or fetching: the authorization endpoint is opened by the user's browser.
+ */
+export function endpointAllowed(endpoint: string, policy: OutboundPolicy): boolean {
+  let url: URL;
+  try {
+    url = new URL(endpoint);
+  } catch {
+    return false;
+  }
+  if (url.protocol === 'https:') return true;
+  if (url.protocol !== 'http:') return false;
+  if (!policy.requireHttps) return true;
+  const host = url.hostname.startsWith('[') ? url.hostname.slice(1, -1) : url.hostname;
+  return isIP(host) ? isAddressAllowlisted(policy, host) : isHostAllowlisted(policy, host);
+}
+
+/** The endpoints of authorization server metadata Harness uses or sends the user to. */
+const ENDPOINT_FIELDS = ['authorization_endpoint', 'token_endpoint', 'registration_endpoint', 'revocation_endpoint'] as const;
+
+/** Refuses metadata with an endpoint that is neither https nor http on a host the outbound allowlist names. */
+export function assertEndpointSchemes(metadata: Partial<Record<(typeof ENDPOINT_FIELDS)[number], unknown>> & { issuer: string }, policy: OutboundPolicy): void {
+  for (const field of ENDPOINT_FIELDS) {
+    const value = metadata[field];
+    if (value === undefined) continue;
+    if (typeof value !== 'string' || !endpointAllowed(value, policy)) {
+      throw new OAuthRefusal(
+        `The authorization server ${metadata.issuer} advertises ${field} ${JSON.stringify(String(value).slice(0, 200))}, which is not https (plain http only for hosts in HARNESS_OUTBOUND_ALLOWLIST); refusing it.`,
+      );
+    }
   }
 }
 

@@ -3,7 +3,7 @@ import type { Config } from '@harness/config';
 import { createKeyring, decryptSecret, encryptSecret, type Keyring } from '@harness/crypto';
 import type { Database } from '@harness/db';
 import type { Logger } from '@harness/logging';
-import { createOutboundPolicy, guardedFetch, type FetchLike } from '@harness/outbound';
+import { createOutboundPolicy, guardedFetch, type FetchLike, type OutboundPolicy } from '@harness/outbound';
 import { parsePreRegisteredClients, type PreRegisteredClient } from './preregistered.js';
 
 /** What the OAuth use cases share. Built once at boot (tests build their own). */
@@ -12,6 +12,8 @@ export interface OAuthContext {
   keyring: Keyring;
   /** The SSRF-guarded fetch: every outbound call (probe, metadata, registration, token, revocation) goes through it. */
   fetchFn: FetchLike;
+  /** The SSRF guard's policy (HARNESS_OUTBOUND_ALLOWLIST): also decides which endpoints may be plain http. */
+  outboundPolicy: OutboundPolicy;
   logger: Logger;
   preRegistered: PreRegisteredClient[];
   settings: {
@@ -25,6 +27,7 @@ export interface OAuthContext {
 }
 
 export function createOAuthContext(config: Config, db: Database, logger: Logger, overrides: Partial<Pick<OAuthContext, 'fetchFn' | 'now'>> = {}): OAuthContext {
+  const outboundPolicy = createOutboundPolicy({ allowlist: config.outboundAllowlist });
   return {
     db,
     keyring: createKeyring(config.encryptionKey, config.previousEncryptionKeys),
@@ -32,6 +35,7 @@ export function createOAuthContext(config: Config, db: Database, logger: Logger,
     // idle-in-transaction timeout (30 s) — the whole call, body included (a trickling server cannot pin a pool client),
     // and the body's size (1 MiB, after decoding) too.
     fetchFn: overrides.fetchFn ?? guardedFetch(createOutboundPolicy({ allowlist: config.outboundAllowlist }), { timeoutMs: 15_000, deadlineMs: 15_000, maxBodyBytes: 1024 * 1024 }),
+    outboundPolicy,
     logger,
     preRegistered: parsePreRegisteredClients(config.oauth.clientsJson),
     settings: {

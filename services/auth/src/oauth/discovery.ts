@@ -1,8 +1,8 @@
-import type { FetchLike } from '@harness/outbound';
+import type { FetchLike, OutboundPolicy } from '@harness/outbound';
 import { checkResourceAllowed, resourceUrlFromServerUrl } from '@modelcontextprotocol/sdk/shared/auth-utils.js';
 import { OAuthMetadataSchema, OAuthProtectedResourceMetadataSchema, type OAuthProtectedResourceMetadata } from '@modelcontextprotocol/sdk/shared/auth.js';
 import { LATEST_PROTOCOL_VERSION } from '@modelcontextprotocol/sdk/types.js';
-import { assertIssuer, assertPkceS256 } from './checks.js';
+import { assertEndpointSchemes, assertIssuer, assertPkceS256, endpointAllowed } from './checks.js';
 import { OAuthRefusal, outboundFailure } from './errors.js';
 import { authorizationServerMetadataUrls, legacyAuthorizationServer, protectedResourceMetadataUrls } from './urls.js';
 import { parseWwwAuthenticate, type WwwAuthenticate } from './www-authenticate.js';
@@ -37,6 +37,8 @@ export interface Discovery {
 
 export interface DiscoveryOptions {
   fetchFn: FetchLike;
+  /** The SSRF guard's policy: authorization server endpoints must be https, or http on a host it allowlists. */
+  policy: OutboundPolicy;
   /** The server's `WWW-Authenticate` when the caller already has one (no probe then). */
   wwwAuthenticate?: string;
 }
@@ -129,7 +131,14 @@ export async function discover(serverUrl: string, opts: DiscoveryOptions): Promi
     // 2025-03-26: the MCP server's origin is the authorization server; metadata at its root, else default endpoints.
     const legacy = legacyAuthorizationServer(serverUrl);
     const metadata = await fetchAuthServerMetadata(legacy.metadataUrls, opts.fetchFn);
-    if (metadata) assertPkceS256(metadata, true);
+    if (metadata) {
+      // Its issuer must be on the MCP server's origin (any path): it keys the client credentials Harness presents.
+      assertIssuer(metadata.issuer, serverUrl, true);
+      assertPkceS256(metadata, true);
+      assertEndpointSchemes(metadata, opts.policy);
+    } else if (!endpointAllowed(legacy.authServerUrl, opts.policy)) {
+      throw new OAuthRefusal(`The default authorization endpoints of ${legacy.authServerUrl} are not https; refusing them.`);
+    }
     return {
       serverUrl,
       authServerUrl: legacy.authServerUrl,
@@ -147,6 +156,7 @@ export async function discover(serverUrl: string, opts: DiscoveryOptions): Promi
   if (!metadata) throw new OAuthRefusal(`The authorization server ${authServerUrl} publishes no OAuth or OpenID Connect metadata.`);
   assertIssuer(metadata.issuer, authServerUrl, false);
   assertPkceS256(metadata, false);
+  assertEndpointSchemes(metadata, opts.policy);
   return { serverUrl, resource: prm.resource, resourceMetadata: prm, authServerUrl, metadata, issuer: metadata.issuer, legacy: false, challenge };
 }
 

@@ -177,7 +177,7 @@ async function startPreRegisteredSystem() {
   const issuer = await authorizationServerOf(serverUrl);
   log(`operator: starting a Harness with the pre-registered client for ${issuer}`);
   const { startSystem } = await import(pathToFileURL(join(root, 'libs/testing/dist/index.js')).href);
-  const clients = [{ issuer, clientId: context.client_id, clientSecret: context.client_secret }];
+  const clients = [{ issuer, servers: [serverUrl], clientId: context.client_id, clientSecret: context.client_secret }];
   ownSystem = await startSystem({
     label: 'conformance-prereg',
     readyTimeoutMs: 20_000,

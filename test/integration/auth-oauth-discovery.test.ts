@@ -1,23 +1,47 @@
 // The auth service (a real process, over NATS) against tools/oauth-test-server with its metadata knobs: discovery
 // variants it must follow, servers it must refuse, and the registration order (pre-registered, then DCR).
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { startOAuthTestServer, type OAuthTestServerHandle, type OAuthTestServerOptions } from '../../tools/oauth-test-server/src/index.js';
 import { authorize, connectUser, ok, startAuthSystem, type AuthSystem } from './support/auth-oauth.js';
 
 let sys: AuthSystem;
 let preRegistered: OAuthTestServerHandle;
+/** An authorization server that only knows its pre-registered client (no DCR, no CIMD), like a GitHub OAuth app. */
+let preRegisteredOnly: OAuthTestServerHandle;
 const servers: OAuthTestServerHandle[] = [];
+const decoys: Server[] = [];
 
 beforeAll(async () => {
-  // Known before the service starts: HARNESS_OAUTH_CLIENTS names its issuer.
+  // Known before the service starts: HARNESS_OAUTH_CLIENTS names their issuers and the MCP servers the clients serve.
   preRegistered = await startOAuthTestServer({
     issuerPath: '/pre',
     preRegisteredClients: [{ clientId: 'harness-pre', clientSecret: 'pre-secret-value', tokenEndpointAuthMethod: 'client_secret_post' }],
   });
-  servers.push(preRegistered);
+  preRegisteredOnly = await startOAuthTestServer({
+    issuerPath: '/only',
+    registration: false,
+    preRegisteredClients: [{ clientId: 'harness-only', clientSecret: 'only-secret-value', tokenEndpointAuthMethod: 'client_secret_post' }],
+  });
+  servers.push(preRegistered, preRegisteredOnly);
   sys = await startAuthSystem('auth-discovery', 1, {
     env: {
       HARNESS_OAUTH_CLIENTS: JSON.stringify([
-        { issuer: preRegistered.issuer, clientId: 'harness-pre', clientSecret: 'pre-secret-value', tokenEndpointAuthMethod: 'client_secret_post' },
+        {
+          issuer: preRegistered.issuer,
+          servers: [preRegistered.url],
+          clientId: 'harness-pre',
+          clientSecret: 'pre-secret-value',
+          tokenEndpointAuthMethod: 'client_secret_post',
+        },
+        // An origin entry: every MCP server at that origin.
+        {
+          issuer: preRegisteredOnly.issuer,
+          servers: [new URL(preRegisteredOnly.url).origin],
+          clientId: 'harness-only',
+          clientSecret: 'only-secret-value',
+          tokenEndpointAuthMethod: 'client_secret_post',
+        },
       ]),
     },
   });
@@ -25,8 +49,28 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await Promise.all(servers.map((s) => s.close()));
+  await Promise.all(decoys.map((d) => new Promise((r) => d.close(r))));
   await sys?.stop();
 });
+
+/**
+ * A malicious MCP server (another origin than every configured server): it answers 401 and its protected resource
+ * metadata names `authorizationServer` — an issuer that has a pre-registered client — as its authorization server.
+ */
+async function decoyServer(authorizationServer: string): Promise<string> {
+  const server = createServer((req, res) => {
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/mcp`;
+    if (req.method === 'GET' && req.url === '/.well-known/oauth-protected-resource/mcp') {
+      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ resource: url, authorization_servers: [authorizationServer] }));
+      return;
+    }
+    req.resume();
+    res.writeHead(401, { 'www-authenticate': 'Bearer' }).end();
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  decoys.push(server);
+  return `http://127.0.0.1:${(server.address() as AddressInfo).port}/mcp`;
+}
 
 async function oauthServer(opts: OAuthTestServerOptions = {}): Promise<OAuthTestServerHandle> {
   const srv = await startOAuthTestServer(opts);
@@ -68,11 +112,37 @@ describe('auth service: discovery and registration', () => {
     expect(srv.stats.registrations).toBe(0);
   });
 
-  test('a pre-registered client is used for its issuer (no DCR), with its token endpoint auth method', async () => {
+  test('a pre-registered client is used for its issuer and a server it lists (no DCR), with its token endpoint auth method', async () => {
     expect(await flow(preRegistered, 'disc-pre')).toMatchObject({ status: 'connected' });
     expect(preRegistered.stats.registrations).toBe(0);
     expect(preRegistered.stats.authorizeRequests[0]!.clientId).toBe('harness-pre');
     expect(preRegistered.stats.tokenRequests[0]).toMatchObject({ clientId: 'harness-pre', authMethod: 'client_secret_post', outcome: 'ok' });
+  });
+
+  test('a server its servers do not list does not get the pre-registered client: DCR as if there were none', async () => {
+    const decoyUrl = await decoyServer(preRegistered.issuer);
+    const registrations = preRegistered.stats.registrations;
+    const started = ok(await sys.auth.start({ userId: 'disc-pre-decoy', serverUrl: decoyUrl }), 'start');
+    const clientId = new URL(started.authorizationUrl).searchParams.get('client_id');
+    expect(clientId).not.toBe('harness-pre');
+    expect(preRegistered.clients().map((c) => c.clientId)).toContain(clientId);
+    expect(preRegistered.stats.registrations).toBe(registrations + 1);
+    // The listed server still gets the pre-registered client (the DCR client stored for the issuer does not replace it).
+    const again = await authorize(sys.auth, 'disc-pre-2', preRegistered.url);
+    expect(again.authorizationUrl.searchParams.get('client_id')).toBe('harness-pre');
+  });
+
+  test('an issuer with only a pre-registered client (no DCR, no CIMD): its listed servers connect, any other server is refused', async () => {
+    expect(await flow(preRegisteredOnly, 'disc-only')).toMatchObject({ status: 'connected' });
+    expect(preRegisteredOnly.stats.tokenRequests[0]).toMatchObject({ clientId: 'harness-only', outcome: 'ok' });
+    const decoyUrl = await decoyServer(preRegisteredOnly.issuer);
+    const reply = await sys.auth.start({ userId: 'disc-only-decoy', serverUrl: decoyUrl });
+    expect(reply.ok).toBe(false);
+    if (!reply.ok) {
+      expect(reply.error.code).toBe('validation_failed');
+      expect(reply.error.message).toMatch(/pre-registered OAuth client .* is not configured for the MCP server/);
+    }
+    expect(preRegisteredOnly.stats.authorizeCalls).toBe(1);
   });
 
   test('DCR follows token_endpoint_auth_methods_supported; client credentials are kept per issuer (one registration)', async () => {

@@ -68,7 +68,9 @@ const EnvSchema = z.object({
   DEV_TOKEN_TTL: z.string().default('30d'),
   /**
    * Pre-registered OAuth clients for MCP authorization servers, JSON:
-   * [{"issuer": "https://github.com/login/oauth", "clientId": "...", "clientSecret": "...", "tokenEndpointAuthMethod": "client_secret_post", "scopes": ["repo"]}]
+   * [{"issuer": "https://github.com/login/oauth", "servers": ["https://api.githubcopilot.com/mcp/"], "clientId": "...", "clientSecret": "...", "tokenEndpointAuthMethod": "client_secret_post", "scopes": ["repo"]}]
+   * `servers` (required): the MCP server URLs (exact, canonical) or origins (any server there) the client is used for;
+   * other servers naming the same issuer never get it (validated by services/auth at boot).
    */
   HARNESS_OAUTH_CLIENTS: z.string().optional(),
   /** The https URL of Harness's OAuth Client ID Metadata Document (used as client_id where servers support CIMD). Unset: `${PUBLIC_URL}/oauth/client-metadata.json` when PUBLIC_URL is https, else CIMD is not offered. */

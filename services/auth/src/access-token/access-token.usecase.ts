@@ -76,7 +76,7 @@ export class GetAccessToken {
         return { kind: 'token', row }; // within the skew but still valid: use it while it lasts
       }
 
-      const client = await clientFor(ctx, row.issuer, row.clientId);
+      const client = await clientFor(ctx, row.issuer, row.clientId, serverUrl);
       if (!client) {
         await setConnectionStatus(tx, userId, serverUrl, row.version, 'error');
         return { kind: 'reconnect', status: 'error', message: `The OAuth client for ${serverUrl} is no longer registered; connect again.` };

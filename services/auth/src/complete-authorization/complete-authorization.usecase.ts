@@ -60,7 +60,7 @@ export class CompleteAuthorization {
 
   private async exchange(row: StateRow, code: string, fail: (m: string) => CompleteAuthorizationResult): Promise<CompleteAuthorizationResult> {
     const ctx = this.ctx;
-    const client = await clientFor(ctx, row.expectedIssuer, row.clientId);
+    const client = await clientFor(ctx, row.expectedIssuer, row.clientId, row.serverUrl);
     if (!client) return fail('The OAuth client this authorization was started with is no longer registered. Start connecting again.');
     let tokens;
     try {

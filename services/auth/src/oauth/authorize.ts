@@ -28,7 +28,7 @@ export async function beginAuthorization(ctx: OAuthContext, cmd: BeginAuthorizat
 
   const challengeScope = cmd.scope ?? discovery.challenge.scope;
   const stepUp = cmd.scope !== undefined || discovery.challenge.error === 'insufficient_scope';
-  const pre = findPreRegistered(ctx, discovery.issuer);
+  const pre = findPreRegistered(ctx, discovery.issuer, serverUrl);
   let scopes = selectScopes({
     challenge: challengeScope,
     resourceScopesSupported: discovery.resourceMetadata?.scopes_supported,
@@ -48,7 +48,7 @@ export async function beginAuthorization(ctx: OAuthContext, cmd: BeginAuthorizat
   assertAttemptAllowed(await countAttempt(ctx.db.pool, cmd.userId, serverUrl, key, ctx.settings.stateTtlMs), serverUrl, ctx.settings.stateTtlMs);
 
   const scope = scopes.length ? scopes.join(' ') : undefined;
-  const client = await resolveClient(ctx, { issuer: discovery.issuer, authServerUrl: discovery.authServerUrl, metadata: discovery.metadata, scope });
+  const client = await resolveClient(ctx, { issuer: discovery.issuer, serverUrl, authServerUrl: discovery.authServerUrl, metadata: discovery.metadata, scope });
   const state = randomToken(32);
   const nonce = randomToken(16);
   let started;

@@ -2,10 +2,10 @@ import { isHttpsUrl, registerClient } from '@modelcontextprotocol/sdk/client/aut
 import type { OAuthClientInformationMixed, OAuthClientMetadata } from '@modelcontextprotocol/sdk/shared/auth.js';
 import { decrypt, encrypt, type OAuthContext } from './context.js';
 import type { AuthServerMetadata } from './discovery.js';
-import { outboundFailure } from './errors.js';
+import { OAuthRefusal, outboundFailure } from './errors.js';
 import { deleteClient, findClient, insertClient } from './store.js';
 import { sameIssuer } from './urls.js';
-import type { PreRegisteredClient } from './preregistered.js';
+import { serverAllowed, type PreRegisteredClient } from './preregistered.js';
 
 /** The client Harness presents to one authorization server (never to another). */
 export interface ResolvedClient {
@@ -16,8 +16,33 @@ export interface ResolvedClient {
   configuredScopes?: string[];
 }
 
-export function findPreRegistered(ctx: OAuthContext, issuer: string): PreRegisteredClient | undefined {
-  return ctx.preRegistered.find((c) => sameIssuer(c.issuer, issuer));
+/**
+ * The pre-registered client for `issuer` that may be used for the MCP server `serverUrl` (its `servers` list names
+ * the server or its origin). A client of that issuer not listed for the server is not used: a server could otherwise
+ * name e.g. GitHub as its authorization server and receive the tokens Harness obtains with Harness's GitHub app.
+ */
+export function selectPreRegistered(preRegistered: readonly PreRegisteredClient[], issuer: string, serverUrl: string): PreRegisteredClient | undefined {
+  return preRegistered.find((c) => sameIssuer(c.issuer, issuer) && serverAllowed(c, serverUrl));
+}
+
+export function findPreRegistered(ctx: OAuthContext, issuer: string, serverUrl: string): PreRegisteredClient | undefined {
+  return selectPreRegistered(ctx.preRegistered, issuer, serverUrl);
+}
+
+/**
+ * Harness must register (DCR) with an authorization server whose metadata advertises no `registration_endpoint`:
+ * the refusal to give (a pre-registered client of that issuer not listed for this server gets its own sentence).
+ */
+export function noRegistrationRefusal(preRegistered: readonly PreRegisteredClient[], issuer: string, serverUrl: string): OAuthRefusal {
+  if (preRegistered.some((c) => sameIssuer(c.issuer, issuer))) {
+    return new OAuthRefusal(
+      `The pre-registered OAuth client for ${issuer} (HARNESS_OAUTH_CLIENTS) is not configured for the MCP server ${serverUrl} (its "servers" do not list it), ` +
+        'and that authorization server supports neither Client ID Metadata Documents nor dynamic client registration; refusing to authorize.',
+    );
+  }
+  return new OAuthRefusal(
+    `The authorization server ${issuer} supports neither Client ID Metadata Documents nor dynamic client registration, and no pre-registered client (HARNESS_OAUTH_CLIENTS) is configured for ${serverUrl}.`,
+  );
 }
 
 function fromPreRegistered(issuer: string, c: PreRegisteredClient): ResolvedClient {
@@ -42,15 +67,15 @@ export function registrationAuthMethod(metadata: AuthServerMetadata | undefined)
 
 /**
  * The client for an authorization server, in the order the brief and the MCP spec give: a pre-registered client for
- * this issuer; a client stored for this issuer earlier; a Client ID Metadata Document (client_id = Harness's https
+ * this issuer listed for this MCP server (`servers`); a client stored for this issuer earlier; a Client ID Metadata Document (client_id = Harness's https
  * URL) when the server advertises `client_id_metadata_document_supported`; else dynamic client registration
  * (RFC 7591) as a web application with one redirect URI. Stored per issuer, the secret encrypted.
  */
 export async function resolveClient(
   ctx: OAuthContext,
-  opts: { issuer: string; authServerUrl: string; metadata: AuthServerMetadata | undefined; scope: string | undefined },
+  opts: { issuer: string; serverUrl: string; authServerUrl: string; metadata: AuthServerMetadata | undefined; scope: string | undefined },
 ): Promise<ResolvedClient> {
-  const pre = findPreRegistered(ctx, opts.issuer);
+  const pre = findPreRegistered(ctx, opts.issuer, opts.serverUrl);
   if (pre) return fromPreRegistered(opts.issuer, pre);
 
   const cimdUrl = ctx.settings.clientMetadataUrl;
@@ -69,6 +94,9 @@ export async function resolveClient(
     });
     return fromStored(ctx, row);
   }
+
+  // Without metadata (2025-03-26 defaults) the SDK registers at `/register`; with metadata it needs the endpoint.
+  if (opts.metadata && !opts.metadata.registration_endpoint) throw noRegistrationRefusal(ctx.preRegistered, opts.issuer, opts.serverUrl);
 
   const authMethod = registrationAuthMethod(opts.metadata);
   const clientMetadata = {
@@ -112,12 +140,12 @@ function fromStored(ctx: OAuthContext, row: { issuer: string; clientId: string; 
 
 /**
  * The client to use at the token or revocation endpoint of `issuer`, which must be the one the authorization was
- * started with (`clientId`): credentials are never presented to another issuer, and a re-registered client cannot
- * redeem a code issued to the old one.
+ * started with (`clientId`): credentials are never presented to another issuer, a re-registered client cannot
+ * redeem a code issued to the old one, and a pre-registered client only serves the MCP servers it lists.
  */
-export async function clientFor(ctx: OAuthContext, issuer: string, clientId: string): Promise<ResolvedClient | undefined> {
-  const pre = findPreRegistered(ctx, issuer);
-  if (pre) return pre.clientId === clientId ? fromPreRegistered(issuer, pre) : undefined;
+export async function clientFor(ctx: OAuthContext, issuer: string, clientId: string, serverUrl: string): Promise<ResolvedClient | undefined> {
+  const pre = findPreRegistered(ctx, issuer, serverUrl);
+  if (pre && pre.clientId === clientId) return fromPreRegistered(issuer, pre);
   const stored = await findClient(ctx.db.pool, issuer);
   return stored && stored.clientId === clientId ? fromStored(ctx, stored) : undefined;
 }

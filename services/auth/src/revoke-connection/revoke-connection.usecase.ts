@@ -31,7 +31,7 @@ export class RevokeConnection {
   private async revokeAtServer(row: ConnectionRow): Promise<void> {
     const endpoint = row.authMetadata?.revocation_endpoint;
     if (!endpoint) return;
-    const client = await clientFor(this.ctx, row.issuer, row.clientId);
+    const client = await clientFor(this.ctx, row.issuer, row.clientId, row.serverUrl);
     if (!client) {
       this.ctx.logger.warn({ serverUrl: row.serverUrl, issuer: row.issuer }, 'revocation skipped: the client is no longer registered');
       return;

@@ -1,6 +1,9 @@
 import { DomainError } from '@harness/contracts';
+import { createOutboundPolicy } from '@harness/outbound';
 import {
   assertAttemptAllowed,
+  assertEndpointSchemes,
+  endpointAllowed,
   assertIssuer,
   assertPkceS256,
   checkIssParameter,
@@ -9,7 +12,8 @@ import {
   nextAttempt,
 } from '../../src/oauth/checks.js';
 import { assertResourceMatches } from '../../src/oauth/discovery.js';
-import { parsePreRegisteredClients } from '../../src/oauth/preregistered.js';
+import { parsePreRegisteredClients, serverAllowed } from '../../src/oauth/preregistered.js';
+import { noRegistrationRefusal, selectPreRegistered } from '../../src/oauth/clients.js';
 import { hashState } from '../../src/oauth/context.js';
 import { needsRefresh } from '../../src/oauth/tokens.js';
 
@@ -62,6 +66,43 @@ describe('authorization server checks', () => {
     expect(() => assertIssuer('https://auth.example.com', 'https://auth.example.com/', false)).not.toThrow();
     expect(() => assertIssuer('https://other.example.com', 'https://auth.example.com', false)).toThrow(/issuer/);
     expect(() => assertIssuer('https://mcp.example.com/oauth', 'https://mcp.example.com/', true)).not.toThrow();
+  });
+
+  test('2025-03-26 path: the issuer may have any path, but must be on the MCP server\'s origin', () => {
+    expect(() => assertIssuer('http://localhost:3001/oauth', 'http://localhost:3001/mcp', true)).not.toThrow();
+    expect(() => assertIssuer('https://mcp.example.com', 'https://mcp.example.com/v1/mcp', true)).not.toThrow();
+    expect(() => assertIssuer('https://github.com/login/oauth', 'https://evil.example/mcp', true)).toThrow(/not on the MCP server's origin/);
+    expect(() => assertIssuer('https://mcp.example.com:8443/oauth', 'https://mcp.example.com/mcp', true)).toThrow(/origin/);
+    expect(() => assertIssuer('http://mcp.example.com/oauth', 'https://mcp.example.com/mcp', true)).toThrow(/origin/);
+    expect(() => assertIssuer('not a url', 'https://mcp.example.com/mcp', true)).toThrow(/origin/);
+  });
+
+  test('endpoints: https, or http only on hosts the outbound allowlist names (as the SSRF guard decides)', () => {
+    const policy = createOutboundPolicy({ allowlist: ['127.0.0.0/8', '::1', 'localhost'] });
+    expect(endpointAllowed('https://auth.example.com/authorize', policy)).toBe(true);
+    expect(endpointAllowed('http://127.0.0.1:4000/authorize', policy)).toBe(true);
+    expect(endpointAllowed('http://[::1]:4000/authorize', policy)).toBe(true);
+    expect(endpointAllowed('http://localhost:4000/token', policy)).toBe(true);
+    expect(endpointAllowed('http://auth.example.com/authorize', policy)).toBe(false);
+    expect(endpointAllowed('http://10.0.0.1/authorize', policy)).toBe(false);
+    expect(endpointAllowed('javascript:alert(1)', policy)).toBe(false);
+    expect(endpointAllowed('ftp://auth.example.com/x', policy)).toBe(false);
+    expect(endpointAllowed('custom-app://callback', policy)).toBe(false);
+    expect(endpointAllowed('not a url', policy)).toBe(false);
+    expect(endpointAllowed('http://auth.example.com/authorize', createOutboundPolicy({ allowlist: [], requireHttps: false }))).toBe(true);
+
+    const md = (over: Record<string, unknown>) => ({
+      issuer: 'https://auth.example.com',
+      authorization_endpoint: 'https://auth.example.com/authorize',
+      token_endpoint: 'https://auth.example.com/token',
+      ...over,
+    });
+    expect(() => assertEndpointSchemes(md({}), policy)).not.toThrow();
+    expect(() => assertEndpointSchemes(md({ authorization_endpoint: 'http://auth.example.com/authorize' }), policy)).toThrow(/authorization_endpoint .* not https/);
+    expect(() => assertEndpointSchemes(md({ token_endpoint: 'http://auth.example.com/token' }), policy)).toThrow(/token_endpoint/);
+    expect(() => assertEndpointSchemes(md({ registration_endpoint: 'http://auth.example.com/register' }), policy)).toThrow(/registration_endpoint/);
+    expect(() => assertEndpointSchemes(md({ revocation_endpoint: 'http://auth.example.com/revoke' }), policy)).toThrow(/revocation_endpoint/);
+    expect(() => assertEndpointSchemes(md({ authorization_endpoint: 'http://127.0.0.1:9/authorize' }), policy)).not.toThrow();
   });
 
   test('S256: a missing list is refused (except legacy), a list without S256 always', () => {
@@ -126,15 +167,76 @@ describe('token expiry', () => {
 describe('pre-registered clients (HARNESS_OAUTH_CLIENTS)', () => {
   test('valid JSON is parsed; nothing set is an empty list', () => {
     expect(parsePreRegisteredClients(undefined)).toEqual([]);
-    expect(parsePreRegisteredClients('[{"issuer":"https://github.com/login/oauth","clientId":"abc","clientSecret":"s","tokenEndpointAuthMethod":"client_secret_post","scopes":["repo"]}]')).toEqual([
-      { issuer: 'https://github.com/login/oauth', clientId: 'abc', clientSecret: 's', tokenEndpointAuthMethod: 'client_secret_post', scopes: ['repo'] },
+    expect(
+      parsePreRegisteredClients(
+        '[{"issuer":"https://github.com/login/oauth","servers":["https://api.githubcopilot.com/mcp/"],"clientId":"abc","clientSecret":"s","tokenEndpointAuthMethod":"client_secret_post","scopes":["repo"]}]',
+      ),
+    ).toEqual([
+      {
+        issuer: 'https://github.com/login/oauth',
+        servers: ['https://api.githubcopilot.com/mcp/'],
+        clientId: 'abc',
+        clientSecret: 's',
+        tokenEndpointAuthMethod: 'client_secret_post',
+        scopes: ['repo'],
+      },
     ]);
   });
 
   test('bad JSON, a bad field or a repeated issuer stops the boot, without echoing the secret', () => {
     expect(() => parsePreRegisteredClients('{')).toThrow(/not valid JSON/);
-    expect(() => parsePreRegisteredClients('[{"issuer":"nope","clientId":"a","clientSecret":"hunter2"}]')).toThrow(/0\.issuer/);
-    expect(() => parsePreRegisteredClients('[{"issuer":"nope","clientId":"a","clientSecret":"hunter2"}]')).not.toThrow(/hunter2/);
-    expect(() => parsePreRegisteredClients('[{"issuer":"https://a.example.com","clientId":"a"},{"issuer":"https://a.example.com","clientId":"b"}]')).toThrow(/twice/);
+    expect(() => parsePreRegisteredClients('[{"issuer":"nope","servers":["https://m.example.com"],"clientId":"a","clientSecret":"hunter2"}]')).toThrow(/0\.issuer/);
+    expect(() => parsePreRegisteredClients('[{"issuer":"nope","servers":["https://m.example.com"],"clientId":"a","clientSecret":"hunter2"}]')).not.toThrow(/hunter2/);
+    expect(() =>
+      parsePreRegisteredClients('[{"issuer":"https://a.example.com","servers":["https://m.example.com"],"clientId":"a"},{"issuer":"https://a.example.com","servers":["https://n.example.com"],"clientId":"b"}]'),
+    ).toThrow(/twice/);
+  });
+
+  test('servers is required, non-empty, and made of http(s) URLs; the error names the field', () => {
+    expect(() => parsePreRegisteredClients('[{"issuer":"https://a.example.com","clientId":"a","clientSecret":"hunter2"}]')).toThrow(
+      /0\.servers: required: a non-empty array of the MCP server URLs or origins/,
+    );
+    expect(() => parsePreRegisteredClients('[{"issuer":"https://a.example.com","clientId":"a","servers":[]}]')).toThrow(/0\.servers: required/);
+    expect(() => parsePreRegisteredClients('[{"issuer":"https://a.example.com","clientId":"a","servers":["ftp://m.example.com"]}]')).toThrow(/0\.servers\.0: must be an http\(s\) URL/);
+    expect(() => parsePreRegisteredClients('[{"issuer":"https://a.example.com","clientId":"a","servers":["not a url"]}]')).toThrow(/0\.servers\.0/);
+    expect(() => parsePreRegisteredClients('[{"issuer":"https://a.example.com","clientId":"a","clientSecret":"hunter2"}]')).not.toThrow(/hunter2/);
+  });
+});
+
+describe('pre-registered clients are tied to MCP servers (servers)', () => {
+  const github = {
+    issuer: 'https://github.com/login/oauth',
+    servers: ['https://api.githubcopilot.com/mcp/', 'https://tools.example.com'],
+    clientId: 'gh-app',
+    clientSecret: 'gh-secret',
+  };
+
+  test('a server URL entry matches that canonical URL exactly; an origin entry matches every server at the origin', () => {
+    expect(serverAllowed(github, 'https://api.githubcopilot.com/mcp/')).toBe(true);
+    expect(serverAllowed(github, 'HTTPS://API.githubcopilot.com:443/mcp/#frag')).toBe(true);
+    expect(serverAllowed(github, 'https://api.githubcopilot.com/mcp')).toBe(false);
+    expect(serverAllowed(github, 'https://api.githubcopilot.com/other')).toBe(false);
+    expect(serverAllowed(github, 'https://tools.example.com/')).toBe(true);
+    expect(serverAllowed(github, 'https://tools.example.com/any/path?x=1')).toBe(true);
+    expect(serverAllowed(github, 'http://tools.example.com/mcp')).toBe(false);
+    expect(serverAllowed(github, 'https://tools.example.com:8443/mcp')).toBe(false);
+    expect(serverAllowed(github, 'https://evil.example/mcp')).toBe(false);
+  });
+
+  test('the client is selected only for its issuer and a listed server; otherwise none (CIMD / DCR as if it did not exist)', () => {
+    expect(selectPreRegistered([github], 'https://github.com/login/oauth', 'https://api.githubcopilot.com/mcp/')).toBe(github);
+    expect(selectPreRegistered([github], 'https://github.com/login/oauth/', 'https://tools.example.com/mcp')).toBe(github);
+    // A malicious server whose protected resource metadata names GitHub as its authorization server.
+    expect(selectPreRegistered([github], 'https://github.com/login/oauth', 'https://evil.example/mcp')).toBeUndefined();
+    expect(selectPreRegistered([github], 'https://other.example.com', 'https://api.githubcopilot.com/mcp/')).toBeUndefined();
+  });
+
+  test('no CIMD nor DCR at an issuer whose only client is pre-registered for other servers: a clear refusal', () => {
+    const refusal = noRegistrationRefusal([github], 'https://github.com/login/oauth', 'https://evil.example/mcp');
+    expect(refusal).toBeInstanceOf(DomainError);
+    expect(refusal.code).toBe('validation_failed');
+    expect(refusal.message).toMatch(/pre-registered OAuth client for https:\/\/github\.com\/login\/oauth .* not configured for the MCP server https:\/\/evil\.example\/mcp/);
+    expect(refusal.message).not.toMatch(/gh-secret|gh-app/);
+    expect(noRegistrationRefusal([github], 'https://as.example.com', 'https://m.example.com/mcp').message).toMatch(/neither Client ID Metadata Documents nor dynamic client registration/);
   });
 });

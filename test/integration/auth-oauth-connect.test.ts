@@ -178,6 +178,20 @@ describe('auth service: authorization flow', () => {
     expect(srv.stats.authorizeCalls).toBeGreaterThanOrEqual(4);
   });
 
+  test('a user not connected yet is offered the same pending authorization again, without a new round of discovery', async () => {
+    const srv = await oauthServer();
+    const userId = 'not-yet';
+    const probesBefore = srv.stats.unauthorized;
+    const first = ok(await sys.auth.accessToken({ userId, serverUrl: srv.url }), 'first accessToken');
+    expect(first.status).toBe('disconnected');
+    const probesAfterFirst = srv.stats.unauthorized;
+    expect(probesAfterFirst).toBeGreaterThan(probesBefore);
+    const second = ok(await sys.auth.accessToken({ userId, serverUrl: srv.url }), 'second accessToken');
+    expect(second.status).toBe('disconnected');
+    expect(second.status === 'disconnected' && first.status === 'disconnected' && second.authorizationUrl).toBe(first.authorizationUrl);
+    expect(srv.stats.unauthorized).toBe(probesAfterFirst);
+  });
+
   test('revoke: RFC 7009 at the authorization server, status disconnected, the stored tokens are gone', async () => {
     const srv = await oauthServer();
     const userId = 'revoke-user';

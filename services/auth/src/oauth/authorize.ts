@@ -5,7 +5,7 @@ import { decrypt, encrypt, hashState, randomToken, type OAuthContext } from './c
 import { discover } from './discovery.js';
 import { OAuthRefusal, outboundFailure } from './errors.js';
 import { scopeKey, selectScopes, stepUpScopes } from './scopes.js';
-import { countAttempt, findConnection, findPendingState, insertState } from './store.js';
+import { countAttempt, findAnyPendingState, findConnection, findPendingState, insertState } from './store.js';
 import { canonicalServerUrl } from './urls.js';
 
 export interface BeginAuthorization {
@@ -86,9 +86,19 @@ export async function beginAuthorization(ctx: OAuthContext, cmd: BeginAuthorizat
   return { authorizationUrl, nonce };
 }
 
-/** For replies that should offer a way to reconnect: an authorization URL when one can be started, else none. */
+/**
+ * For replies that should offer a way to reconnect: an authorization URL when one can be started, else none. Without
+ * a challenge or scope to act on, a pending authorization of the user for the server is offered again before any
+ * discovery: a harness whose server is not connected yet asks on every run, and each ask would otherwise cost a
+ * round of requests to the MCP and authorization servers.
+ */
 export async function tryBeginAuthorization(ctx: OAuthContext, cmd: BeginAuthorization): Promise<string | undefined> {
   try {
+    if (cmd.scope === undefined && cmd.wwwAuthenticate === undefined) {
+      const validUntil = new Date(ctx.now().getTime() + ctx.settings.stateTtlMs / 2);
+      const pending = await findAnyPendingState(ctx.db.pool, cmd.userId, canonicalServerUrl(cmd.serverUrl), validUntil);
+      if (pending) return decrypt(ctx, pending.authorizationUrlEnc);
+    }
     return (await beginAuthorization(ctx, cmd)).authorizationUrl;
   } catch (err) {
     ctx.logger.warn({ serverUrl: cmd.serverUrl, reason: err instanceof Error ? err.message : String(err) }, 'could not start an authorization for a reconnect prompt');

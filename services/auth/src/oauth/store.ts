@@ -113,6 +113,17 @@ export async function findPendingState(db: Queryable, userId: string, serverUrl:
   return rows[0];
 }
 
+/** Any pending authorization of (user, server) valid until at least `validUntil`, whatever its scopes. */
+export async function findAnyPendingState(db: Queryable, userId: string, serverUrl: string, validUntil: Date): Promise<StateRow | undefined> {
+  const { rows } = await db.query<StateRow>(
+    `SELECT ${STATE_COLS} FROM oauth_states
+     WHERE user_id = $1 AND server_url = $2 AND used_at IS NULL AND expires_at > $3
+     ORDER BY expires_at DESC LIMIT 1`,
+    [userId, serverUrl, validUntil],
+  );
+  return rows[0];
+}
+
 /** Locks the state row for the callback (the state hash is the callback's only key: it names the user). */
 export async function lockState(db: Queryable, stateHash: string): Promise<StateRow | undefined> {
   const { rows } = await db.query<StateRow>(`SELECT ${STATE_COLS} FROM oauth_states WHERE state_hash = $1 FOR UPDATE`, [stateHash]);

@@ -175,10 +175,16 @@ export class CallTool implements OnApplicationShutdown {
     const abort = new AbortController();
     this.running.set(jobId, abort);
     try {
-      if (await this.isCancelled(jobId)) return failure(CANCELLED_TEXT, 0);
-      // At most once, whatever re-queues the job (a retry from the board, a re-run after a stall).
-      const first = await this.redis.set(this.startedKey(jobId), '1', 'EX', STARTED_MEMORY_S, 'NX');
-      if (first !== 'OK') return failure(ALREADY_RAN_TEXT, 0);
+      // One round trip: was it cancelled before it started, and the "started" mark that makes it at most once,
+      // whatever re-queues the job (a retry from the board, a re-run after a stall).
+      const replies = await this.redis
+        .multi()
+        .exists(this.cancelKey(jobId))
+        .set(this.startedKey(jobId), '1', 'EX', STARTED_MEMORY_S, 'NX')
+        .exec();
+      if (!replies || replies.some(([err]) => err)) throw new Error('could not check the tool call job in Redis');
+      if (replies[0]![1] === 1) return failure(CANCELLED_TEXT, 0);
+      if (replies[1]![1] !== 'OK') return failure(ALREADY_RAN_TEXT, 0);
       return await this.runCall(jobId, job.data, abort);
     } finally {
       this.running.delete(jobId);
@@ -205,8 +211,11 @@ export class CallTool implements OnApplicationShutdown {
       if (await this.isCancelled(jobId)) abort.abort(new CancelledError());
       abort.signal.throwIfAborted();
       const args = isRecord(input) ? input : {};
-      const result = await this.access.run(userId, resolved.server, (client) =>
-        client.callTool({ name: resolved.originalName, arguments: args }, undefined, { signal: abort.signal, timeout: timeoutMs }),
+      const result = await this.access.run(
+        userId,
+        resolved.server,
+        (client) => client.callTool({ name: resolved.originalName, arguments: args }, undefined, { signal: abort.signal, timeout: timeoutMs }),
+        resolved.credential,
       );
       const mapped = mapToolResult(result, this.options.limits);
       const out: CallToolResult = { ok: mapped.ok, output: mapped.output, modelText: mapped.modelText, durationMs: Date.now() - started };

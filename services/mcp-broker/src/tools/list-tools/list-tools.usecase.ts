@@ -31,6 +31,8 @@ export interface ResolvedTool {
   serverUrl: string;
   originalName: string;
   server: ServerRow;
+  /** The credential the listing was made with (OAuth: the token asked for just now), for the call to reuse. */
+  credential?: Credential;
 }
 type Outcome = { server: ServerRow; tools: Tool[] } | { server: ServerRow; error: string; authRequired?: McpAuthRequired };
 type Prepared = { server: ServerRow; credential: Credential } | { server: ServerRow; failure: unknown };
@@ -58,7 +60,7 @@ export class ListTools {
   }
 
   async execute(cmd: ListToolsCommand): Promise<ListToolsResult> {
-    return this.list(cmd, await this.loadServers(cmd.userId, cmd.harnessId));
+    return (await this.list(cmd, await this.loadServers(cmd.userId, cmd.harnessId))).result;
   }
 
   /**
@@ -67,14 +69,19 @@ export class ListTools {
    */
   async resolveTool(userId: string, harnessId: string, name: string): Promise<ResolvedTool | undefined> {
     const servers = await this.loadServers(userId, harnessId);
-    const { items } = await this.list({ userId, harnessId }, servers);
-    const item = items.find((t) => t.name === name);
+    const { result, prepared } = await this.list({ userId, harnessId }, servers);
+    const item = result.items.find((t) => t.name === name);
     const server = item && servers.find((s) => s.id === item.serverId);
     if (!item || !server) return undefined;
-    return { serverId: server.id, serverUrl: server.url, originalName: item.originalName, server };
+    const ready = prepared.find((p) => p.server.id === server.id);
+    return {
+      serverId: server.id, serverUrl: server.url, originalName: item.originalName, server,
+      ...(ready && 'credential' in ready ? { credential: ready.credential } : {}),
+    };
   }
 
-  private async list(cmd: ListToolsCommand, servers: ServerRow[]): Promise<ListToolsResult> {
+  /** The listing, and the credentials it was made with (asked for once per listing, cached or not). */
+  private async list(cmd: ListToolsCommand, servers: ServerRow[]): Promise<{ result: ListToolsResult; prepared: Prepared[] }> {
     const deadline = Date.now() + this.options.serverTimeoutMs;
     // The credentials first (OAuth: the auth service's current token), so a listing made with a token that has since
     // been refreshed, revoked or disconnected is not reused.
@@ -94,7 +101,7 @@ export class ListTools {
     const versions = prepared.map((p) => ('credential' in p ? p.credential.key.credentialVersion : null));
     const cacheKey = JSON.stringify([cmd.userId, cmd.harnessId, fingerprint(servers), versions]);
     const cached = this.cache.get(cacheKey);
-    if (cached) return cached;
+    if (cached) return { result: cached, prepared };
 
     const mark = this.cache.mark();
     const outcomes = await Promise.all(prepared.map((p) => this.listServer(cmd.userId, p, deadline)));
@@ -130,7 +137,7 @@ export class ListTools {
     const result: ListToolsResult = { items, errors };
     // A failure may be passing (a server restarting): only complete listings are reused.
     if (errors.length === 0) this.cache.set(cacheKey, mark, cmd.userId, servers.map((s) => s.url), result);
-    return result;
+    return { result, prepared };
   }
 
   private async loadServers(userId: string, harnessId: string): Promise<ServerRow[]> {

@@ -45,3 +45,14 @@ export class PinoNestLogger implements LoggerService {
 /** Error to a loggable object without leaking request bodies or headers that libraries attach. */
 export const errorFields = (err: unknown) =>
   err instanceof Error ? { err: { name: err.name, message: err.message, stack: err.stack } } : { err: { message: String(err) } };
+
+/**
+ * Keeps one faulty callback from taking the whole service down: an uncaught exception or an unhandled rejection is
+ * logged (with the service's correlation context when there is one) and the process goes on serving. Exiting instead
+ * would turn any input that reaches such a bug — a stored event replayed by the replica that takes over — into a
+ * crash loop across every replica.
+ */
+export function installProcessGuards(logger: Logger): void {
+  process.on('uncaughtException', (err, origin) => logger.error({ origin, ...errorFields(err) }, 'uncaught exception (contained; the service keeps running)'));
+  process.on('unhandledRejection', (err) => logger.error(errorFields(err), 'unhandled rejection'));
+}

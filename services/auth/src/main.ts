@@ -3,7 +3,7 @@ import { NestFactory } from '@nestjs/core';
 import { Transport, type MicroserviceOptions } from '@nestjs/microservices';
 import { setSubjectNamespace } from '@harness/contracts';
 import { loadConfig } from '@harness/config';
-import { createLogger, errorFields, PinoNestLogger } from '@harness/logging';
+import { createLogger, installProcessGuards, PinoNestLogger } from '@harness/logging';
 
 /** The auth service: MCP OAuth on the user's behalf (start, complete, status, revoke, access-token) over NATS commands. */
 async function main() {
@@ -12,6 +12,7 @@ async function main() {
   // Imported after the namespace is set: its controllers' message patterns are read when the module is evaluated.
   const { AuthModule } = await import('./app.module.js');
   const logger = createLogger('auth', config.logLevel, config.prettyLogs);
+  installProcessGuards(logger);
   const app = await NestFactory.createMicroservice<MicroserviceOptions>(AuthModule.forRoot({ config, logger }), {
     transport: Transport.NATS,
     options: { servers: [config.natsUrl], queue: 'harness-auth', name: `harness-auth-${config.replicaId}` },
@@ -26,7 +27,6 @@ async function main() {
   };
   process.on('SIGTERM', () => void stop('SIGTERM'));
   process.on('SIGINT', () => void stop('SIGINT'));
-  process.on('unhandledRejection', (err) => logger.error(errorFields(err), 'unhandled rejection'));
 }
 
 main().catch((err) => {

@@ -5,7 +5,7 @@ import { connect } from '@nats-io/transport-node';
 import { CHAT_QUEUE_GROUP, setSubjectNamespace } from '@harness/contracts';
 import { loadConfig } from '@harness/config';
 import { createDatabase } from '@harness/db';
-import { createLogger, errorFields, PinoNestLogger } from '@harness/logging';
+import { createLogger, installProcessGuards, PinoNestLogger } from '@harness/logging';
 import { ActorRegistry } from './conversation/actor-registry.js';
 
 async function main() {
@@ -14,6 +14,7 @@ async function main() {
   // Imported after the namespace is set: its controllers' message patterns are read when the module is evaluated.
   const { ChatModule } = await import('./chat.module.js');
   const logger = createLogger('chat', config.logLevel, config.prettyLogs);
+  installProcessGuards(logger);
   const db = createDatabase(config.databaseUrl, { applicationName: `harness-chat-${config.replicaId}`, max: 20 });
   const nats = await connect({ servers: config.natsUrl, name: `harness-chat-${config.replicaId}`, maxReconnectAttempts: -1 });
   const app = await NestFactory.createMicroservice<MicroserviceOptions>(ChatModule.forRoot({ config, logger, db, nats }), {
@@ -41,7 +42,6 @@ async function main() {
   };
   process.on('SIGTERM', () => void stop('SIGTERM'));
   process.on('SIGINT', () => void stop('SIGINT'));
-  process.on('unhandledRejection', (err) => logger.error(errorFields(err), 'unhandled rejection'));
 }
 
 main().catch((err) => {

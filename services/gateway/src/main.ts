@@ -1,5 +1,5 @@
 import { ConfigError, loadConfig } from '@harness/config';
-import { createLogger, errorFields } from '@harness/logging';
+import { createLogger, installProcessGuards } from '@harness/logging';
 import { createGatewayApp } from './app.js';
 
 async function main(): Promise<void> {
@@ -14,7 +14,7 @@ async function main(): Promise<void> {
     throw err;
   }
   const logger = createLogger('gateway', config.logLevel, config.prettyLogs);
-  process.on('unhandledRejection', (err) => logger.error(errorFields(err), 'unhandled rejection'));
+  installProcessGuards(logger);
 
   const app = await createGatewayApp(config, { logger });
   // SIGTERM/SIGINT: SSE streams are ended, the HTTP server stops, then NATS, Redis and Postgres are closed.

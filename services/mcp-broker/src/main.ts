@@ -3,7 +3,7 @@ import { NestFactory } from '@nestjs/core';
 import { Transport, type MicroserviceOptions } from '@nestjs/microservices';
 import { setSubjectNamespace } from '@harness/contracts';
 import { loadConfig } from '@harness/config';
-import { createLogger, errorFields, PinoNestLogger } from '@harness/logging';
+import { createLogger, installProcessGuards, PinoNestLogger } from '@harness/logging';
 
 /** The mcp-broker service: MCP client sessions on behalf of users (tool listing), over NATS commands. */
 async function main() {
@@ -12,6 +12,7 @@ async function main() {
   // Imported after the namespace is set: its controllers' message patterns are read when the module is evaluated.
   const { McpBrokerModule } = await import('./app.module.js');
   const logger = createLogger('mcp-broker', config.logLevel, config.prettyLogs);
+  installProcessGuards(logger);
   const app = await NestFactory.createMicroservice<MicroserviceOptions>(McpBrokerModule.forRoot({ config, logger }), {
     transport: Transport.NATS,
     options: { servers: [config.natsUrl], queue: 'harness-mcp-broker', name: `harness-mcp-broker-${config.replicaId}` },
@@ -26,7 +27,6 @@ async function main() {
   };
   process.on('SIGTERM', () => void stop('SIGTERM'));
   process.on('SIGINT', () => void stop('SIGINT'));
-  process.on('unhandledRejection', (err) => logger.error(errorFields(err), 'unhandled rejection'));
 }
 
 main().catch((err) => {

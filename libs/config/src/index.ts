@@ -51,6 +51,9 @@ const EnvSchema = z.object({
   LLM_PRICES: z.string().optional(),
   /** OpenRouter's extensions (usage.include for cost, generation stats for usage after an abort): auto = when LLM_BASE_URL is OpenRouter. */
   LLM_OPENROUTER_EXTENSIONS: z.enum(['auto', 'true', 'false']).default('auto'),
+  /** Messages that may wait in one conversation's queue, and the bytes their content may take (as JSON). */
+  CHAT_MAX_QUEUED_MESSAGES: z.coerce.number().int().min(1).max(1_000).default(20),
+  CHAT_MAX_QUEUE_BYTES: z.coerce.number().int().min(1_024).max(64 * 1024 * 1024).default(2 * 1024 * 1024),
   /** Most LLM calls of one run (tool loop steps). */
   CHAT_MAX_STEPS: z.coerce.number().int().min(1).max(100).default(10),
   HARNESS_MCP_TOOL_CONCURRENCY: z.coerce.number().int().min(1).max(1_000).default(16),
@@ -115,6 +118,8 @@ export interface Config {
     flushMaxEvents: number;
     maxUnflushedEvents: number;
     maxSteps: number;
+    maxQueuedMessages: number;
+    maxQueueBytes: number;
   };
   /** MCP tool calls: how many the broker's worker runs at once, and each call's timeout. */
   mcp: { toolConcurrency: number; toolTimeoutMs: number; perServerConcurrency: number; sessionIdleTtlMs: number; maxSessionsPerServer: number; maxSessions: number };
@@ -182,6 +187,8 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env, service = 'h
       flushMaxEvents: Math.max(1, e.CHAT_FLUSH_MAX_EVENTS),
       maxUnflushedEvents: Math.max(1, e.CHAT_MAX_UNFLUSHED_EVENTS),
       maxSteps: e.CHAT_MAX_STEPS,
+      maxQueuedMessages: e.CHAT_MAX_QUEUED_MESSAGES,
+      maxQueueBytes: e.CHAT_MAX_QUEUE_BYTES,
     },
     mcp: { toolConcurrency: e.HARNESS_MCP_TOOL_CONCURRENCY, toolTimeoutMs: e.HARNESS_MCP_TOOL_TIMEOUT_MS, perServerConcurrency: e.HARNESS_MCP_PER_SERVER_CONCURRENCY,
       sessionIdleTtlMs: e.HARNESS_MCP_SESSION_IDLE_TTL_MS, maxSessionsPerServer: e.HARNESS_MCP_MAX_SESSIONS_PER_SERVER, maxSessions: e.HARNESS_MCP_MAX_SESSIONS },

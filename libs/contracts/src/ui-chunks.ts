@@ -171,3 +171,33 @@ export function parseConversationEvent(data: unknown): SafeParse<ConversationEve
   }
   return ConversationEvent.safeParse(data) as SafeParse<ConversationEvent>;
 }
+
+/**
+ * What goes on a conversation's live subject in place of an event too large for one NATS message (the server's
+ * `max_payload`): its position only. It is published after the event is stored, so a reader fetches the event itself
+ * from the store. Nothing is dropped: a reader either gets the event or its reference.
+ */
+export const EventReference = z.object({
+  conversationId: z.string(),
+  seq: z.number().int().positive(),
+  prev: z.number().int().nonnegative(),
+  runId: z.string().nullable(),
+  createdAt: z.string(),
+  ref: z.literal(true),
+});
+export type EventReference = z.infer<typeof EventReference>;
+
+/** One message of a conversation's live subject: an event, or the reference to a stored one. */
+export type LiveMessage = ConversationEvent | EventReference;
+export const isEventReference = (m: LiveMessage): m is EventReference => 'ref' in m && m.ref === true;
+
+export function parseLiveMessage(data: unknown): SafeParse<LiveMessage> {
+  if (data && typeof data === 'object' && (data as { ref?: unknown }).ref === true) {
+    return EventReference.safeParse(data) as SafeParse<LiveMessage>;
+  }
+  return parseConversationEvent(data);
+}
+
+export const referenceTo = (ev: ConversationEvent): EventReference => ({
+  conversationId: ev.conversationId, seq: ev.seq, prev: ev.prev, runId: ev.runId, createdAt: ev.createdAt, ref: true,
+});

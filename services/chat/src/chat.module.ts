@@ -94,7 +94,7 @@ function createRegistry({ config, logger, db, nats }: ChatRuntime, broker: Clien
     logger,
   );
   const registry: ActorRegistry = new ActorRegistry({
-    config, pool: db.pool, store: new EventStore(db.pool), nats, live: new LivePublisher(nats), leases: new LeaseRepository(db.pool, config.chat.leaseTtlMs),
+    config, pool: db.pool, store: new EventStore(db.pool), nats, live: new LivePublisher(nats, logger), leases: new LeaseRepository(db.pool, config.chat.leaseTtlMs),
     llm, prices, tools: (harnessId, userId) => brokerTools({ client: broker, db, logger, toolTimeoutMs: config.mcp.toolTimeoutMs }, harnessId, userId), backfill, logger,
   });
   return registry;

@@ -6,6 +6,7 @@ import type { Config } from '@harness/config';
 import { CORRELATION_HEADER } from '@harness/contracts';
 import { createLogger, PinoNestLogger, type Logger } from '@harness/logging';
 import { mountAdminPages } from './admin/admin.module.js';
+import { authenticateBeforeBody } from './auth/authenticate-before-body.js';
 import { AppModule } from './app.module.js';
 import { GatewayMetrics } from './core/metrics.js';
 import { DEFAULT_GATEWAY_OPTIONS, type GatewayOptions } from './core/tokens.js';
@@ -17,7 +18,8 @@ import { AI_SDK_STREAM_HEADER } from './streaming/sse-framing.js';
 
 /**
  * The AI SDK posts the whole conversation to /v1/chat on every turn, so that one route accepts more than 1 MiB
- * (each message's content is still limited to 100,000 characters).
+ * (each message's content is still limited to 100,000 characters) — from an authenticated user only
+ * (authenticateBeforeBody runs first).
  */
 export const AI_CHAT_MAX_BODY_BYTES = 16 * MAX_BODY_BYTES;
 const bodyLimitFor = (req: HttpRequest) => (req.url?.split('?')[0].replace(/\/$/, '') === '/v1/chat' ? AI_CHAT_MAX_BODY_BYTES : MAX_BODY_BYTES);
@@ -44,9 +46,12 @@ export async function createGatewayApp(config: Config, opts: CreateGatewayAppOpt
     exposedHeaders: [Object.keys(AI_SDK_STREAM_HEADER)[0], CORRELATION_HEADER],
     maxAge: 600,
   });
+  // The board authenticates first and reads its own (small) bodies after that; everything else with a body needs a
+  // valid user token before the body is read.
+  mountAdminPages(app);
+  app.use(authenticateBeforeBody(config));
   app.use(jsonBody(bodyLimitFor));
   app.use(runInCorrelationContext());
-  mountAdminPages(app);
   app.useGlobalFilters(new HttpErrorFilter(logger));
   return app;
 }

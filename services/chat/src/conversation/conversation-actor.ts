@@ -188,6 +188,7 @@ export class ConversationActor {
     const harness = await this.harness();
     const decision = decide(this.state, {
       type: 'send', messageId: randomUUID(), content: p.content, clientMessageId: p.clientMessageId, now: new Date().toISOString(), model: harness.model, ids: newIds(),
+      limits: { maxItems: this.d.config.chat.maxQueuedMessages, maxBytes: this.d.config.chat.maxQueueBytes },
     }) as Decision<Omit<SendMessageResult, 'seq'>>;
     let result: SendMessageResult | null = null;
     await this.apply(decision, { harness, extra: async (tx, events) => {

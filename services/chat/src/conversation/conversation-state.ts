@@ -22,8 +22,17 @@ export interface NewIds {
   assistantMessageId: string;
 }
 
+/** How much may wait in a conversation's queue: items, and bytes of their content as stored (JSON). */
+export interface QueueLimits {
+  maxItems: number;
+  maxBytes: number;
+}
+
+/** Seconds a client is told to wait when the queue is full: about when a run usually has moved on. */
+const QUEUE_FULL_RETRY_AFTER_S = 10;
+
 export type Command =
-  | { type: 'send'; messageId: string; content: string; clientMessageId?: string; now: string; model: string; ids: NewIds }
+  | { type: 'send'; messageId: string; content: string; clientMessageId?: string; now: string; model: string; ids: NewIds; limits: QueueLimits }
   | { type: 'interrupt' }
   | { type: 'remove-queue-item'; itemId: string }
   | { type: 'send-now'; itemId: string; model: string; ids: NewIds }
@@ -53,6 +62,7 @@ export function decide(state: ConversationState, cmd: Command): Decision {
       // Behind a run, or behind messages still waiting their turn: never overtake the queue.
       if (state.activeRun || state.queue.length) {
         const item: QueueItem = { id: cmd.messageId, content: cmd.content, createdAt: cmd.now };
+        refuseWhenFull(state.queue, item, cmd.limits);
         return {
           emit: [{ chunk: { type: 'data-queue', data: { items: [...state.queue, item] }, transient: true }, runId: null }],
           effects: [],
@@ -147,6 +157,23 @@ function startRun<R>(
     effects: [{ type: 'start-run', runId, messageId: assistantMessageId }],
     result,
   };
+}
+
+/** Bytes an item's content takes in a `data-queue` event (JSON: a control character takes six). */
+export const queuedBytes = (item: QueueItem): number => Buffer.byteLength(JSON.stringify(item.content));
+
+function refuseWhenFull(queue: QueueItem[], item: QueueItem, limits: QueueLimits): void {
+  if (queue.length >= limits.maxItems) {
+    throw new DomainError('rate_limited', `the queue is full: at most ${limits.maxItems} messages can wait; remove one or wait for the run to end`, {
+      retryAfterSeconds: QUEUE_FULL_RETRY_AFTER_S, limit: 'queued_messages', maxItems: limits.maxItems,
+    });
+  }
+  const bytes = queue.reduce((n, i) => n + queuedBytes(i), 0) + queuedBytes(item);
+  if (bytes > limits.maxBytes) {
+    throw new DomainError('rate_limited', `the queue is full: its messages may take at most ${limits.maxBytes} bytes; remove one or wait for the run to end`, {
+      retryAfterSeconds: QUEUE_FULL_RETRY_AFTER_S, limit: 'queued_bytes', maxBytes: limits.maxBytes,
+    });
+  }
 }
 
 const queueChunk = (items: QueueItem[]): Emitted => ({ chunk: { type: 'data-queue', data: { items }, transient: true }, runId: null });

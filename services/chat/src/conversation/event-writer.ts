@@ -1,4 +1,4 @@
-import { conversationEventsSubject, type ConversationEvent } from '@harness/contracts';
+import { conversationEventsSubject, referenceTo, type ConversationEvent } from '@harness/contracts';
 import { EventStore, StreamConflictError, StreamNotFoundError, type NewEvent, type Tx } from '@harness/event-store';
 import type { Logger } from '@harness/logging';
 import { projectConversationEvents, type DraftCache } from '@harness/projections';
@@ -8,9 +8,18 @@ import type { LivePublisher } from './live-publisher.js';
 /** While text streams, the message row is rewritten at most this often (see projectConversationEvents). */
 const DELTA_WRITE_INTERVAL_MS = 250;
 
+interface OutboxEntry {
+  ev: ConversationEvent;
+  ready: boolean;
+  /** The event's JSON, when it fits one live message. */
+  payload?: string;
+  /** Too large to publish: its reference goes out once the event is stored. */
+  afterStore?: boolean;
+}
+
 export interface EventWriterDeps {
   store: EventStore;
-  live: LivePublisher;
+  live: Pick<LivePublisher, 'publish' | 'fits'>;
   logger: Logger;
   conversationId: string;
   userId: string;
@@ -42,8 +51,11 @@ export class EventWriter {
   private chain: Promise<void> = Promise.resolve();
   private lost = false;
   private readonly subject: string;
-  /** Numbered events not yet published, in seq order: live ones are ready at once, committed ones once stored. */
-  private readonly outbox: { ev: ConversationEvent; ready: boolean }[] = [];
+  /**
+   * Numbered events not yet published, in seq order: live ones are ready at once, committed ones once stored. A live
+   * event too large for one NATS message is published as a reference, so it waits until it is stored (`afterStore`).
+   */
+  private readonly outbox: OutboxEntry[] = [];
 
   constructor(private readonly d: EventWriterDeps, version: number) {
     this.version = version;
@@ -64,13 +76,20 @@ export class EventWriter {
   /** Live path: publish now, store in the next batch. Resolves at once unless too much is waiting for Postgres. */
   async publish(items: Emitted[]): Promise<void> {
     if (this.lost) return;
+    let oversized = false;
     for (const it of items) {
       const ev = this.number(it);
       this.pending.push({ seq: ev.seq, chunk: ev.chunk, runId: ev.runId, createdAt: new Date(ev.createdAt) });
-      this.outbox.push({ ev, ready: true });
+      const payload = JSON.stringify(ev);
+      if (this.d.live.fits(payload)) {
+        this.outbox.push({ ev, ready: true, payload });
+      } else {
+        this.outbox.push({ ev, ready: false, afterStore: true });
+        oversized = true;
+      }
     }
     this.drainOutbox();
-    if (this.pending.length >= this.d.flushMaxEvents) this.scheduleFlush(0);
+    if (oversized || this.pending.length >= this.d.flushMaxEvents) this.scheduleFlush(0);
     else this.scheduleFlush(this.d.flushIntervalMs);
     if (this.version - this.persisted > this.d.maxUnflushedEvents) await this.flush();
   }
@@ -121,11 +140,28 @@ export class EventWriter {
     return ev;
   }
 
-  /** Publishes in seq order: a live event numbered after a commit in flight waits for that commit. */
+  /**
+   * Publishes in seq order: a live event numbered after a commit in flight waits for that commit. An event too large
+   * for one NATS message goes out as a reference (it is stored by then: readers fetch it from Postgres).
+   */
   private drainOutbox() {
     while (this.outbox.length && this.outbox[0].ready) {
-      this.d.live.publish(this.subject, JSON.stringify(this.outbox.shift()!.ev));
+      const { ev, payload } = this.outbox.shift()!;
+      const full = payload ?? JSON.stringify(ev);
+      this.d.live.publish(this.subject, payload !== undefined || this.d.live.fits(full) ? full : JSON.stringify(referenceTo(ev)));
     }
+  }
+
+  /** Oversized live events wait for their append; once stored, their references may go out. */
+  private releaseStored() {
+    let released = false;
+    for (const entry of this.outbox) {
+      if (entry.afterStore && !entry.ready && entry.ev.seq <= this.persisted) {
+        entry.ready = true;
+        released = true;
+      }
+    }
+    if (released) this.drainOutbox();
   }
 
   private scheduleFlush(delay: number) {
@@ -168,6 +204,7 @@ export class EventWriter {
           },
         });
         this.persisted = batch[batch.length - 1].seq;
+        this.releaseStored();
         return;
       } catch (err) {
         // The transaction rolled back: drafts the projection advanced in memory are rebuilt from storage next time.

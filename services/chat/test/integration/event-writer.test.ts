@@ -2,7 +2,7 @@ import { jest } from '@jest/globals';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import pg from 'pg';
 import { StreamConflictError, EventStore } from '@harness/event-store';
-import type { ConversationEvent, UiChunk } from '@harness/contracts';
+import { conversationEventsSubject, parseLiveMessage, type ConversationEvent, type LiveMessage, type UiChunk } from '@harness/contracts';
 import { createLogger } from '@harness/logging';
 import { createTestDatabase, waitFor, type TestDatabase } from '@harness/testing';
 import { EventWriter } from '../../src/conversation/event-writer.js';
@@ -37,7 +37,7 @@ afterAll(async () => {
 const delta = (s: string): UiChunk => ({ type: 'text-delta', id: 't', delta: s });
 const RUN = '00000000-0000-4000-8000-000000000001';
 
-async function setup(opts: { version?: number } = {}) {
+async function setup(opts: { version?: number; maxLivePayload?: number } = {}) {
   const { conversationId, userId } = await seedConversation(pool);
   await pool.query("INSERT INTO run_leases (conversation_id, owner, fencing_token, expires_at) VALUES ($1, 'me', 3, now() + interval '1 minute')", [conversationId]);
   const store = new EventStore(pool);
@@ -49,7 +49,7 @@ async function setup(opts: { version?: number } = {}) {
   const folded: number[] = [];
   const writer = new EventWriter(
     {
-      store, live: new LivePublisher(nc), logger, conversationId, userId, fencingToken: 3n, drafts: new Map(),
+      store, live: new LivePublisher(nc, logger, opts.maxLivePayload), logger, conversationId, userId, fencingToken: 3n, drafts: new Map(),
       // No timer flush during the test unless asked: the test decides when batches go to Postgres.
       flushIntervalMs: 60_000, flushMaxEvents: 10_000, maxUnflushedEvents: 10_000,
       onLost: (reason) => lost.push(reason),
@@ -63,7 +63,56 @@ async function setup(opts: { version?: number } = {}) {
 const within = <T>(p: Promise<T>, ms: number, what: string) =>
   Promise.race([p, new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`${what} did not settle within ${ms} ms`)), ms).unref())]);
 
+/** Every live message of a conversation, events and references alike, each with what the store held when it arrived. */
+async function rawTap(store: EventStore, conversationId: string) {
+  const got: { msg: LiveMessage; storedSeqs: Promise<number[]> }[] = [];
+  const sub = nc.subscribe(conversationEventsSubject(conversationId), {
+    callback: (err, msg) => {
+      if (err) return;
+      const parsed = parseLiveMessage(msg.json());
+      if (!parsed.success) throw new Error('a live message that is neither an event nor a reference');
+      got.push({ msg: parsed.data, storedSeqs: store.read(conversationId).then((es) => es.map((e) => e.seq)) });
+    },
+  });
+  await nc.flush();
+  return { got, close: () => sub.unsubscribe() };
+}
+
 describe('EventWriter', () => {
+  it('an event too large for one live message goes out as a reference, only once it is stored; order is kept', async () => {
+    const { conversationId, store, writer, lost } = await setup({ maxLivePayload: 4_096 });
+    const tap = await rawTap(store, conversationId);
+    const big = '\u0001'.repeat(2_000); // 12,000 bytes as JSON
+    await writer.publish([{ chunk: delta('small'), runId: RUN }, { chunk: delta(big), runId: RUN }, { chunk: delta('after'), runId: RUN }]);
+    await waitFor(() => tap.got.length === 3, { timeoutMs: 5_000, description: 'three live messages' });
+    expect(lost).toEqual([]);
+    expect(tap.got.map((g) => g.msg.seq)).toEqual([1, 2, 3]);
+    const [first, ref, last] = tap.got.map((g) => g.msg);
+    expect('chunk' in first && first.chunk).toEqual(delta('small'));
+    expect(ref).toEqual({ conversationId, seq: 2, prev: 1, runId: RUN, createdAt: expect.any(String), ref: true });
+    expect('chunk' in last && last.chunk).toEqual(delta('after'));
+    // The reference was published after its event was stored: a reader that fetches it finds it.
+    expect(await tap.got[1].storedSeqs).toEqual(expect.arrayContaining([2]));
+    const stored = await store.read(conversationId);
+    expect(stored.find((e) => e.seq === 2)!.chunk).toEqual(delta(big));
+    tap.close();
+    writer.close();
+  });
+
+  it("a committed event over the server's max_payload (1 MiB here) is stored and referenced; the process does not throw", async () => {
+    const { conversationId, store, writer, lost } = await setup();
+    const tap = await rawTap(store, conversationId);
+    const items = Array.from({ length: 3 }, (_, i) => ({ id: `00000000-0000-4000-8000-00000000000${i}`, content: '\u0001'.repeat(99_000), createdAt: new Date().toISOString() }));
+    const [ev] = await writer.commit([{ chunk: { type: 'data-queue', data: { items }, transient: true }, runId: null }]);
+    expect(Buffer.byteLength(JSON.stringify(ev))).toBeGreaterThan(nc.info!.max_payload);
+    await waitFor(() => tap.got.length === 1, { timeoutMs: 5_000, description: 'the reference' });
+    expect(tap.got[0].msg).toMatchObject({ seq: ev.seq, ref: true });
+    expect((await store.read(conversationId))[0].chunk).toEqual(ev.chunk);
+    expect(lost).toEqual([]);
+    tap.close();
+    writer.close();
+  });
+
   it('publishes live at once, stores in batches; stored = live, same seqs and prev', async () => {
     const { conversationId, store, tap, writer, folded } = await setup();
     await writer.publish([{ chunk: delta('a'), runId: RUN }, { chunk: delta('b'), runId: RUN }]);

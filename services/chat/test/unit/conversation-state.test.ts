@@ -78,8 +78,9 @@ const startChunks = (n: number, regenerates?: string): Emitted[] => [
   { chunk: { type: 'data-run', data: { runId: `run-${n}`, status: 'started', messageId: `asst-${n}` }, transient: true }, runId: `run-${n}` },
 ];
 
-const send = (messageId: string, content: string, n: number, clientMessageId?: string): Command => ({
-  type: 'send', messageId, content, now: NOW, model: MODEL, ids: ids(n), ...(clientMessageId ? { clientMessageId } : {}),
+const LIMITS = { maxItems: 20, maxBytes: 2 * 1024 * 1024 };
+const send = (messageId: string, content: string, n: number, clientMessageId?: string, limits = LIMITS): Command => ({
+  type: 'send', messageId, content, now: NOW, model: MODEL, ids: ids(n), limits, ...(clientMessageId ? { clientMessageId } : {}),
 });
 
 describe('send', () => {
@@ -115,6 +116,47 @@ describe('send', () => {
       effects: [],
       result: { messageId: 'm2', status: 'queued', queueItemId: 'm2' },
       state: { activeRun: { runId: 'run-1', messageId: 'asst-1' }, queue: [item('q1'), item('m2', 'later')] },
+    });
+  });
+
+  it('a full queue (item count) refuses the message with rate_limited and a retry hint; nothing is emitted', () => {
+    const limits = { maxItems: 2, maxBytes: 1024 * 1024 };
+    const full = given(...started(1), queued(item('q1'), item('q2')));
+    full.when(send('m3', 'one more', 3, undefined, limits)).thenError('rate_limited', /at most 2 messages/);
+    let thrown: DomainError | undefined;
+    try {
+      decide(full.state, send('m3', 'one more', 3, undefined, limits));
+    } catch (err) {
+      thrown = err as DomainError;
+    }
+    expect(thrown?.details).toMatchObject({ limit: 'queued_messages', maxItems: 2, retryAfterSeconds: expect.any(Number) });
+    // One below the cap still queues.
+    given(...started(1), queued(item('q1'))).when(send('m3', 'fits', 3, undefined, limits)).then({
+      emit: [queued(item('q1'), item('m3', 'fits'))],
+      result: { messageId: 'm3', status: 'queued', queueItemId: 'm3' },
+    });
+  });
+
+  it('a full queue (bytes, counted as JSON: a control character takes six) refuses the message', () => {
+    const limits = { maxItems: 20, maxBytes: 700_000 };
+    const controls = '\u0001'.repeat(99_000); // 594,002 bytes once JSON-escaped
+    given(...started(1)).when(send('m2', controls, 2, undefined, limits)).then({
+      emit: [queued(item('m2', controls))],
+      result: { messageId: 'm2', status: 'queued', queueItemId: 'm2' },
+    });
+    given(...started(1), queued(item('q1', controls))).when(send('m3', controls, 3, undefined, limits)).thenError('rate_limited', /700000 bytes/);
+    // The same number of plain characters fits twice over.
+    given(...started(1), queued(item('q1', 'a'.repeat(99_000)))).when(send('m3', 'b'.repeat(99_000), 3, undefined, limits)).then({
+      emit: [queued(item('q1', 'a'.repeat(99_000)), item('m3', 'b'.repeat(99_000)))],
+      result: { messageId: 'm3', status: 'queued', queueItemId: 'm3' },
+    });
+  });
+
+  it('an idle conversation with an empty queue starts the run whatever the limits (nothing waits)', () => {
+    given().when(send('m1', 'hello', 1, undefined, { maxItems: 1, maxBytes: 1024 })).then({
+      emit: [userMessage('m1', 'run-1', 'hello'), ...startChunks(1)],
+      effects: [{ type: 'start-run', runId: 'run-1', messageId: 'asst-1' }],
+      result: { messageId: 'm1', status: 'started', runId: 'run-1' },
     });
   });
 });

@@ -24,6 +24,8 @@ export class AuthGuard implements CanActivate {
   async canActivate(ctx: ExecutionContext): Promise<boolean> {
     if (this.reflector.getAllAndOverride<boolean>(PUBLIC, [ctx.getHandler(), ctx.getClass()])) return true;
     const req = ctx.switchToHttp().getRequest<HttpRequest>();
+    // Already verified before its body was read (authenticateBeforeBody).
+    if (req.userId) return true;
     req.userId = await verifyUserToken(req.headers.authorization, this.secret);
     return true;
   }

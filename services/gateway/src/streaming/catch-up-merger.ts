@@ -1,4 +1,4 @@
-import type { ConversationEvent } from '@harness/contracts';
+import { isEventReference, type ConversationEvent, type LiveMessage } from '@harness/contracts';
 
 /**
  * The catch-up handover of one reader, as a pure state machine (no I/O, no clock): it is fed live events (from NATS,
@@ -14,6 +14,9 @@ import type { ConversationEvent } from '@harness/contracts';
  *   writer appends in batches). It waits in the buffer while the driver re-reads the store; stored events fill the
  *   gap. If the store never gets them (the writer died), the driver calls `skipGap()` after its deadline.
  *
+ * - A live *reference* (an event too large for one NATS message, published once stored) is a hole only the store can
+ *   fill: it waits in the buffer like a gap ending at its own seq, and the driver reads the event from the store.
+ *
  * The buffer is bounded: past `maxBuffered` it is dropped and the reader goes back to `catchup` (everything dropped
  * is, or will be, in the store, and anything missing later shows up as a gap).
  */
@@ -28,7 +31,7 @@ export interface SkippedRange {
 export class CatchUpMerger {
   private sent: number;
   private current: MergerPhase = 'catchup';
-  private readonly buffer = new Map<number, ConversationEvent>();
+  private readonly buffer = new Map<number, LiveMessage>();
   private waitingFor: number | null = null;
   private overflowCount = 0;
 
@@ -85,12 +88,12 @@ export class CatchUpMerger {
     return this.drain();
   }
 
-  onLive(ev: ConversationEvent): ConversationEvent[] {
+  onLive(ev: LiveMessage): ConversationEvent[] {
     if (ev.seq <= this.sent) return [];
     if (this.current === 'live') {
-      if (ev.prev <= this.sent) return [this.take(ev)];
+      if (ev.prev <= this.sent && !isEventReference(ev)) return [this.take(ev)];
       this.current = 'gap';
-      this.waitingFor = ev.prev;
+      this.waitingFor = missingUntil(ev, this.sent);
       this.buffer.set(ev.seq, ev);
       return [];
     }
@@ -125,8 +128,14 @@ export class CatchUpMerger {
       this.waitingFor = null;
       return { send: [], skipped: null };
     }
-    const skipped = { from: this.sent + 1, to: head.prev };
     this.buffer.delete(head.seq);
+    if (isEventReference(head)) {
+      // The referenced event itself never showed up in the store: it is lost with the gap before it.
+      const skipped = { from: this.sent + 1, to: head.seq };
+      this.sent = head.seq;
+      return { send: this.drain(), skipped };
+    }
+    const skipped = { from: this.sent + 1, to: head.prev };
     const send = [this.take(head), ...this.drain()];
     return { send, skipped };
   }
@@ -136,7 +145,7 @@ export class CatchUpMerger {
     return ev;
   }
 
-  private ordered(): ConversationEvent[] {
+  private ordered(): LiveMessage[] {
     return [...this.buffer.values()].sort((a, b) => a.seq - b.seq);
   }
 
@@ -148,9 +157,9 @@ export class CatchUpMerger {
         this.buffer.delete(ev.seq);
         continue;
       }
-      if (ev.prev > this.sent) {
+      if (ev.prev > this.sent || isEventReference(ev)) {
         this.current = 'gap';
-        this.waitingFor = ev.prev;
+        this.waitingFor = missingUntil(ev, this.sent);
         return out;
       }
       this.buffer.delete(ev.seq);
@@ -161,3 +170,6 @@ export class CatchUpMerger {
     return out;
   }
 }
+
+/** The last seq that must come from the store before `ev` can go: its predecessor, or itself for a reference. */
+const missingUntil = (ev: LiveMessage, sent: number): number => (isEventReference(ev) ? ev.seq : Math.max(ev.prev, sent));

@@ -1,4 +1,4 @@
-import type { ConversationEvent } from '@harness/contracts';
+import type { ConversationEvent, LiveMessage } from '@harness/contracts';
 import type { EventStore } from '@harness/event-store';
 import type { Logger } from '@harness/logging';
 import { CatchUpMerger } from './catch-up-merger.js';
@@ -117,7 +117,7 @@ export class EventFeed {
     this.timers.clear();
   }
 
-  private onLive(ev: ConversationEvent): void {
+  private onLive(ev: LiveMessage): void {
     if (this.closed) return;
     // Before run(), the merger is catching up: it only buffers (nothing reaches the sink), and nothing is read yet.
     const before = this.merger.overflows;

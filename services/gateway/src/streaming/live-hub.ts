@@ -1,10 +1,11 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { Msg, NatsConnection, Subscription } from '@nats-io/transport-node';
-import { conversationEventsSubject, parseConversationEvent, type ConversationEvent } from '@harness/contracts';
+import { conversationEventsSubject, parseLiveMessage, type LiveMessage } from '@harness/contracts';
 import { errorFields, type Logger } from '@harness/logging';
 import { LOGGER, NATS } from '../core/tokens.js';
 
-export type LiveListener = (ev: ConversationEvent) => void;
+/** Gets each live message: an event, or the reference to one too large to publish (the feed reads it from the store). */
+export type LiveListener = (ev: LiveMessage) => void;
 
 interface Topic {
   sub: Subscription;
@@ -75,7 +76,7 @@ export class LiveHub {
       this.logger.warn({ conversationId }, 'dropped a live event that is not JSON');
       return;
     }
-    const parsed = parseConversationEvent(data);
+    const parsed = parseLiveMessage(data);
     if (!parsed.success || parsed.data.conversationId !== conversationId) {
       const issues = parsed.success ? [{ path: 'conversationId', message: 'another conversation' }] : parsed.error.issues.slice(0, 5);
       this.logger.warn({ conversationId, issues }, 'dropped an invalid live event');

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { connect } from 'node:net';
 import { SignJWT } from 'jose';
 import { ChatSubjects } from '@harness/contracts';
 import { fail, NestStyleResponder, NO_ANSWER, ok } from '../support/chat-responder.js';
@@ -51,6 +52,51 @@ describe('authentication', () => {
     }
     const okRes = await fetch(`${gw.url}/v1/harnesses`, { headers: { authorization: `Bearer ${await sign({ sub: 'a.b@c-d_e', exp: '1h' }, secret)}` } });
     expect(okRes.status).toBe(200);
+  });
+
+  /** Sends only a request's head (no body byte) over a raw socket; resolves with the status line and head of the answer. */
+  const headOnly = (path: string, headers: Record<string, string>) =>
+    new Promise<{ statusLine: string; head: string; closed: boolean }>((resolve, reject) => {
+      const { hostname, port } = new URL(gw.url);
+      const socket = connect({ host: hostname, port: Number(port) });
+      let text = '';
+      const timer = setTimeout(() => {
+        socket.destroy();
+        reject(new Error(`no answer without the body: ${JSON.stringify(text)}`));
+      }, 5_000);
+      socket.on('data', (d) => {
+        text += d.toString('latin1');
+      });
+      socket.on('close', () => {
+        clearTimeout(timer);
+        const head = text.split('\r\n\r\n')[0];
+        resolve({ statusLine: head.split('\r\n')[0], head, closed: true });
+      });
+      socket.on('error', reject);
+      const lines = [`POST ${path} HTTP/1.1`, `host: ${hostname}:${port}`, ...Object.entries(headers).map(([k, v]) => `${k}: ${v}`)];
+      socket.write(`${lines.join('\r\n')}\r\n\r\n`);
+    });
+
+  it('an anonymous request with a body is answered 401 before a byte of the body is read (and its connection closed)', async () => {
+    for (const path of ['/v1/chat', '/v1/harnesses', `/v1/conversations/${conversationId}/messages`]) {
+      const r = await headOnly(path, { 'content-type': 'application/json', 'content-length': String(16 * 1024 * 1024) });
+      expect(r.statusLine).toBe('HTTP/1.1 401 Unauthorized');
+      expect(r.head.toLowerCase()).toContain('connection: close');
+    }
+    // Chunked, with a bad token: the same.
+    const chunked = await headOnly('/v1/harnesses', { 'content-type': 'application/json', 'transfer-encoding': 'chunked', authorization: 'Bearer a.b.c' });
+    expect(chunked.statusLine).toBe('HTTP/1.1 401 Unauthorized');
+  });
+
+  it('a signed-in user may send /v1/chat a body above 1 MiB (up to its 16 MiB limit); anonymous callers never reach the reader', async () => {
+    const big = JSON.stringify({ id: conversationId, messages: [{ id: 'u1', role: 'user', parts: [{ type: 'text', text: 'x'.repeat(2 * 1024 * 1024) }] }], trigger: 'submit-message' });
+    const anonymous = await fetch(`${gw.url}/v1/chat`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: big }).catch((err: Error) => err);
+    // Either the 401 arrives, or the connection was closed while the client was still sending: never a parse.
+    if (!(anonymous instanceof Error)) expect(anonymous.status).toBe(401);
+    const signedIn = await gw.request('/v1/chat', { method: 'POST', user: 'alice', body: big, headers: { 'content-type': 'application/json' } });
+    // Read and parsed: the content is over 100,000 characters (413), not over the body limit.
+    expect(signedIn.status).toBe(413);
+    expect((await errorOf(signedIn)).message).toMatch(/100000 characters|100,000/);
   });
 
   it('needs no token for health, readiness and metrics', async () => {

@@ -1,4 +1,4 @@
-import type { ConversationEvent } from '@harness/contracts';
+import { referenceTo, type ConversationEvent } from '@harness/contracts';
 import { CatchUpMerger } from '../../src/streaming/catch-up-merger.js';
 
 /** An event with `prev` = seq - 1 unless given (a takeover jump has prev < seq - 1). */
@@ -163,5 +163,55 @@ describe('CatchUpMerger', () => {
       sent.push(...seqs(m.onStored(range(m.lastSent + 1, total), true)));
       expect(sent).toEqual(Array.from({ length: total }, (_, i) => i + 1));
     }
+  });
+
+  describe('references (events too large for one live message)', () => {
+    const ref = (seq: number, prev = seq - 1) => referenceTo(ev(seq, prev));
+
+    it('live: a reference is a hole the store fills; later live events wait behind it and then follow in order', () => {
+      const m = new CatchUpMerger(0);
+      expect(seqs(m.startLive(4))).toEqual([]);
+      expect(seqs(m.onLive(ev(5)))).toEqual([5]);
+      expect(m.onLive(ref(6))).toEqual([]);
+      expect(m.gap).toEqual({ after: 5, until: 6 });
+      expect(m.onLive(ev(7))).toEqual([]);
+      // The store has the referenced event (it is published only once stored).
+      const big = { ...ev(6), chunk: { type: 'text-delta' as const, id: 't', delta: 'x'.repeat(10) } };
+      const out = m.onStored([big], true);
+      expect(out.map((e) => e.seq)).toEqual([6, 7]);
+      expect(out[0]).toBe(big);
+      expect(m.phase).toBe('live');
+    });
+
+    it('catching up: a buffered reference already covered by the store read is dropped, never sent twice', () => {
+      const m = new CatchUpMerger(0);
+      m.onLive(ref(3));
+      m.onLive(ev(4));
+      expect(seqs(m.onStored(range(1, 3), true))).toEqual([1, 2, 3, 4]);
+      expect(m.phase).toBe('live');
+    });
+
+    it('a reference whose event never reaches the store is skipped at the deadline (reported), not waited on forever', () => {
+      const m = new CatchUpMerger(0);
+      m.startLive(2);
+      m.onLive(ref(3));
+      m.onLive(ev(4));
+      expect(m.onStored([], true)).toEqual([]);
+      const { send, skipped } = m.skipGap();
+      expect(skipped).toEqual({ from: 3, to: 3 });
+      expect(seqs(send)).toEqual([4]);
+      expect(m.phase).toBe('live');
+    });
+
+    it('a reference after a gap waits for the gap and itself', () => {
+      const m = new CatchUpMerger(0);
+      m.startLive(2);
+      m.onLive(ref(5));
+      expect(m.gap).toEqual({ after: 2, until: 5 });
+      expect(seqs(m.onStored(range(3, 4), true))).toEqual([3, 4]);
+      expect(m.gap).toEqual({ after: 4, until: 5 });
+      expect(seqs(m.onStored([ev(5)], true))).toEqual([5]);
+      expect(m.phase).toBe('live');
+    });
   });
 });

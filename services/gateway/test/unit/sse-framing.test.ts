@@ -43,10 +43,15 @@ describe('stream position', () => {
     expect(parsePosition(undefined, '0')).toBe(0);
     expect(parsePosition(undefined, undefined)).toBeUndefined();
     expect(parsePosition('', '5')).toBe(5);
+    expect(parsePosition(undefined, '2147483647')).toBe(2_147_483_647);
   });
 
   it('anything else is 400 validation_failed naming the field', () => {
-    for (const [id, after, field] of [['-1', undefined, 'Last-Event-ID'], ['abc', undefined, 'Last-Event-ID'], [undefined, '1.5', 'after'], [undefined, ['1', '2'], 'after']] as const) {
+    for (const [id, after, field] of [
+      ['-1', undefined, 'Last-Event-ID'], ['abc', undefined, 'Last-Event-ID'], [undefined, '1.5', 'after'], [undefined, ['1', '2'], 'after'],
+      // Past Postgres's integer: a seq that cannot exist (the query would overflow), not a 200 that breaks mid-stream.
+      ['9999999999', undefined, 'Last-Event-ID'], [undefined, '2147483648', 'after'], [undefined, '99999999999999999999', 'after'],
+    ] as const) {
       expect(() => parsePosition(id, after)).toThrow(expect.objectContaining({ code: 'validation_failed', message: expect.stringContaining(field) }));
     }
   });

@@ -1,0 +1,43 @@
+import type { Config } from '@harness/config';
+import { toHttpError } from '../http/error-mapping.js';
+import type { HttpRequest, HttpResponse } from '../http/types.js';
+import { writeHttpError } from '../http/write-error.js';
+import { verifyUserToken } from './verify-token.js';
+
+type Next = () => void;
+
+/** Requests that may carry a body without a user token (each does its own authentication, or needs none). */
+const SELF_AUTHENTICATED_PREFIXES = ['/admin/queues'];
+
+/** Only these methods' bodies are ever read (the JSON body reader); others' are discarded unread. */
+const METHODS_WITH_BODY = new Set(['POST', 'PUT', 'PATCH']);
+
+const hasBody = (req: HttpRequest): boolean => {
+  if (!METHODS_WITH_BODY.has(req.method ?? '')) return false;
+  const length = req.headers['content-length'];
+  return req.headers['transfer-encoding'] !== undefined || (length !== undefined && length !== '0');
+};
+
+/**
+ * Before a byte of a request body is read: a request that carries one must carry a valid user token, else it is
+ * answered 401 at once and its connection closed (nothing of the body is waited for nor buffered). So an anonymous
+ * caller cannot make the gateway read and parse megabytes (the 16 MiB limit of `/v1/chat` is for signed-in users
+ * only). The user id is kept on the request; the AuthGuard does not verify the token a second time.
+ */
+export function authenticateBeforeBody(config: Config) {
+  const secret = new TextEncoder().encode(config.jwtSecret);
+  return (req: HttpRequest, res: HttpResponse, next: Next): void => {
+    const path = (req.url ?? '/').split('?')[0];
+    if (!hasBody(req) || SELF_AUTHENTICATED_PREFIXES.some((p) => path === p || path.startsWith(`${p}/`))) return next();
+    verifyUserToken(req.headers.authorization, secret).then(
+      (userId) => {
+        req.userId = userId;
+        next();
+      },
+      (err: unknown) => {
+        res.setHeader('connection', 'close');
+        writeHttpError(res, toHttpError(err));
+      },
+    );
+  };
+}

@@ -2,8 +2,13 @@ import type {
   DeleteConversationCommand, InterruptCommand, RegenerateCommand, RemoveQueueItemCommand, SendMessageCommand, SendNowCommand, Usage,
 } from '@harness/contracts';
 
-/** What a conversation's owner can be asked to do; forwarded between replicas as JSON. */
-export type ActorCommand =
+/**
+ * What a conversation's owner can be asked to do; forwarded between replicas as JSON. `commandId` (set once per
+ * dispatch) lets the owner recognise the same command arriving twice.
+ */
+export type ActorCommand = ActorCommandBody & { commandId?: string };
+
+type ActorCommandBody =
   | { type: 'send'; payload: SendMessageCommand }
   | { type: 'interrupt'; payload: InterruptCommand }
   | { type: 'remove-queue-item'; payload: RemoveQueueItemCommand }

@@ -1,8 +1,11 @@
+import { randomUUID } from 'node:crypto';
+import { errors as natsErrors } from '@nats-io/transport-node';
 import { DomainError, ownerSubject, type Reply } from '@harness/contracts';
 import { errorFields } from '@harness/logging';
 import { ActorClosedError, type ActorCommand } from './actor-command.js';
 import { ConversationActor, type ActorDeps } from './conversation-actor.js';
 import type { ForwardReply } from './forwarding.js';
+import { RecentCommands } from './recent-commands.js';
 
 const DISPATCH_DEADLINE_MS = 9_000;
 const FORWARD_TIMEOUT_MS = 8_000;
@@ -16,12 +19,15 @@ export class ActorRegistry {
   private readonly opening = new Map<string, Promise<ConversationActor | null>>();
   private reaper: NodeJS.Timeout | null = null;
   private stopping = false;
+  private readonly recent = new RecentCommands();
 
-  constructor(private readonly deps: Omit<ActorDeps, 'onClosed'>) {}
+  constructor(private readonly deps: Omit<ActorDeps, 'onClosed' | 'recent'>) {}
 
   get activeCount() { return this.actors.size; }
 
-  async dispatch(cmd: ActorCommand): Promise<unknown> {
+  async dispatch(command: ActorCommand): Promise<unknown> {
+    // One id for every attempt of this command: an owner that already ran it answers with that run's outcome.
+    const cmd: ActorCommand = { ...command, commandId: command.commandId ?? randomUUID() };
     const { conversationId, userId } = cmd.payload;
     const deadline = Date.now() + DISPATCH_DEADLINE_MS;
     for (let attempt = 0; ; attempt++) {
@@ -35,6 +41,10 @@ export class ActorRegistry {
         }
       } else {
         const reply = await this.forward(conversationId, cmd);
+        if (reply === 'timeout') {
+          // The owner may have carried it out: never send it again (a send would be stored twice), say so instead.
+          throw new DomainError('service_unavailable', 'the chat service running this conversation did not answer in time; the command may have been carried out (check before retrying)');
+        }
         if (reply && !('retry' in reply)) {
           if (reply.ok) return reply.data;
           throw new DomainError(reply.error.code, reply.error.message, reply.error.details);
@@ -89,7 +99,7 @@ export class ActorRegistry {
     if (!visible) throw new DomainError('not_found', 'conversation not found');
     if (token === null) return null;
     const actor = await ConversationActor.open(
-      { ...this.deps, onClosed: (id, a) => this.actors.get(id) === a && this.actors.delete(id) },
+      { ...this.deps, recent: this.recent, onClosed: (id, a) => this.actors.get(id) === a && this.actors.delete(id) },
       conversationId,
       userId,
       token,
@@ -98,15 +108,22 @@ export class ActorRegistry {
     return actor;
   }
 
-  private async forward(conversationId: string, cmd: ActorCommand): Promise<ForwardReply | null> {
+  /** The owner's reply; null when nobody owns it right now (try again: the lease decides); 'timeout' when it did not answer. */
+  private async forward(conversationId: string, cmd: ActorCommand): Promise<ForwardReply | 'timeout' | null> {
     try {
       const msg = await this.deps.nats.request(ownerSubject(conversationId), JSON.stringify(cmd), { timeout: FORWARD_TIMEOUT_MS });
       return msg.json<ForwardReply>();
-    } catch {
-      // No responder (the owner just released or died) or a timeout: try again, the lease decides.
-      return null;
+    } catch (err) {
+      return isNoResponders(err) ? null : 'timeout';
     }
   }
 }
 
 export type { Reply };
+
+/** No replica subscribes to the owner subject: the owner just released the conversation or died. */
+function isNoResponders(err: unknown): boolean {
+  if (err instanceof natsErrors.NoRespondersError) return true;
+  if (err instanceof natsErrors.RequestError) return err.isNoResponders();
+  return false;
+}

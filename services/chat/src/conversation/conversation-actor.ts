@@ -19,6 +19,7 @@ import { EventWriter } from './event-writer.js';
 import type { LeaseRepository } from './lease-repository.js';
 import type { LivePublisher } from './live-publisher.js';
 import { encodeReply, handleForwarded } from './forwarding.js';
+import type { RecentCommands } from './recent-commands.js';
 
 export interface ActorDeps {
   config: Config;
@@ -33,6 +34,8 @@ export interface ActorDeps {
   backfill: UsageBackfill;
   logger: Logger;
   onClosed: (conversationId: string, actor: ConversationActor) => void;
+  /** Commands run lately on this replica, by command id (shared by its actors). */
+  recent: RecentCommands;
 }
 
 interface HarnessInfo {
@@ -86,7 +89,8 @@ export class ConversationActor {
   handle(cmd: ActorCommand): Promise<unknown> {
     if (this.closed) return Promise.reject(new ActorClosedError());
     this.cancelIdleRelease();
-    return this.enqueue(() => withCorrelation(('correlationId' in cmd.payload && cmd.payload.correlationId) || randomUUID(), () => this.execute(cmd)));
+    return this.d.recent.run(cmd.commandId, () =>
+      this.enqueue(() => withCorrelation(('correlationId' in cmd.payload && cmd.payload.correlationId) || randomUUID(), () => this.execute(cmd))));
   }
 
   /** Graceful shutdown: the run ends as failed (its partial answer kept), then the lease is released. */

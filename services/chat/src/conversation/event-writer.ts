@@ -5,6 +5,9 @@ import { projectConversationEvents, type DraftCache } from '@harness/projections
 import type { Emitted } from './conversation-state.js';
 import type { LivePublisher } from './live-publisher.js';
 
+/** pg's error for a query on a pool that was closed (the service is stopping): retrying cannot help. */
+const POOL_ENDED = /pool after calling end/i;
+
 /** While text streams, the message row is rewritten at most this often (see projectConversationEvents). */
 const DELTA_WRITE_INTERVAL_MS = 250;
 
@@ -213,9 +216,10 @@ export class EventWriter {
           this.markLost(err.message);
           return;
         }
-        // Data and constraint errors (SQLSTATE classes 22, 23) will fail again: stop at once instead of retrying.
+        // Data and constraint errors (SQLSTATE classes 22, 23) will fail again, as does a pool closed by shutdown:
+        // stop at once instead of retrying.
         const sqlState = (err as { code?: string }).code ?? '';
-        if (attempt >= 50 || /^2[23]/.test(sqlState)) {
+        if (attempt >= 50 || /^2[23]/.test(sqlState) || POOL_ENDED.test((err as Error).message)) {
           this.markLost(`could not store events: ${(err as Error).message}`);
           return;
         }

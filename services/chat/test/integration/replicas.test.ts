@@ -1,7 +1,7 @@
 import { jest } from '@jest/globals';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import type pg from 'pg';
-import { ChatSubjects, type ChunkOf, type ConversationEvent, type SendMessageResult } from '@harness/contracts';
+import { ChatSubjects, ownerSubject, type ChunkOf, type ConversationEvent, type SendMessageResult } from '@harness/contracts';
 import { createTestDatabase, waitFor, type TestDatabase } from '@harness/testing';
 import {
   assertRunsWellFormed,
@@ -288,6 +288,48 @@ describe('chat replicas', () => {
       natsProxy.thaw();
       await victim.stop().catch(() => undefined);
       await pgProxy.close();
+      await natsProxy.close();
+    }
+  });
+
+  it('a forwarded command whose owner does not answer in time is not sent again (503), and runs once when the owner resumes', async () => {
+    const natsProxy = await FreezableProxy.to(natsServer.url);
+    const slow = await startChat({ databaseUrl: db.url, natsUrl: natsProxy.via(natsServer.url), llmUrl: llm.url, replicaId: 'chat-slow-owner' });
+    try {
+      const c = await seedConversation(pool);
+      const base = { userId: c.userId, conversationId: c.conversationId };
+      // The slow replica owns the conversation (a long run keeps it busy; its lease is renewed over Postgres).
+      await slow.registry.dispatch({ type: 'send', payload: { ...base, content: sim('story', { text: 2_000, tokensPerSecond: 40 }) } });
+      expect(await owner(c.conversationId)).toBe('chat-slow-owner');
+      natsProxy.freeze();
+      const started = Date.now();
+      const outcome = await r1.registry.dispatch({ type: 'send', payload: { ...base, content: 'second' } }).catch((err: unknown) => err);
+      expect(outcome).toMatchObject({ code: 'service_unavailable', message: expect.stringMatching(/did not answer in time/) });
+      // One forward and its timeout, not a retry after it (the old loop sent it twice within its deadline).
+      expect(Date.now() - started).toBeLessThan(12_000);
+      natsProxy.thaw();
+      // Commands reach the owner in order: once this one is queued, every earlier copy of 'second' has been handled.
+      await r1.registry.dispatch({ type: 'send', payload: { ...base, content: 'third' } });
+      const queue = await pool.query<{ content: string }>('SELECT content FROM queue_item_views WHERE conversation_id = $1 ORDER BY position', [c.conversationId]);
+      expect(queue.rows.map((r) => r.content)).toEqual(['second', 'third']);
+      // The same forwarded command delivered twice (same command id) runs once.
+      const duplicate = { type: 'send', payload: { ...base, content: 'fourth' }, commandId: 'dup-1' };
+      const replies = await Promise.all([0, 1].map(() => nc.request(ownerSubject(c.conversationId), JSON.stringify(duplicate), { timeout: 5_000 })));
+      const answers = replies.map((m) => m.json<{ ok: boolean; data: SendMessageResult }>());
+      expect(answers[0]).toEqual(answers[1]);
+      const after = await pool.query<{ content: string }>('SELECT content FROM queue_item_views WHERE conversation_id = $1 ORDER BY position', [c.conversationId]);
+      expect(after.rows.map((r) => r.content)).toEqual(['second', 'third', 'fourth']);
+      // Leave it idle: the queue emptied, the run stopped.
+      for (const item of (await pool.query<{ id: string }>('SELECT id FROM queue_item_views WHERE conversation_id = $1', [c.conversationId])).rows) {
+        await r1.registry.dispatch({ type: 'remove-queue-item', payload: { ...base, itemId: item.id } });
+      }
+      await r1.registry.dispatch({ type: 'interrupt', payload: base });
+      await waitFor(async () => (await pool.query('SELECT 1 FROM conversations WHERE id = $1 AND active_run_id IS NULL', [c.conversationId])).rowCount === 1, {
+        timeoutMs: 10_000, description: 'the run to end',
+      });
+    } finally {
+      natsProxy.thaw();
+      await slow.stop().catch(() => undefined);
       await natsProxy.close();
     }
   });

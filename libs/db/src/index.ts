@@ -26,6 +26,10 @@ export function createDatabase(databaseUrl: string, opts: { max?: number; applic
   });
   // An idle client that errors (e.g. server restart) must not crash the process; the pool replaces it.
   pool.on('error', () => undefined);
+  // So must a checked-out one (Prisma's transactions, the event store's appends): a connection that dies between two
+  // queries emits 'error' on its client, an uncaught exception without a listener. The query in flight, if any, fails
+  // on its own; the pool discards the broken client when it is released.
+  pool.on('connect', (client) => client.on('error', () => undefined));
   const prisma = new PrismaClient({ adapter: new PrismaPg(pool) });
   return {
     pool,

@@ -2,7 +2,7 @@
 // iss checks, step-up, revoke, and tokens encrypted at rest.
 import { randomBytes } from 'node:crypto';
 import { startOAuthTestServer, type OAuthTestServerHandle } from '../../tools/oauth-test-server/src/index.js';
-import { authorize, connectUser, ok, scanDatabase, startAuthSystem, type AuthSystem } from './support/auth-oauth.js';
+import { authorize, connectUser, newBinding, ok, scanDatabase, startAuthSystem, type AuthSystem } from './support/auth-oauth.js';
 
 let sys: AuthSystem;
 const servers: OAuthTestServerHandle[] = [];
@@ -44,7 +44,7 @@ describe('auth service: authorization flow', () => {
     expect(srv.stats.registrations).toBe(1);
     expect(ok(await sys.auth.status({ userId, serverUrl: srv.url }))).toMatchObject({ status: 'disconnected' });
 
-    const done = ok(await sys.auth.complete({ state: a.state, code: a.code, iss: a.iss }));
+    const done = ok(await sys.auth.complete({ state: a.state, code: a.code, iss: a.iss, binding: a.binding }));
     expect(done).toMatchObject({ status: 'connected', serverUrl: srv.url });
     expect(srv.stats.tokenRequests).toEqual([expect.objectContaining({ grantType: 'authorization_code', resource: srv.url, outcome: 'ok' })]);
     expect(ok(await sys.auth.status({ userId, serverUrl: srv.url }))).toMatchObject({ status: 'connected' });
@@ -59,16 +59,16 @@ describe('auth service: authorization flow', () => {
   test('state: single use, unknown state refused, another user\'s code or another signed-in user cannot complete a flow', async () => {
     const srv = await oauthServer();
     const a = await authorize(sys.auth, 'state-a', srv.url);
-    ok(await sys.auth.complete({ state: a.state, code: a.code, iss: a.iss }));
+    ok(await sys.auth.complete({ state: a.state, code: a.code, iss: a.iss, binding: a.binding }));
     const exchanges = srv.stats.tokenCalls.authorization_code;
-    await expectRefused(sys.auth.complete({ state: a.state, code: a.code, iss: a.iss })); // reused state
+    await expectRefused(sys.auth.complete({ state: a.state, code: a.code, iss: a.iss, binding: a.binding })); // reused state
     await expectRefused(sys.auth.complete({ state: randomBytes(24).toString('base64url'), code: a.code, iss: a.iss })); // unknown state
     expect(srv.stats.tokenCalls.authorization_code).toBe(exchanges); // neither reached the token endpoint
 
     // User B's state with user C's code: the state's PKCE verifier does not match C's challenge; nobody is connected.
     const b = await authorize(sys.auth, 'state-b', srv.url);
     const c = await authorize(sys.auth, 'state-c', srv.url);
-    await expectRefused(sys.auth.complete({ state: b.state, code: c.code, iss: c.iss }));
+    await expectRefused(sys.auth.complete({ state: b.state, code: c.code, iss: c.iss, binding: b.binding }));
     for (const userId of ['state-b', 'state-c']) {
       expect(ok(await sys.auth.status({ userId, serverUrl: srv.url })).status).not.toBe('connected');
     }
@@ -76,19 +76,19 @@ describe('auth service: authorization flow', () => {
     // The gateway names the signed-in user at the callback: another user's state is refused before any exchange.
     const d = await authorize(sys.auth, 'state-d', srv.url);
     const before = srv.stats.tokenCalls.authorization_code;
-    await expectRefused(sys.auth.complete({ state: d.state, code: d.code, iss: d.iss, userId: 'state-e' }));
+    await expectRefused(sys.auth.complete({ state: d.state, code: d.code, iss: d.iss, binding: d.binding, userId: 'state-e' }));
     expect(srv.stats.tokenCalls.authorization_code).toBe(before);
     for (const userId of ['state-d', 'state-e']) {
       expect(ok(await sys.auth.status({ userId, serverUrl: srv.url })).status).not.toBe('connected');
     }
     // ...and that state is spent: not even its own user can use it afterwards.
-    await expectRefused(sys.auth.complete({ state: d.state, code: d.code, iss: d.iss, userId: 'state-d' }));
+    await expectRefused(sys.auth.complete({ state: d.state, code: d.code, iss: d.iss, binding: d.binding, userId: 'state-d' }));
   });
 
   test('the same callback delivered twice at once: one exchange, one connection, the other refused', async () => {
     const srv = await oauthServer();
     const a = await authorize(sys.auth, 'double-callback', srv.url);
-    const replies = await Promise.all([1, 2].map(() => sys.auth.complete({ state: a.state, code: a.code, iss: a.iss })));
+    const replies = await Promise.all([1, 2].map(() => sys.auth.complete({ state: a.state, code: a.code, iss: a.iss, binding: a.binding })));
     const statuses = replies.map((r) => (r.ok ? r.data.status : r.error.code)).sort();
     expect(statuses).toEqual(['connected', 'error']);
     expect(srv.stats.tokenCalls.authorization_code).toBe(1);
@@ -97,13 +97,16 @@ describe('auth service: authorization flow', () => {
 
   test('the user denies at the authorization server: complete reports the error, nothing is stored, the state is spent', async () => {
     const srv = await oauthServer({ denyAuthorization: true });
-    const started = ok(await sys.auth.start({ userId: 'denied', serverUrl: srv.url }));
+    const binding = newBinding();
+    const started = ok(await sys.auth.start({ userId: 'denied', serverUrl: srv.url, binding }));
     const res = await fetch(started.authorizationUrl, { redirect: 'manual' });
     const cb = new URL(res.headers.get('location')!);
     expect(cb.searchParams.get('error')).toBe('access_denied');
-    const p = { state: cb.searchParams.get('state')!, iss: cb.searchParams.get('iss') ?? undefined, error: 'access_denied', errorDescription: cb.searchParams.get('error_description') ?? undefined };
+    const p = { state: cb.searchParams.get('state')!, iss: cb.searchParams.get('iss') ?? undefined, error: 'access_denied', errorDescription: cb.searchParams.get('error_description') ?? undefined, binding };
     const done = ok(await sys.auth.complete(p));
-    expect(done.status).toBe('error');
+    // The user's own flow that failed at the authorization server: not a refused state, and the page may tell its opener.
+    expect(done).toMatchObject({ status: 'error', nonce: started.nonce });
+    expect(done.refused).toBeUndefined();
     expect(done.message).toMatch(/access_denied/);
     expect(srv.stats.tokenCalls.authorization_code).toBe(0);
     expect(ok(await sys.auth.status({ userId: 'denied', serverUrl: srv.url })).status).toBe('disconnected');
@@ -113,16 +116,16 @@ describe('auth service: authorization flow', () => {
   test('RFC 9207: iss advertised → a wrong or missing iss is refused before any token request; not advertised → none needed', async () => {
     const srv = await oauthServer();
     const wrong = await authorize(sys.auth, 'iss-wrong', srv.url);
-    await expectRefused(sys.auth.complete({ state: wrong.state, code: wrong.code, iss: 'http://127.0.0.1:1/evil' }));
+    await expectRefused(sys.auth.complete({ state: wrong.state, code: wrong.code, iss: 'http://127.0.0.1:1/evil', binding: wrong.binding }));
     const missing = await authorize(sys.auth, 'iss-missing', srv.url);
-    await expectRefused(sys.auth.complete({ state: missing.state, code: missing.code }));
+    await expectRefused(sys.auth.complete({ state: missing.state, code: missing.code, binding: missing.binding }));
     expect(srv.stats.tokenCalls.authorization_code).toBe(0);
     expect(ok(await sys.auth.status({ userId: 'iss-wrong', serverUrl: srv.url })).status).not.toBe('connected');
 
     const plain = await oauthServer({ issParameter: false });
     const a = await authorize(sys.auth, 'iss-none', plain.url);
     expect(a.iss).toBeUndefined();
-    expect(ok(await sys.auth.complete({ state: a.state, code: a.code }))).toMatchObject({ status: 'connected' });
+    expect(ok(await sys.auth.complete({ state: a.state, code: a.code, binding: a.binding }))).toMatchObject({ status: 'connected' });
   });
 
   test('step-up on 403 insufficient_scope: the union of earlier and challenged scopes is requested, then granted', async () => {
@@ -132,7 +135,7 @@ describe('auth service: authorization flow', () => {
       wwwAuthenticate: `Bearer resource_metadata="${srv.resourceMetadataUrl}", scope="mcp:read"`,
     });
     expect(first.authorizationUrl.searchParams.get('scope')?.split(' ')).toContain('mcp:read');
-    ok(await sys.auth.complete({ state: first.state, code: first.code, iss: first.iss }));
+    ok(await sys.auth.complete({ state: first.state, code: first.code, iss: first.iss, binding: first.binding }));
     const granted = ok(await sys.auth.status({ userId, serverUrl: srv.url }));
     expect(granted.status).toBe('connected');
 
@@ -141,7 +144,7 @@ describe('auth service: authorization flow', () => {
     const requested = up.authorizationUrl.searchParams.get('scope')?.split(' ') ?? [];
     expect(requested).toEqual(expect.arrayContaining(['mcp:read', 'mcp:admin']));
     for (const s of srv.stats.authorizeRequests[0]!.scope?.split(' ') ?? []) expect(requested).toContain(s);
-    ok(await sys.auth.complete({ state: up.state, code: up.code, iss: up.iss }));
+    ok(await sys.auth.complete({ state: up.state, code: up.code, iss: up.iss, binding: up.binding }));
     const after = ok(await sys.auth.status({ userId, serverUrl: srv.url }));
     expect(after.status).toBe('connected');
     if (after.scopes) expect(after.scopes).toEqual(expect.arrayContaining(['mcp:read', 'mcp:admin']));
@@ -153,12 +156,12 @@ describe('auth service: authorization flow', () => {
     const userId = 'step-up-limit';
     // Connected first for mcp:read only (so the first authorization is not one of the step-up's scope set).
     const first = await authorize(sys.auth, userId, srv.url, { wwwAuthenticate: `Bearer resource_metadata="${srv.resourceMetadataUrl}", scope="mcp:read"` });
-    expect(ok(await sys.auth.complete({ state: first.state, code: first.code, iss: first.iss }))).toMatchObject({ status: 'connected' });
+    expect(ok(await sys.auth.complete({ state: first.state, code: first.code, iss: first.iss, binding: first.binding }))).toMatchObject({ status: 'connected' });
     const challenge = `Bearer error="insufficient_scope", scope="mcp:admin:write", resource_metadata="${srv.resourceMetadataUrl}"`;
     for (let attempt = 1; attempt <= 3; attempt++) {
       const a = await authorize(sys.auth, userId, srv.url, { scope: 'mcp:admin:write', wwwAuthenticate: challenge });
       expect(a.authorizationUrl.searchParams.get('scope')?.split(' ')).toContain('mcp:admin:write');
-      const done = ok(await sys.auth.complete({ state: a.state, code: a.code, iss: a.iss }), `step-up attempt ${attempt}`);
+      const done = ok(await sys.auth.complete({ state: a.state, code: a.code, iss: a.iss, binding: a.binding }), `step-up attempt ${attempt}`);
       expect(done.status).toBe('connected'); // connected, but still without the scope
     }
     const authorizeCalls = srv.stats.authorizeCalls;
@@ -172,7 +175,7 @@ describe('auth service: authorization flow', () => {
     const userId = 'reconnects';
     for (let attempt = 1; attempt <= 4; attempt++) {
       const a = await authorize(sys.auth, userId, srv.url);
-      const done = ok(await sys.auth.complete({ state: a.state, code: a.code, iss: a.iss }), `reconnect ${attempt}`);
+      const done = ok(await sys.auth.complete({ state: a.state, code: a.code, iss: a.iss, binding: a.binding }), `reconnect ${attempt}`);
       expect(done.status).toBe('connected');
     }
     expect(srv.stats.authorizeCalls).toBeGreaterThanOrEqual(4);

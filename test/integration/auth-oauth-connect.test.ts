@@ -1,6 +1,7 @@
 // The auth service (a real process, over NATS) against tools/oauth-test-server: the authorization flow, state and
 // iss checks, step-up, revoke, and tokens encrypted at rest.
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
+import pg from 'pg';
 import { startOAuthTestServer, type OAuthTestServerHandle } from '../../tools/oauth-test-server/src/index.js';
 import { authorize, connectUser, newBinding, ok, scanDatabase, startAuthSystem, type AuthSystem } from './support/auth-oauth.js';
 
@@ -243,5 +244,95 @@ describe('auth service: authorization flow', () => {
     // The scanner does find what is stored in the clear (the user id, the client id): it is not blind.
     const control = await scanDatabase(sys.system.databaseUrl, [userId, srv.clients()[0]!.clientId]);
     expect(new Set(control.findings.map((f) => f.needle)).size).toBe(2);
+  });
+});
+
+describe('auth service: the callback is bound to the browser that started the flow', () => {
+  /** Plays the browser on an authorization URL: the authorization server's redirect back (code, state, iss). */
+  async function follow(authorizationUrl: string) {
+    const res = await fetch(authorizationUrl, { redirect: 'manual' });
+    const cb = new URL(res.headers.get('location')!);
+    return { state: cb.searchParams.get('state')!, code: cb.searchParams.get('code')!, iss: cb.searchParams.get('iss') ?? undefined };
+  }
+
+  async function expireState(state: string) {
+    const client = new pg.Client({ connectionString: sys.system.databaseUrl });
+    await client.connect();
+    try {
+      const { rowCount } = await client.query(`UPDATE oauth_states SET expires_at = now() - interval '1 second' WHERE state_hash = $1`, [
+        createHash('sha256').update(state).digest('hex'),
+      ]);
+      expect(rowCount).toBe(1);
+    } finally {
+      await client.end();
+    }
+  }
+
+  test('the right state without the binding, or with another browser\'s, is refused before any token request and spent', async () => {
+    const srv = await oauthServer();
+    for (const [userId, carried] of [['bind-none', undefined], ['bind-other', newBinding()]] as const) {
+      const a = await authorize(sys.auth, userId, srv.url);
+      const refused = ok(await sys.auth.complete({ state: a.state, code: a.code, iss: a.iss, ...(carried ? { binding: carried } : {}) }));
+      expect(refused).toMatchObject({ status: 'error', refused: 'other_browser', serverUrl: srv.url, message: expect.stringMatching(/not started in this browser/) });
+      expect(refused.nonce).toBeUndefined();
+      // Spent: the browser that started it cannot use it afterwards either.
+      expect(ok(await sys.auth.complete({ state: a.state, code: a.code, iss: a.iss, binding: a.binding }))).toMatchObject({ status: 'error', refused: 'used' });
+      expect(ok(await sys.auth.status({ userId, serverUrl: srv.url })).status).toBe('disconnected');
+    }
+    expect(srv.stats.tokenCalls.authorization_code).toBe(0);
+    expect(srv.issuedAccessTokens()).toEqual([]);
+  });
+
+  test('refused states: replayed, unknown and another browser\'s post nothing; only the browser\'s own expired flow may tell its opener', async () => {
+    const srv = await oauthServer();
+    const done = await authorize(sys.auth, 'refusals', srv.url);
+    expect(ok(await sys.auth.complete({ state: done.state, code: done.code, iss: done.iss, binding: done.binding })).status).toBe('connected');
+    const replayed = ok(await sys.auth.complete({ state: done.state, code: done.code, iss: done.iss, binding: done.binding }));
+    expect(replayed).toMatchObject({ status: 'error', refused: 'used' });
+    expect(replayed.nonce).toBeUndefined();
+    const unknown = ok(await sys.auth.complete({ state: randomBytes(32).toString('base64url'), code: 'x', binding: done.binding }));
+    expect(unknown).toMatchObject({ status: 'error', refused: 'unknown', serverUrl: '' });
+    expect(unknown.nonce).toBeUndefined();
+
+    const started = ok(await sys.auth.start({ userId: 'refusals-expired', serverUrl: srv.url, binding: done.binding }));
+    const own = await follow(started.authorizationUrl);
+    await expireState(own.state);
+    expect(ok(await sys.auth.complete({ ...own, binding: done.binding }))).toEqual({
+      serverUrl: srv.url, status: 'error', refused: 'expired', message: expect.stringMatching(/expired/), nonce: started.nonce,
+    });
+    const foreign = await authorize(sys.auth, 'refusals-expired-foreign', srv.url);
+    await expireState(foreign.state);
+    const other = ok(await sys.auth.complete({ state: foreign.state, code: foreign.code, iss: foreign.iss, binding: newBinding() }));
+    expect(other).toMatchObject({ refused: 'other_browser' });
+    expect(other.nonce).toBeUndefined();
+    expect(srv.stats.tokenCalls.authorization_code).toBe(1);
+  });
+
+  test('a reconnect prompt of the broker (unbound) completes only once a start from the browser has bound it', async () => {
+    const srv = await oauthServer();
+    const userId = 'bind-prompt';
+    const promptUrl = async () => {
+      const r = ok(await sys.auth.accessToken({ userId, serverUrl: srv.url }));
+      if (r.status === 'connected' || !r.authorizationUrl) throw new Error(`expected a prompt, got ${r.status}`);
+      return r.authorizationUrl;
+    };
+    // Opened straight from the prompt: no browser was ever bound to it.
+    const opened = await follow(await promptUrl());
+    expect(ok(await sys.auth.complete({ ...opened, binding: newBinding() }))).toMatchObject({ status: 'error', refused: 'other_browser' });
+    expect(srv.stats.tokenCalls.authorization_code).toBe(0);
+
+    // The web app asks start for the server from the browser: the prompt's authorization, now bound to that browser.
+    const prompt = await promptUrl();
+    const browser = newBinding();
+    const bound = ok(await sys.auth.start({ userId, serverUrl: srv.url, binding: browser }));
+    expect(bound.authorizationUrl).toBe(prompt);
+    expect(ok(await sys.auth.start({ userId, serverUrl: srv.url, binding: browser })).authorizationUrl).toBe(prompt);
+    // Another browser of the user is not handed this one (its callback would be refused there): it gets its own.
+    const elsewhere = ok(await sys.auth.start({ userId, serverUrl: srv.url, binding: newBinding() }));
+    expect(elsewhere.authorizationUrl).not.toBe(prompt);
+
+    const back = await follow(bound.authorizationUrl);
+    expect(ok(await sys.auth.complete({ ...back, binding: browser }))).toEqual({ serverUrl: srv.url, status: 'connected', nonce: bound.nonce });
+    expect(ok(await sys.auth.status({ userId, serverUrl: srv.url })).status).toBe('connected');
   });
 });

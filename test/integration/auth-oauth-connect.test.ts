@@ -168,6 +168,12 @@ describe('auth service: authorization flow', () => {
     const authorizeCalls = srv.stats.authorizeCalls;
     const fourth = await sys.auth.start({ userId, serverUrl: srv.url, scope: 'mcp:admin:write', wwwAuthenticate: challenge });
     expect(fourth.ok).toBe(false);
+    if (!fourth.ok) {
+      expect(fourth.error).toMatchObject({ code: 'rate_limited', details: { retryAfterSeconds: expect.any(Number) } });
+      const retryAfter = (fourth.error.details as { retryAfterSeconds: number }).retryAfterSeconds;
+      expect(retryAfter).toBeGreaterThan(0);
+      expect(retryAfter).toBeLessThanOrEqual(600);
+    }
     expect(srv.stats.authorizeCalls).toBe(authorizeCalls);
   });
 

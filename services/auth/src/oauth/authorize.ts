@@ -74,7 +74,8 @@ async function startNew(ctx: OAuthContext, cmd: BeginAuthorization, serverUrl: s
   const handedOut = await handOut(ctx, pending, bindingHash);
   if (handedOut) return handedOut;
 
-  assertAttemptAllowed(await countAttempt(ctx.db.pool, cmd.userId, serverUrl, key, ctx.settings.stateTtlMs), serverUrl, ctx.settings.stateTtlMs);
+  const counted = await countAttempt(ctx.db.pool, cmd.userId, serverUrl, key, ctx.settings.stateTtlMs);
+  assertAttemptAllowed(counted.attempts, serverUrl, ctx.settings.stateTtlMs, { windowStartsAt: counted.windowStartsAt, now });
 
   const scope = scopes.length ? scopes.join(' ') : undefined;
   const client = await resolveClient(ctx, { issuer: discovery.issuer, serverUrl, authServerUrl: discovery.authServerUrl, metadata: discovery.metadata, scope });

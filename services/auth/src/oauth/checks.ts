@@ -152,13 +152,18 @@ function sameHash(stored: string | null, given: string | undefined): boolean {
 /** The step-up cap: at most this many authorizations per user, server and requested scope set within the window. */
 export const MAX_AUTHORIZATION_ATTEMPTS = 3;
 
-/** Refuses the attempt that goes over the cap (`attempts` counts this one). */
-export function assertAttemptAllowed(attempts: number, serverUrl: string, windowMs: number): void {
+/**
+ * Refuses the attempt that goes over the cap (`attempts` counts this one). With the window's start, the refusal says
+ * when the window ends (`retryAfterSeconds`, the gateway's Retry-After).
+ */
+export function assertAttemptAllowed(attempts: number, serverUrl: string, windowMs: number, window?: { windowStartsAt: Date; now: Date }): void {
   if (attempts > MAX_AUTHORIZATION_ATTEMPTS) {
     const minutes = Math.max(1, Math.round(windowMs / 60_000));
+    const retryAfterSeconds = window ? Math.max(1, Math.ceil((window.windowStartsAt.getTime() + windowMs - window.now.getTime()) / 1000)) : undefined;
     throw new OAuthRefusal(
       `Authorization for ${serverUrl} was already attempted ${MAX_AUTHORIZATION_ATTEMPTS} times for these scopes in the last ${minutes} minutes; the server keeps asking for scopes it does not grant. Try again later.`,
       'rate_limited',
+      retryAfterSeconds === undefined ? undefined : { retryAfterSeconds },
     );
   }
 }

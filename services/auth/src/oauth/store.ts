@@ -193,18 +193,18 @@ export async function releaseStart(db: Queryable, userId: string, reservationId:
 
 // ---- attempts (step-up cap) ----
 
-/** Counts one more authorization for (user, server, scope set) in a window of `windowMs`; returns the count. */
-export async function countAttempt(db: Queryable, userId: string, serverUrl: string, key: string, windowMs: number): Promise<number> {
-  const { rows } = await db.query<{ attempts: number }>(
+/** Counts one more authorization for (user, server, scope set) in a window of `windowMs`; returns the count and the window's start. */
+export async function countAttempt(db: Queryable, userId: string, serverUrl: string, key: string, windowMs: number): Promise<{ attempts: number; windowStartsAt: Date }> {
+  const { rows } = await db.query<{ attempts: number; windowStartsAt: Date }>(
     `INSERT INTO oauth_authorization_attempts AS a (user_id, server_url, scope_key, attempts, window_starts_at)
      VALUES ($1, $2, $3, 1, now())
      ON CONFLICT (user_id, server_url, scope_key) DO UPDATE SET
        attempts = CASE WHEN a.window_starts_at <= now() - make_interval(secs => $4::double precision / 1000) THEN 1 ELSE a.attempts + 1 END,
        window_starts_at = CASE WHEN a.window_starts_at <= now() - make_interval(secs => $4::double precision / 1000) THEN now() ELSE a.window_starts_at END
-     RETURNING attempts`,
+     RETURNING attempts, window_starts_at AS "windowStartsAt"`,
     [userId, serverUrl, key, windowMs],
   );
-  return rows[0].attempts;
+  return rows[0];
 }
 
 /** The scopes asked for were granted: that scope set's authorizations no longer count towards the cap. */

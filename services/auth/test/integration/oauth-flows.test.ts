@@ -273,7 +273,7 @@ describe('discovery (2025-11-25) and its refusals', () => {
 });
 
 test('attempt counter (SQL): counts per user, server and scope set; a window older than the TTL starts again', async () => {
-  const count = (userId: string, key: string) => countAttempt(db.pool, userId, 'https://mcp.example.com/mcp', key, 600_000);
+  const count = async (userId: string, key: string) => (await countAttempt(db.pool, userId, 'https://mcp.example.com/mcp', key, 600_000)).attempts;
   expect(await count('cap-a', 'x')).toBe(1);
   expect(await count('cap-a', 'x')).toBe(2);
   expect(await count('cap-a', 'x y')).toBe(1);

@@ -170,6 +170,10 @@ describe('step-up attempt cap', () => {
     expect(refused).toBeInstanceOf(DomainError);
     expect((refused as DomainError).code).toBe('rate_limited');
     expect((refused as DomainError).message).toMatch(/3 times/);
+    // With the window's start: the seconds until it ends (the gateway's Retry-After).
+    expect(() => assertAttemptAllowed(4, 'https://mcp.example.com/mcp', windowMs, { windowStartsAt: later(1000), now: later(5000) })).toThrow(
+      expect.objectContaining({ code: 'rate_limited', details: { retryAfterSeconds: 596 } }),
+    );
   });
 
   test('a new window starts the count again', () => {

@@ -6,10 +6,13 @@
 //
 //   1. creates a harness with the server (authType "oauth" for auth/* scenarios, else "none");
 //   2. auth/*: POST /v1/mcp/oauth/start, follows the authorization URL as a browser does (the test authorization
-//      server approves at once and redirects to Harness's callback page), then GET /v1/mcp/oauth/status;
+//      server approves at once and redirects to Harness's callback page), then GET /v1/mcp/oauth/status. Like a
+//      browser it keeps the gateway's cookies (the harness_oauth_binding cookie start sets) and sends them back,
+//      without which the callback refuses the flow;
 //   3. lists the harness's tools (GET /v1/harnesses/:id/tools);
 //   4. sends a chat message that makes the LLM simulator call one tool, and reads the run's events until it ends;
-//      on a `data-mcp-auth` event (step-up) it follows that authorization URL too and sends the message again.
+//      on a `data-mcp-auth` event (step-up) it asks start for the server (as the web app does: that hands out the
+//      prompt's authorization bound to this browser), follows it too and sends the message again.
 // Exit 0 when a tool call returned output, 1 otherwise (the scenario's checks decide pass or fail).
 //
 // Environment (set by scripts/conformance.mjs): HARNESS_CONFORMANCE_GATEWAY_URL, HARNESS_CONFORMANCE_TOKEN;
@@ -39,13 +42,39 @@ let gatewayUrl = process.env.HARNESS_CONFORMANCE_GATEWAY_URL;
 let token = process.env.HARNESS_CONFORMANCE_TOKEN;
 let ownSystem;
 
+/** The browser's cookies for the gateway (name → {value, path}): kept from Set-Cookie, sent back under their Path. */
+const cookies = new Map();
+
+function keepCookies(res) {
+  for (const line of res.headers.getSetCookie()) {
+    const [pair, ...attributes] = line.split(';').map((p) => p.trim());
+    const eq = pair.indexOf('=');
+    const attr = (key) => attributes.find((a) => a.toLowerCase().startsWith(`${key}=`))?.split('=')[1];
+    if (attr('max-age') === '0') cookies.delete(pair.slice(0, eq));
+    else cookies.set(pair.slice(0, eq), { value: pair.slice(eq + 1), path: attr('path') ?? '/' });
+  }
+}
+
+/** The Cookie header for a request to `url` (only the gateway's cookies, only under their Path). */
+function cookieHeader(url) {
+  const u = new URL(url);
+  if (u.origin !== new URL(gatewayUrl).origin) return {};
+  const sent = [...cookies].filter(([, c]) => u.pathname === c.path || u.pathname.startsWith(c.path.endsWith('/') ? c.path : `${c.path}/`));
+  return sent.length ? { cookie: sent.map(([name, c]) => `${name}=${c.value}`).join('; ') } : {};
+}
+
 async function api(method, path, body) {
   const res = await fetch(`${gatewayUrl}${path}`, {
     method,
-    headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+    headers: {
+      authorization: `Bearer ${token}`,
+      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+      ...cookieHeader(`${gatewayUrl}${path}`),
+    },
     body: body === undefined ? undefined : JSON.stringify(body),
     signal: AbortSignal.timeout(15_000),
   });
+  keepCookies(res);
   const text = await res.text();
   let parsed = text;
   try {
@@ -66,7 +95,8 @@ async function must(method, path, body, expected) {
 async function browse(url) {
   let current = new URL(url);
   for (let hop = 0; hop < 10; hop++) {
-    const res = await fetch(current, { redirect: 'manual', signal: AbortSignal.timeout(15_000) });
+    const res = await fetch(current, { redirect: 'manual', headers: cookieHeader(current), signal: AbortSignal.timeout(15_000) });
+    keepCookies(res);
     const location = res.headers.get('location');
     if (res.status >= 300 && res.status < 400 && location) {
       await res.body?.cancel();
@@ -236,8 +266,11 @@ async function main() {
       log(`giving up after ${MAX_REAUTHORIZATIONS} re-authorizations`);
       return false;
     }
-    log('following the run\'s authorization prompt (step-up)');
-    await authorize(authPrompts.at(-1).data.authorizationUrl);
+    // As the web app does with a prompt: start from this browser hands out the prompt's authorization, bound to it.
+    const prompt = authPrompts.at(-1).data.authorizationUrl;
+    const { authorizationUrl } = await must('POST', '/v1/mcp/oauth/start', { serverUrl }, 200);
+    log(`following the run's authorization prompt (step-up)${authorizationUrl === prompt ? '' : ' (start handed out another authorization)'}`);
+    await authorize(authorizationUrl);
   }
   return false;
 }

@@ -2,6 +2,7 @@ import { runInNewContext } from 'node:vm';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { startSystem, waitFor, type System } from '@harness/testing';
 import { startOAuthTestServer, type OAuthTestServerHandle } from '../../tools/oauth-test-server/src/index.js';
+import { BrowserCookies } from './support/browser.js';
 import { assertWellFormed, Client, readUntilTerminals, sim, type StreamEvent } from './support/client.js';
 
 const WEB_ORIGIN = 'https://app.harness.test';
@@ -27,9 +28,12 @@ function runCallbackScript(html: string) {
   return { scriptNonces: scripts.map((m) => m[1]!), posted, closed };
 }
 
-/** The callback is a browser navigation: no token, no JSON. */
-async function openCallback(system: System, query: string) {
-  const res = await fetch(`${system.gatewayUrl}/v1/mcp/oauth/callback?${query}`, { redirect: 'manual' });
+const BINDING_COOKIE = /^harness_oauth_binding=([A-Za-z0-9_-]{43}); Path=\/v1\/mcp\/oauth; Max-Age=600; HttpOnly; SameSite=Lax$/;
+
+/** The callback is a browser navigation: no token, no JSON; the browser's cookies for the path, if it has any. */
+async function openCallback(system: System, query: string, browser?: BrowserCookies) {
+  const path = `/v1/mcp/oauth/callback?${query}`;
+  const res = await fetch(`${system.gatewayUrl}${path}`, { redirect: 'manual', headers: browser?.headersFor(path) ?? {} });
   return { status: res.status, headers: res.headers, html: await res.text() };
 }
 
@@ -94,21 +98,32 @@ describe('MCP OAuth end to end (gateway, broker, chat, auth service, authorizati
     (await client.call('GET', `/v1/mcp/oauth/status?serverUrl=${encodeURIComponent(as.url)}`)).body as { status: string; scopes?: string[] };
   const sent = (command: string, userId: string) => commands.received.filter((r) => r.command === command && r.data.userId === userId);
 
-  /** Follows an authorization URL like a browser (redirect: manual) and opens the callback it points to. */
-  const authorizeAndReturn = async (authorizationUrl: string) => {
+  /** alice's and bob's browsers (the binding cookie of their flows). */
+  const aliceBrowser = new BrowserCookies();
+  const bobBrowser = new BrowserCookies();
+
+  /** POST start from a browser: the answer's binding cookie is kept in it. */
+  const startIn = async (client: Client, browser: BrowserCookies) => {
+    const started = await client.call('POST', '/v1/mcp/oauth/start', { serverUrl: as.url }, browser.headersFor('/v1/mcp/oauth/start'));
+    browser.store(started.headers);
+    return started;
+  };
+
+  /** Follows an authorization URL like a browser (redirect: manual) and opens the callback it points to, with the browser's cookie. */
+  const authorizeAndReturn = async (authorizationUrl: string, browser: BrowserCookies) => {
     const authorize = await fetch(authorizationUrl, { redirect: 'manual' });
     expect(authorize.status).toBe(302);
     const location = new URL(authorize.headers.get('location')!);
     expect(`${location.origin}${location.pathname}`).toBe(`${system.gatewayUrl}/v1/mcp/oauth/callback`);
-    return { page: await openCallback(system, location.search.slice(1)), location };
+    return { page: await openCallback(system, location.search.slice(1), browser), location };
   };
 
-  /** POST start, then the authorization server and the callback page. */
-  const connectAccount = async (client: Client) => {
-    const started = await client.call('POST', '/v1/mcp/oauth/start', { serverUrl: as.url });
+  /** POST start from the browser, then the authorization server and the callback page (with the browser's cookie). */
+  const connectAccount = async (client: Client, browser: BrowserCookies) => {
+    const started = await startIn(client, browser);
     expect(started.status).toBe(200);
-    const { page, location } = await authorizeAndReturn(started.body.authorizationUrl);
-    return { started: started.body as { authorizationUrl: string; nonce: string }, page, location };
+    const { page, location } = await authorizeAndReturn(started.body.authorizationUrl, browser);
+    return { started: started.body as { authorizationUrl: string; nonce: string }, setCookie: started.headers.getSetCookie(), page, location };
   };
 
   beforeAll(async () => {
@@ -170,6 +185,22 @@ describe('MCP OAuth end to end (gateway, broker, chat, auth service, authorizati
     expect(as.stats.authorizeCalls + as.stats.registrations).toBe(0);
   });
 
+  it('CORS: WEB_ORIGIN may call start with credentials (to keep the binding cookie), and no other route', async () => {
+    const preflight = (path: string) =>
+      fetch(`${system.gatewayUrl}${path}`, {
+        method: 'OPTIONS',
+        headers: { origin: WEB_ORIGIN, 'access-control-request-method': 'POST', 'access-control-request-headers': 'authorization,content-type' },
+      });
+    const start = await preflight('/v1/mcp/oauth/start');
+    expect(start.status).toBe(204);
+    expect(start.headers.get('access-control-allow-origin')).toBe(WEB_ORIGIN);
+    expect(start.headers.get('access-control-allow-credentials')).toBe('true');
+    const other = await preflight('/v1/harnesses');
+    expect(other.headers.get('access-control-allow-origin')).toBe(WEB_ORIGIN);
+    expect(other.headers.get('access-control-allow-credentials')).toBeNull();
+    expect((await preflight('/admin/queues/api/queues')).headers.get('access-control-allow-credentials')).toBeNull();
+  });
+
   it('lists a server the user has not connected as needing the user to connect, with where to connect', async () => {
     const tools = await alice.call('GET', `/v1/harnesses/${harnessId}/tools`);
     expect(tools.status).toBe(200);
@@ -192,14 +223,18 @@ describe('MCP OAuth end to end (gateway, broker, chat, auth service, authorizati
     expect(events.at(-1)!.chunk.type).toBe('finish');
   });
 
-  it('connects: start gives the authorization URL and a nonce; the callback page posts the result to WEB_ORIGIN only', async () => {
-    const { started, page, location } = await connectAccount(alice);
+  it('connects: start gives the authorization URL and a nonce and binds the browser; the callback page posts the result to WEB_ORIGIN only', async () => {
+    const { started, setCookie, page, location } = await connectAccount(alice, aliceBrowser);
     expect(started).toEqual({ authorizationUrl: expect.stringContaining('state='), nonce: expect.any(String) });
-    expect(sent('start', 'alice').at(-1)!.data).toMatchObject({ userId: 'alice', serverUrl: as.url });
+    // The browser binding: an opaque random value, HttpOnly, Lax, scoped to the OAuth routes, living as long as a state.
+    expect(setCookie).toEqual([expect.stringMatching(BINDING_COOKIE)]);
+    const binding = BINDING_COOKIE.exec(setCookie[0]!)![1];
+    expect(sent('start', 'alice').at(-1)!.data).toMatchObject({ userId: 'alice', serverUrl: as.url, binding });
     expect(commands.received.filter((r) => r.command === 'complete').at(-1)!.data).toMatchObject({
       code: location.searchParams.get('code'),
       state: new URL(started.authorizationUrl).searchParams.get('state'),
       iss: as.issuer,
+      binding,
     });
 
     expect(page.status).toBe(200);
@@ -286,8 +321,14 @@ describe('MCP OAuth end to end (gateway, broker, chat, auth service, authorizati
       wwwAuthenticate: expect.stringContaining('scope="mcp:admin"'),
     });
 
-    // The user follows the step-up URL (the server approves at once) and the callback completes it.
-    const { page } = await authorizeAndReturn(authorizationUrl);
+    // The web app asks start for the server from the browser: it hands out that step-up authorization, bound to the
+    // browser (and a second start from the same browser keeps its cookie). The user follows it (the server approves
+    // at once) and the callback completes it.
+    const binding = aliceBrowser.get('harness_oauth_binding');
+    const bound = await startIn(alice, aliceBrowser);
+    expect(bound.body.authorizationUrl).toBe(authorizationUrl);
+    expect(aliceBrowser.get('harness_oauth_binding')).toBe(binding);
+    const { page } = await authorizeAndReturn(authorizationUrl, aliceBrowser);
     expect(page.status).toBe(200);
     expect(runCallbackScript(page.html).posted[0]?.message.status).toBe('connected');
     expect((await statusOf(alice)).scopes?.sort()).toEqual(union);
@@ -299,8 +340,8 @@ describe('MCP OAuth end to end (gateway, broker, chat, auth service, authorizati
   it('escapes hostile callback input, and posts only with the flow nonce to WEB_ORIGIN', async () => {
     // A state the auth service does not know: an error page that tells no opener anything.
     const hostileState = '<script>alert(1)</script>"\'&';
-    const unknown = await openCallback(system, `code=x&state=${encodeURIComponent(hostileState)}&iss=${encodeURIComponent(as.issuer)}`);
-    expect(unknown.status).toBe(200); // the auth service answers with an error outcome, not a failure
+    const unknown = await openCallback(system, `code=x&state=${encodeURIComponent(hostileState)}&iss=${encodeURIComponent(as.issuer)}`, aliceBrowser);
+    expect(unknown.status).toBe(400);
     expect(unknown.html).toContain('Could not connect your account');
     expect(unknown.headers.get('content-security-policy')).toBe(CSP(cspNonce(unknown.headers.get('content-security-policy'))));
     expect(unknown.headers.get('referrer-policy')).toBe('no-referrer');
@@ -313,7 +354,7 @@ describe('MCP OAuth end to end (gateway, broker, chat, auth service, authorizati
     expect(cspNonce(again.headers.get('content-security-policy'))).not.toBe(cspNonce(unknown.headers.get('content-security-policy')));
 
     // The authorization server redirects back with an error and a hostile description (bob: alice stays connected).
-    const started = await bob.call('POST', '/v1/mcp/oauth/start', { serverUrl: as.url });
+    const started = await startIn(bob, bobBrowser);
     expect(started.status).toBe(200);
     const description = '</script><script>alert("x")</script><!-- \u2028\u2029 & done';
     const query = new URLSearchParams({
@@ -322,8 +363,8 @@ describe('MCP OAuth end to end (gateway, broker, chat, auth service, authorizati
       state: new URL(started.body.authorizationUrl).searchParams.get('state')!,
       iss: as.issuer,
     });
-    const page = await openCallback(system, query.toString());
-    expect(page.status).toBe(200);
+    const page = await openCallback(system, query.toString(), bobBrowser);
+    expect(page.status).toBe(200); // bob's own flow, refused at the authorization server: its error goes to his opener
     expect(page.html).toContain('Could not connect your account');
     expect(page.html).toContain('&lt;/script&gt;&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;&lt;!--');
     expect(page.html.match(/<script/g)).toHaveLength(1);
@@ -379,7 +420,7 @@ describe('MCP OAuth end to end (gateway, broker, chat, auth service, authorizati
   });
 
   it('keeps connections per user: bob sees none of alice\'s, and his harness on the same server is not authorized', async () => {
-    const { page } = await connectAccount(alice);
+    const { page } = await connectAccount(alice, aliceBrowser);
     expect(page.status).toBe(200);
     expect((await statusOf(alice)).status).toBe('connected');
 

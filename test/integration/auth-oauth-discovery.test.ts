@@ -81,7 +81,7 @@ async function oauthServer(opts: OAuthTestServerOptions = {}): Promise<OAuthTest
 /** Start, authorize and complete; resolves with complete's data. */
 async function flow(srv: OAuthTestServerHandle, userId: string, wwwAuthenticate?: string) {
   const a = await authorize(sys.auth, userId, srv.url, wwwAuthenticate ? { wwwAuthenticate } : {});
-  return ok(await sys.auth.complete({ state: a.state, code: a.code, iss: a.iss }), 'complete');
+  return ok(await sys.auth.complete({ state: a.state, code: a.code, iss: a.iss, binding: a.binding }), 'complete');
 }
 
 describe('auth service: discovery and registration', () => {

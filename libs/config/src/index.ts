@@ -82,6 +82,8 @@ const EnvSchema = z.object({
   HARNESS_OAUTH_REDIRECT_URL: z.url().optional(),
   /** How long an authorization (state) may take, start to callback. */
   HARNESS_OAUTH_STATE_TTL_MS: z.coerce.number().int().min(10_000).max(3_600_000).default(600_000),
+  /** Pending (unexpired, unused) authorizations one user may have at once; the next start is refused (429) until one expires. */
+  HARNESS_OAUTH_MAX_PENDING_PER_USER: z.coerce.number().int().min(1).max(1_000).default(10),
   /** Refresh an access token this long before it expires. */
   HARNESS_OAUTH_REFRESH_SKEW_MS: z.coerce.number().int().min(0).max(3_600_000).default(60_000),
   HARNESS_PRETTY_LOGS: bool.optional(),
@@ -129,6 +131,7 @@ export interface Config {
     clientMetadataUrl: string | undefined;
     redirectUrl: string;
     stateTtlMs: number;
+    maxPendingPerUser: number;
     refreshSkewMs: number;
     clientName: string;
   };
@@ -197,6 +200,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env, service = 'h
       clientMetadataUrl: e.HARNESS_OAUTH_CLIENT_METADATA_URL ?? (publicUrl.startsWith('https://') ? `${publicUrl}/oauth/client-metadata.json` : undefined),
       redirectUrl: e.HARNESS_OAUTH_REDIRECT_URL ?? `${publicUrl}/v1/mcp/oauth/callback`,
       stateTtlMs: e.HARNESS_OAUTH_STATE_TTL_MS,
+      maxPendingPerUser: e.HARNESS_OAUTH_MAX_PENDING_PER_USER,
       refreshSkewMs: e.HARNESS_OAUTH_REFRESH_SKEW_MS,
       clientName: 'Harness',
     },

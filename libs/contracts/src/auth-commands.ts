@@ -7,6 +7,11 @@ import { UserId } from './commands.js';
  */
 const ServerUrl = z.url().max(2_048);
 const Correlation = { correlationId: z.string().max(200).optional() };
+/**
+ * What ties an authorization to the browser that started it: an opaque value the gateway keeps in the browser (today
+ * the `harness_oauth_binding` cookie; later the signed-in session). Stored only as its sha256.
+ */
+const Binding = z.string().min(1).max(200);
 
 /** Starts (or steps up) an authorization: discovery, registration, PKCE and a single-use state. */
 export const StartAuthorizationCommand = z.object({
@@ -16,6 +21,13 @@ export const StartAuthorizationCommand = z.object({
   scope: z.string().max(2_000).optional(),
   /** `WWW-Authenticate` of the MCP server's 401/403, when the broker got one (its `resource_metadata` is used first). */
   wwwAuthenticate: z.string().max(8_000).optional(),
+  /**
+   * The browser's binding (the gateway's start): only a callback carrying it completes the authorization. A pending
+   * authorization of the user for the server that is unbound (the broker's reconnect prompts) or has this binding is
+   * handed out again (and bound). Without one (the broker) the state is unbound: its callback is refused until a start
+   * with a binding hands it out.
+   */
+  binding: Binding.optional(),
   ...Correlation,
 });
 export type StartAuthorizationCommand = z.infer<typeof StartAuthorizationCommand>;
@@ -35,6 +47,8 @@ export const CompleteAuthorizationCommand = z.object({
   iss: z.string().max(2_048).optional(),
   error: z.string().max(500).optional(),
   errorDescription: z.string().max(2_000).optional(),
+  /** The binding the browser carried to the callback (its cookie): must be the one the state was bound to. */
+  binding: Binding.optional(),
   ...Correlation,
 });
 export type CompleteAuthorizationCommand = z.infer<typeof CompleteAuthorizationCommand>;
@@ -43,7 +57,13 @@ export const CompleteAuthorizationResult = z.object({
   status: z.enum(['connected', 'error']),
   /** What went wrong, for the callback page (a clear sentence, no secrets). */
   message: z.string().optional(),
+  /** Present only when the page may tell its opener: the state was this browser's (see docs/oauth.md). */
   nonce: z.string().optional(),
+  /**
+   * Why the callback was refused before anything else was looked at (the gateway answers 400): the state is unknown,
+   * already used, expired, another user's, or bound to another browser (or to none).
+   */
+  refused: z.enum(['unknown', 'used', 'expired', 'other_user', 'other_browser']).optional(),
 });
 export type CompleteAuthorizationResult = z.infer<typeof CompleteAuthorizationResult>;
 

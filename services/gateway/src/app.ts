@@ -12,6 +12,7 @@ import { GatewayMetrics } from './core/metrics.js';
 import { DEFAULT_GATEWAY_OPTIONS, type GatewayOptions } from './core/tokens.js';
 import { HttpErrorFilter } from './http/exception.filter.js';
 import { jsonBody, MAX_BODY_BYTES } from './http/json-body.js';
+import { MCP_OAUTH_START_PATH } from './mcp-oauth/browser-binding.js';
 import { assignCorrelationId, runInCorrelationContext } from './http/request-context.js';
 import type { HttpRequest } from './http/types.js';
 import { AI_SDK_STREAM_HEADER } from './streaming/sse-framing.js';
@@ -41,11 +42,12 @@ export async function createGatewayApp(config: Config, opts: CreateGatewayAppOpt
   app.useLogger(new PinoNestLogger(logger));
   app.disable('x-powered-by');
   app.use(assignCorrelationId(logger, app.get(GatewayMetrics)));
-  app.enableCors({
-    origin: config.gateway.webOrigin,
-    exposedHeaders: [Object.keys(AI_SDK_STREAM_HEADER)[0], CORRELATION_HEADER],
-    maxAge: 600,
-  });
+  const cors = { origin: config.gateway.webOrigin, exposedHeaders: [Object.keys(AI_SDK_STREAM_HEADER)[0], CORRELATION_HEADER], maxAge: 600 };
+  // Credentials only for MCP OAuth's start: its answer sets the browser binding cookie, which a web app on another
+  // origin (same site) stores only from a request made with credentials. Elsewhere none: the admin board's cookie must
+  // not ride on WEB_ORIGIN's requests.
+  app.enableCors((req: HttpRequest, cb: (err: Error | null, options: typeof cors & { credentials: boolean }) => void) =>
+    cb(null, { ...cors, credentials: req.url?.split('?')[0].replace(/\/$/, '') === MCP_OAUTH_START_PATH }));
   // The board authenticates first and reads its own (small) bodies after that; everything else with a body needs a
   // valid user token before the body is read.
   mountAdminPages(app);

@@ -122,11 +122,25 @@ export interface Authorized {
   code: string;
   state: string;
   iss: string | undefined;
+  /** The browser binding the flow was started with (the gateway's cookie): the callback must carry it. */
+  binding: string;
 }
 
-/** `start`, then play the browser: GET the authorization URL (the test server approves at once) and read the redirect. */
-export async function authorize(auth: AuthCommands, userId: string, serverUrl: string, extra: { scope?: string; wwwAuthenticate?: string } = {}): Promise<Authorized> {
-  const started = ok(await auth.start({ userId, serverUrl, ...extra }), 'start');
+/** A browser binding as the gateway issues them (256 random bits, base64url). */
+export const newBinding = (): string => randomBytes(32).toString('base64url');
+
+/**
+ * `start` from a browser (a new binding unless given), then play the browser: GET the authorization URL (the test
+ * server approves at once) and read the redirect.
+ */
+export async function authorize(
+  auth: AuthCommands,
+  userId: string,
+  serverUrl: string,
+  extra: { scope?: string; wwwAuthenticate?: string; binding?: string } = {},
+): Promise<Authorized> {
+  const binding = extra.binding ?? newBinding();
+  const started = ok(await auth.start({ userId, serverUrl, ...extra, binding }), 'start');
   const authorizationUrl = new URL(started.authorizationUrl);
   const res = await fetch(authorizationUrl, { redirect: 'manual' });
   const location = res.headers.get('location');
@@ -134,13 +148,13 @@ export async function authorize(auth: AuthCommands, userId: string, serverUrl: s
   const callback = new URL(location);
   const code = callback.searchParams.get('code');
   if (!code) throw new Error(`the authorization server answered ${location}`);
-  return { authorizationUrl, callback, code, state: callback.searchParams.get('state') ?? '', iss: callback.searchParams.get('iss') ?? undefined };
+  return { authorizationUrl, callback, code, state: callback.searchParams.get('state') ?? '', iss: callback.searchParams.get('iss') ?? undefined, binding };
 }
 
 /** The full flow to `connected`; returns the current access token. */
 export async function connectUser(auth: AuthCommands, srv: OAuthTestServerHandle, userId: string): Promise<{ authorized: Authorized; accessToken: string; version: number }> {
   const authorized = await authorize(auth, userId, srv.url);
-  const done = ok(await auth.complete({ state: authorized.state, code: authorized.code, iss: authorized.iss }), 'complete');
+  const done = ok(await auth.complete({ state: authorized.state, code: authorized.code, iss: authorized.iss, binding: authorized.binding }), 'complete');
   if (done.status !== 'connected') throw new Error(`complete: ${done.status} ${done.message ?? ''}`);
   const token = ok(await auth.accessToken({ userId, serverUrl: srv.url }), 'accessToken');
   if (token.status !== 'connected') throw new Error(`accessToken after connecting: ${token.status} ${token.message}`);

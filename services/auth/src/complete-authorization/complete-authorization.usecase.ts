@@ -4,7 +4,7 @@ import { withTransaction } from '@harness/db';
 import { exchangeAuthorization } from '@modelcontextprotocol/sdk/client/auth.js';
 import { checkIssParameter, checkState } from '../oauth/checks.js';
 import { clientFor } from '../oauth/clients.js';
-import { decrypt, hashState, type OAuthContext } from '../oauth/context.js';
+import { decrypt, hashBinding, hashState, type OAuthContext } from '../oauth/context.js';
 import { oneLine } from '../oauth/errors.js';
 import { parseScopes } from '../oauth/scopes.js';
 import { clearAttemptsFor, lockState, markStateUsed, upsertConnection, type StateRow } from '../oauth/store.js';
@@ -13,7 +13,8 @@ import { OAUTH_CONTEXT } from '../tokens.js';
 
 /**
  * `auth.cmd.complete`: the authorization server sent the browser back. The state is looked up by its hash, locked,
- * checked (known, unused, unexpired, same user when the gateway names one) and used up whatever happens next; then
+ * checked (known, unused, same user when the gateway names one, bound to the browser the callback came from,
+ * unexpired) and used up whatever happens next; then
  * RFC 9207 `iss`, then the server's `error`, then the code is exchanged (PKCE verifier, `resource`, the client bound
  * to this issuer) and the tokens stored encrypted. Failures are answers (`status: "error"` with a sentence for the
  * callback page), not exceptions: the page must always be able to tell its opener.
@@ -27,16 +28,25 @@ export class CompleteAuthorization {
     const stateHash = hashState(cmd.state);
     const checked = await withTransaction(ctx.db.pool, async (tx) => {
       const row = await lockState(tx, stateHash);
-      const problem = checkState(row, { now: ctx.now(), userId: cmd.userId });
-      // A known state is used up even when rejected (wrong user, expired): it can never be replayed.
+      const problem = checkState(row, { now: ctx.now(), userId: cmd.userId, bindingHash: cmd.binding === undefined ? undefined : hashBinding(cmd.binding) });
+      // A known state is used up even when rejected (another browser, expired): it can never be replayed.
       if (row && !row.usedAt) await markStateUsed(tx, stateHash, row.userId);
       return { row, problem };
     });
     const { row } = checked;
     if (checked.problem || !row) {
-      ctx.logger.warn({ reason: checked.problem, serverUrl: row?.serverUrl }, 'authorization callback rejected');
-      // The nonce is withheld unless the state is this user's and merely expired/reused: a page for someone else's state tells no opener anything.
-      return { serverUrl: row?.serverUrl ?? '', status: 'error', message: checked.problem ?? 'Unknown authorization.', ...(row && (cmd.userId === undefined || cmd.userId === row.userId) ? { nonce: row.nonce } : {}) };
+      const refused = checked.problem?.refused ?? 'unknown';
+      ctx.logger.warn({ reason: refused, userId: row?.userId, serverUrl: row?.serverUrl }, 'authorization callback rejected');
+      // Only this browser's own flow that ran out of time tells its opener (with the nonce); a page for an unknown,
+      // replayed, another browser's or another user's state posts nothing: it may be open in a stranger's browser,
+      // and after a replay the opener already had its answer.
+      return {
+        serverUrl: row?.serverUrl ?? '',
+        status: 'error',
+        message: checked.problem?.message ?? 'Unknown authorization.',
+        refused,
+        ...(row && refused === 'expired' ? { nonce: row.nonce } : {}),
+      };
     }
     const fail = (message: string): CompleteAuthorizationResult => {
       ctx.logger.warn({ userId: row.userId, serverUrl: row.serverUrl, reason: message }, 'authorization failed');

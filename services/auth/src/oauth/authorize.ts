@@ -1,11 +1,16 @@
+import { randomUUID } from 'node:crypto';
+import { withTransaction } from '@harness/db';
 import { startAuthorization } from '@modelcontextprotocol/sdk/client/auth.js';
-import { assertAttemptAllowed } from './checks.js';
+import { assertAttemptAllowed, assertPendingAllowed } from './checks.js';
 import { findPreRegistered, resolveClient } from './clients.js';
-import { decrypt, encrypt, hashState, randomToken, type OAuthContext } from './context.js';
+import { decrypt, encrypt, hashBinding, hashState, randomToken, type OAuthContext } from './context.js';
 import { discover } from './discovery.js';
 import { OAuthRefusal, outboundFailure } from './errors.js';
 import { scopeKey, selectScopes, stepUpScopes } from './scopes.js';
-import { countAttempt, findAnyPendingState, findConnection, findPendingState, insertState } from './store.js';
+import {
+  bindState, countAttempt, countInFlight, findAnyPendingState, findConnection, findPendingState, insertReservation, insertState, lockUserStarts,
+  releaseStart, type StateRow,
+} from './store.js';
 import { canonicalServerUrl } from './urls.js';
 
 export interface BeginAuthorization {
@@ -14,16 +19,39 @@ export interface BeginAuthorization {
   /** Scopes a 403 `insufficient_scope` asked for (step-up). */
   scope?: string;
   wwwAuthenticate?: string;
+  /** The browser's binding (the gateway's start); none when the broker asks for a reconnect prompt. */
+  binding?: string;
 }
+
+export interface Authorization {
+  authorizationUrl: string;
+  nonce: string;
+}
+
+/** How long a start in progress holds its place under the per-user cap if it never releases it (a crashed process). */
+const START_RESERVATION_MS = 2 * 60_000;
 
 /**
  * Starts (or steps up) an authorization: discovery and its checks, scope selection, the attempt cap, the client
  * (pre-registered, CIMD, DCR), PKCE S256 with `resource`, and a single-use state stored hashed with the encrypted
- * verifier. A pending authorization for the same user, server and scopes that still has at least half its life is
- * handed out again instead of starting another (repeated clicks and repeated token requests do not use up attempts).
+ * verifier and the hashed browser binding. A pending authorization for the same user, server and scopes that still
+ * has at least half its life is handed out again instead of starting another (repeated clicks and repeated token
+ * requests do not use up attempts). A browser asking (a binding, no challenge) is handed the user's pending
+ * authorization for the server first, whatever its scopes, before any discovery: that is how the URL of a broker's
+ * prompt (perhaps a step-up) gets bound to the browser that opens it. New starts count against the per-user cap.
  */
-export async function beginAuthorization(ctx: OAuthContext, cmd: BeginAuthorization): Promise<{ authorizationUrl: string; nonce: string }> {
+export async function beginAuthorization(ctx: OAuthContext, cmd: BeginAuthorization): Promise<Authorization> {
   const serverUrl = canonicalServerUrl(cmd.serverUrl);
+  const bindingHash = cmd.binding === undefined ? undefined : hashBinding(cmd.binding);
+  if (bindingHash !== undefined && cmd.scope === undefined && cmd.wwwAuthenticate === undefined) {
+    const pending = await findAnyPendingState(ctx.db.pool, cmd.userId, serverUrl, halfLifeLeft(ctx), bindingHash);
+    const handedOut = await handOut(ctx, pending, bindingHash);
+    if (handedOut) return handedOut;
+  }
+  return withStartReservation(ctx, cmd.userId, () => startNew(ctx, cmd, serverUrl, bindingHash));
+}
+
+async function startNew(ctx: OAuthContext, cmd: BeginAuthorization, serverUrl: string, bindingHash: string | undefined): Promise<Authorization> {
   const discovery = await discover(serverUrl, { fetchFn: ctx.fetchFn, policy: ctx.outboundPolicy, wwwAuthenticate: cmd.wwwAuthenticate });
 
   const challengeScope = cmd.scope ?? discovery.challenge.scope;
@@ -42,10 +70,12 @@ export async function beginAuthorization(ctx: OAuthContext, cmd: BeginAuthorizat
   const key = scopeKey(scopes);
   const now = ctx.now();
 
-  const pending = await findPendingState(ctx.db.pool, cmd.userId, serverUrl, key, new Date(now.getTime() + ctx.settings.stateTtlMs / 2));
-  if (pending) return { authorizationUrl: decrypt(ctx, pending.authorizationUrlEnc), nonce: pending.nonce };
+  const pending = await findPendingState(ctx.db.pool, cmd.userId, serverUrl, key, halfLifeLeft(ctx), bindingHash);
+  const handedOut = await handOut(ctx, pending, bindingHash);
+  if (handedOut) return handedOut;
 
-  assertAttemptAllowed(await countAttempt(ctx.db.pool, cmd.userId, serverUrl, key, ctx.settings.stateTtlMs), serverUrl, ctx.settings.stateTtlMs);
+  const counted = await countAttempt(ctx.db.pool, cmd.userId, serverUrl, key, ctx.settings.stateTtlMs);
+  assertAttemptAllowed(counted.attempts, serverUrl, ctx.settings.stateTtlMs, { windowStartsAt: counted.windowStartsAt, now });
 
   const scope = scopes.length ? scopes.join(' ') : undefined;
   const client = await resolveClient(ctx, { issuer: discovery.issuer, serverUrl, authServerUrl: discovery.authServerUrl, metadata: discovery.metadata, scope });
@@ -80,10 +110,45 @@ export async function beginAuthorization(ctx: OAuthContext, cmd: BeginAuthorizat
     scopeKey: key,
     nonce,
     redirectUri: ctx.settings.redirectUrl,
+    bindingHash: bindingHash ?? null,
     expiresAt: new Date(now.getTime() + ctx.settings.stateTtlMs),
   });
-  ctx.logger.info({ userId: cmd.userId, serverUrl, issuer: discovery.issuer, client: client.source, legacy: discovery.legacy, scopes }, 'authorization started');
+  ctx.logger.info({ userId: cmd.userId, serverUrl, issuer: discovery.issuer, client: client.source, legacy: discovery.legacy, scopes, bound: bindingHash !== undefined }, 'authorization started');
   return { authorizationUrl, nonce };
+}
+
+/** A pending state may be handed out again when it stays good for at least half the state lifetime. */
+const halfLifeLeft = (ctx: OAuthContext): Date => new Date(ctx.now().getTime() + ctx.settings.stateTtlMs / 2);
+
+/**
+ * A pending state handed out again; an unbound one is bound to the asking browser first (undefined when another
+ * browser bound it meanwhile: the caller starts a new one).
+ */
+async function handOut(ctx: OAuthContext, row: StateRow | undefined, bindingHash: string | undefined): Promise<Authorization | undefined> {
+  if (!row) return undefined;
+  if (bindingHash !== undefined && row.bindingHash === null && !(await bindState(ctx.db.pool, row.stateHash, row.userId, bindingHash))) return undefined;
+  return { authorizationUrl: decrypt(ctx, row.authorizationUrlEnc), nonce: row.nonce };
+}
+
+/**
+ * Runs a new start under the per-user cap (HARNESS_OAUTH_MAX_PENDING_PER_USER): the user's pending states and starts
+ * in progress are counted under a per-user lock, and this start holds a place (a reservation row) until it ends, so
+ * concurrent starts cannot all slip under the cap. Past it: `rate_limited` with the seconds until a place frees up.
+ */
+async function withStartReservation<T>(ctx: OAuthContext, userId: string, start: () => Promise<T>): Promise<T> {
+  const reservationId = randomUUID();
+  await withTransaction(ctx.db.pool, async (tx) => {
+    await lockUserStarts(tx, userId);
+    const now = ctx.now();
+    assertPendingAllowed(await countInFlight(tx, userId, now), ctx.settings.maxPendingPerUser, now);
+    await insertReservation(tx, userId, reservationId, new Date(now.getTime() + START_RESERVATION_MS));
+  });
+  try {
+    return await start();
+  } finally {
+    await releaseStart(ctx.db.pool, userId, reservationId).catch((err: unknown) =>
+      ctx.logger.warn({ userId, reason: err instanceof Error ? err.message : String(err) }, 'could not release an authorization start reservation'));
+  }
 }
 
 /**

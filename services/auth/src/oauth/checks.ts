@@ -1,3 +1,4 @@
+import { timingSafeEqual } from 'node:crypto';
 import { isIP } from 'node:net';
 import { isAddressAllowlisted, isHostAllowlisted, type OutboundPolicy } from '@harness/outbound';
 import { OAuthRefusal } from './errors.js';
@@ -112,31 +113,57 @@ export interface StoredState {
   userId: string;
   expiresAt: Date;
   usedAt: Date | null;
+  /** sha256 of the browser binding; null when the state was never bound (the broker's prompts). */
+  bindingHash: string | null;
 }
 
+/** Why a callback's state is refused (the gateway answers 400). */
+export type StateRefusal = 'unknown' | 'used' | 'expired' | 'other_user' | 'other_browser';
+
 /**
- * The callback's state checks: known, not used before (single use), not expired, and — when the callback knows who
- * is signed in — started by that user (so one user's authorization cannot complete into another's account).
- * Returns the reason to reject, or null.
+ * The callback's state checks: known, not used before (single use), started by the signed-in user when the callback
+ * knows one, bound to the browser the callback came from, not expired. The browser check goes before the expiry, so
+ * only a state of this browser can be reported as merely expired (that answer may tell the opener, see
+ * complete-authorization). Returns the refusal and a sentence for the page, or null.
  */
-export function checkState(row: StoredState | undefined, opts: { now: Date; userId?: string }): string | null {
-  if (!row) return 'This authorization is unknown (the link is invalid or too old). Start connecting again.';
-  if (row.usedAt) return 'This authorization was already completed (a state is used once). Start connecting again.';
-  if (opts.userId !== undefined && opts.userId !== row.userId) return 'This authorization was started by another user; it was rejected.';
-  if (row.expiresAt.getTime() <= opts.now.getTime()) return 'This authorization expired before it was completed. Start connecting again.';
+export function checkState(
+  row: StoredState | undefined,
+  opts: { now: Date; userId?: string; bindingHash?: string },
+): { refused: StateRefusal; message: string } | null {
+  if (!row) return { refused: 'unknown', message: 'This authorization is unknown (the link is invalid or too old). Start connecting again.' };
+  if (row.usedAt) return { refused: 'used', message: 'This authorization was already completed (a state is used once). Start connecting again.' };
+  if (opts.userId !== undefined && opts.userId !== row.userId) return { refused: 'other_user', message: 'This authorization was started by another user; it was rejected.' };
+  if (!sameHash(row.bindingHash, opts.bindingHash)) {
+    return {
+      refused: 'other_browser',
+      message: 'This authorization was not started in this browser, so it was rejected. Start connecting again from Harness in this browser.',
+    };
+  }
+  if (row.expiresAt.getTime() <= opts.now.getTime()) return { refused: 'expired', message: 'This authorization expired before it was completed. Start connecting again.' };
   return null;
+}
+
+/** Two hex sha256 digests, compared in constant time; a missing one never matches. */
+function sameHash(stored: string | null, given: string | undefined): boolean {
+  if (!stored || !given || stored.length !== given.length) return false;
+  return timingSafeEqual(Buffer.from(stored, 'utf8'), Buffer.from(given, 'utf8'));
 }
 
 /** The step-up cap: at most this many authorizations per user, server and requested scope set within the window. */
 export const MAX_AUTHORIZATION_ATTEMPTS = 3;
 
-/** Refuses the attempt that goes over the cap (`attempts` counts this one). */
-export function assertAttemptAllowed(attempts: number, serverUrl: string, windowMs: number): void {
+/**
+ * Refuses the attempt that goes over the cap (`attempts` counts this one). With the window's start, the refusal says
+ * when the window ends (`retryAfterSeconds`, the gateway's Retry-After).
+ */
+export function assertAttemptAllowed(attempts: number, serverUrl: string, windowMs: number, window?: { windowStartsAt: Date; now: Date }): void {
   if (attempts > MAX_AUTHORIZATION_ATTEMPTS) {
     const minutes = Math.max(1, Math.round(windowMs / 60_000));
+    const retryAfterSeconds = window ? Math.max(1, Math.ceil((window.windowStartsAt.getTime() + windowMs - window.now.getTime()) / 1000)) : undefined;
     throw new OAuthRefusal(
       `Authorization for ${serverUrl} was already attempted ${MAX_AUTHORIZATION_ATTEMPTS} times for these scopes in the last ${minutes} minutes; the server keeps asking for scopes it does not grant. Try again later.`,
       'rate_limited',
+      retryAfterSeconds === undefined ? undefined : { retryAfterSeconds },
     );
   }
 }
@@ -145,4 +172,19 @@ export function assertAttemptAllowed(attempts: number, serverUrl: string, window
 export function nextAttempt(stored: { attempts: number; windowStartsAt: Date } | undefined, now: Date, windowMs: number): { attempts: number; windowStartsAt: Date } {
   if (!stored || now.getTime() - stored.windowStartsAt.getTime() >= windowMs) return { attempts: 1, windowStartsAt: now };
   return { attempts: stored.attempts + 1, windowStartsAt: stored.windowStartsAt };
+}
+
+/**
+ * The per-user cap on authorizations in flight (HARNESS_OAUTH_MAX_PENDING_PER_USER): each start costs a round of
+ * outbound requests (discovery, registration) and leaves a state behind. `inFlight` counts the pending states and the
+ * starts in progress, this one excluded; `freeAt` is when the first of them runs out (Retry-After).
+ */
+export function assertPendingAllowed(inFlight: { count: number; freeAt: Date | null }, max: number, now: Date): void {
+  if (inFlight.count < max) return;
+  const retryAfterSeconds = Math.max(1, Math.ceil(((inFlight.freeAt?.getTime() ?? now.getTime()) - now.getTime()) / 1000));
+  throw new OAuthRefusal(
+    `You have ${inFlight.count} authorizations in progress, the most allowed at once is ${max}. Complete one, or try again in ${retryAfterSeconds} seconds.`,
+    'rate_limited',
+    { retryAfterSeconds },
+  );
 }

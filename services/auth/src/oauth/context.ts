@@ -21,6 +21,8 @@ export interface OAuthContext {
     clientMetadataUrl: string | undefined;
     clientName: string;
     stateTtlMs: number;
+    /** Authorizations in flight (pending states and starts in progress) one user may have at once. */
+    maxPendingPerUser: number;
     refreshSkewMs: number;
   };
   now: () => Date;
@@ -43,6 +45,7 @@ export function createOAuthContext(config: Config, db: Database, logger: Logger,
       clientMetadataUrl: config.oauth.clientMetadataUrl,
       clientName: config.oauth.clientName,
       stateTtlMs: config.oauth.stateTtlMs,
+      maxPendingPerUser: config.oauth.maxPendingPerUser,
       refreshSkewMs: config.oauth.refreshSkewMs,
     },
     now: overrides.now ?? (() => new Date()),
@@ -56,3 +59,5 @@ export const decrypt = (ctx: OAuthContext, ciphertext: string): string => decryp
 export const randomToken = (bytes = 32): string => randomBytes(bytes).toString('base64url');
 /** How a state is stored: its sha256 (the plain value exists only in the authorization URL and the callback). */
 export const hashState = (state: string): string => createHash('sha256').update(state, 'utf8').digest('hex');
+/** How a browser binding is stored: its sha256 (the plain value lives only in the browser's cookie). */
+export const hashBinding = hashState;

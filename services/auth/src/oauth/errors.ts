@@ -6,8 +6,12 @@ import { OutboundRefusedError } from '@harness/outbound';
  * addresses). The server or its authorization server is unusable as configured: `validation_failed`.
  */
 export class OAuthRefusal extends DomainError {
-  constructor(message: string, code: 'validation_failed' | 'rate_limited' | 'service_unavailable' | 'not_found' = 'validation_failed') {
-    super(code, message);
+  constructor(
+    message: string,
+    code: 'validation_failed' | 'rate_limited' | 'service_unavailable' | 'not_found' = 'validation_failed',
+    details?: Record<string, unknown>,
+  ) {
+    super(code, message, details);
     this.name = 'OAuthRefusal';
   }
 }

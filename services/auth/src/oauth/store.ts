@@ -31,6 +31,8 @@ export interface StateRow {
   scopeKey: string;
   nonce: string;
   redirectUri: string;
+  /** sha256 of the browser binding the callback must carry; null until a start with a binding hands the state out. */
+  bindingHash: string | null;
   expiresAt: Date;
   usedAt: Date | null;
 }
@@ -60,7 +62,7 @@ const CLIENT_COLS = `issuer, client_id AS "clientId", client_secret_enc AS "clie
 const STATE_COLS = `state_hash AS "stateHash", user_id AS "userId", server_url AS "serverUrl", resource,
   expected_issuer AS "expectedIssuer", auth_server_url AS "authServerUrl", auth_metadata AS "authMetadata",
   client_id AS "clientId", code_verifier_enc AS "codeVerifierEnc", authorization_url_enc AS "authorizationUrlEnc",
-  scopes, scope_key AS "scopeKey", nonce, redirect_uri AS "redirectUri", expires_at AS "expiresAt", used_at AS "usedAt"`;
+  scopes, scope_key AS "scopeKey", nonce, redirect_uri AS "redirectUri", binding_hash AS "bindingHash", expires_at AS "expiresAt", used_at AS "usedAt"`;
 const CONNECTION_COLS = `user_id AS "userId", server_url AS "serverUrl", resource, resource_indicator AS "resourceIndicator", issuer, auth_server_url AS "authServerUrl",
   auth_metadata AS "authMetadata", client_id AS "clientId", access_token_enc AS "accessTokenEnc",
   refresh_token_enc AS "refreshTokenEnc", token_type AS "tokenType", scopes, expires_at AS "expiresAt", status, version,
@@ -93,35 +95,55 @@ export async function deleteClient(db: Queryable, issuer: string, clientId: stri
 export async function insertState(db: Queryable, s: Omit<StateRow, 'usedAt'>): Promise<void> {
   await db.query(
     `INSERT INTO oauth_states (state_hash, user_id, server_url, resource, expected_issuer, auth_server_url, auth_metadata,
-       client_id, code_verifier_enc, authorization_url_enc, scopes, scope_key, nonce, redirect_uri, expires_at)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)`,
+       client_id, code_verifier_enc, authorization_url_enc, scopes, scope_key, nonce, redirect_uri, expires_at, binding_hash)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)`,
     [
       s.stateHash, s.userId, s.serverUrl, s.resource, s.expectedIssuer, s.authServerUrl, s.authMetadata === null ? null : JSON.stringify(s.authMetadata),
-      s.clientId, s.codeVerifierEnc, s.authorizationUrlEnc, s.scopes, s.scopeKey, s.nonce, s.redirectUri, s.expiresAt,
+      s.clientId, s.codeVerifierEnc, s.authorizationUrlEnc, s.scopes, s.scopeKey, s.nonce, s.redirectUri, s.expiresAt, s.bindingHash,
     ],
   );
 }
 
+/**
+ * Which pending states a start may hand out again: a start with a browser binding only unbound ones or its own (never
+ * another browser's: its callback would be refused there); the broker (no binding) any of the user's.
+ */
+function bindingFilter(bindingHash: string | undefined, param: number): string {
+  return bindingHash === undefined ? `AND $${param}::text IS NULL` : `AND (binding_hash IS NULL OR binding_hash = $${param})`;
+}
+
 /** A pending authorization of this user for this server and scope set that is still good until `validUntil`. */
-export async function findPendingState(db: Queryable, userId: string, serverUrl: string, key: string, validUntil: Date): Promise<StateRow | undefined> {
+export async function findPendingState(db: Queryable, userId: string, serverUrl: string, key: string, validUntil: Date, bindingHash?: string): Promise<StateRow | undefined> {
   const { rows } = await db.query<StateRow>(
     `SELECT ${STATE_COLS} FROM oauth_states
-     WHERE user_id = $1 AND server_url = $2 AND scope_key = $3 AND used_at IS NULL AND expires_at > $4
+     WHERE user_id = $1 AND server_url = $2 AND scope_key = $3 AND used_at IS NULL AND expires_at > $4 ${bindingFilter(bindingHash, 5)}
      ORDER BY expires_at DESC LIMIT 1`,
-    [userId, serverUrl, key, validUntil],
+    [userId, serverUrl, key, validUntil, bindingHash ?? null],
   );
   return rows[0];
 }
 
 /** Any pending authorization of (user, server) valid until at least `validUntil`, whatever its scopes. */
-export async function findAnyPendingState(db: Queryable, userId: string, serverUrl: string, validUntil: Date): Promise<StateRow | undefined> {
+export async function findAnyPendingState(db: Queryable, userId: string, serverUrl: string, validUntil: Date, bindingHash?: string): Promise<StateRow | undefined> {
   const { rows } = await db.query<StateRow>(
     `SELECT ${STATE_COLS} FROM oauth_states
-     WHERE user_id = $1 AND server_url = $2 AND used_at IS NULL AND expires_at > $3
+     WHERE user_id = $1 AND server_url = $2 AND used_at IS NULL AND expires_at > $3 ${bindingFilter(bindingHash, 4)}
      ORDER BY expires_at DESC LIMIT 1`,
-    [userId, serverUrl, validUntil],
+    [userId, serverUrl, validUntil, bindingHash ?? null],
   );
   return rows[0];
+}
+
+/**
+ * Binds an unbound pending state to a browser. False when it was bound (or used) meanwhile: two browsers of the user
+ * asking at once, the first wins.
+ */
+export async function bindState(db: Queryable, stateHash: string, userId: string, bindingHash: string): Promise<boolean> {
+  const { rowCount } = await db.query(
+    `UPDATE oauth_states SET binding_hash = $3 WHERE state_hash = $1 AND user_id = $2 AND binding_hash IS NULL AND used_at IS NULL`,
+    [stateHash, userId, bindingHash],
+  );
+  return (rowCount ?? 0) > 0;
 }
 
 /** Locks the state row for the callback (the state hash is the callback's only key: it names the user). */
@@ -134,26 +156,55 @@ export async function markStateUsed(db: Queryable, stateHash: string, userId: st
   await db.query(`UPDATE oauth_states SET used_at = now() WHERE state_hash = $1 AND user_id = $2`, [stateHash, userId]);
 }
 
-/** Old states are of no use (expired a day ago): removed now and then. */
+/** Old states are of no use (expired a day ago): removed now and then, with reservations left by a crashed start. */
 export async function deleteOldStates(db: Queryable, before: Date): Promise<number> {
   const { rowCount } = await db.query(`DELETE FROM oauth_states WHERE expires_at < $1`, [before]);
+  await db.query(`DELETE FROM oauth_start_reservations WHERE expires_at < $1`, [before]);
   return rowCount ?? 0;
+}
+
+// ---- starts in progress (per-user cap on pending authorizations) ----
+
+/** Serialises the starts of one user until the transaction ends (so concurrent starts are counted one after the other). */
+export async function lockUserStarts(tx: Queryable, userId: string): Promise<void> {
+  await tx.query(`SELECT pg_advisory_xact_lock(hashtextextended('oauth-start:' || $1, 0))`, [userId]);
+}
+
+/** The user's authorizations in flight: pending states and starts in progress, and when the first of them runs out. */
+export async function countInFlight(db: Queryable, userId: string, now: Date): Promise<{ count: number; freeAt: Date | null }> {
+  const { rows } = await db.query<{ count: string; freeAt: Date | null }>(
+    `SELECT count(*) AS count, min(expires_at) AS "freeAt" FROM (
+       SELECT expires_at FROM oauth_states WHERE user_id = $1 AND used_at IS NULL AND expires_at > $2
+       UNION ALL
+       SELECT expires_at FROM oauth_start_reservations WHERE user_id = $1 AND expires_at > $2
+     ) AS in_flight`,
+    [userId, now],
+  );
+  return { count: Number(rows[0]!.count), freeAt: rows[0]!.freeAt };
+}
+
+export async function insertReservation(db: Queryable, userId: string, reservationId: string, expiresAt: Date): Promise<void> {
+  await db.query(`INSERT INTO oauth_start_reservations (id, user_id, expires_at) VALUES ($1, $2, $3)`, [reservationId, userId, expiresAt]);
+}
+
+export async function releaseStart(db: Queryable, userId: string, reservationId: string): Promise<void> {
+  await db.query(`DELETE FROM oauth_start_reservations WHERE id = $1 AND user_id = $2`, [reservationId, userId]);
 }
 
 // ---- attempts (step-up cap) ----
 
-/** Counts one more authorization for (user, server, scope set) in a window of `windowMs`; returns the count. */
-export async function countAttempt(db: Queryable, userId: string, serverUrl: string, key: string, windowMs: number): Promise<number> {
-  const { rows } = await db.query<{ attempts: number }>(
+/** Counts one more authorization for (user, server, scope set) in a window of `windowMs`; returns the count and the window's start. */
+export async function countAttempt(db: Queryable, userId: string, serverUrl: string, key: string, windowMs: number): Promise<{ attempts: number; windowStartsAt: Date }> {
+  const { rows } = await db.query<{ attempts: number; windowStartsAt: Date }>(
     `INSERT INTO oauth_authorization_attempts AS a (user_id, server_url, scope_key, attempts, window_starts_at)
      VALUES ($1, $2, $3, 1, now())
      ON CONFLICT (user_id, server_url, scope_key) DO UPDATE SET
        attempts = CASE WHEN a.window_starts_at <= now() - make_interval(secs => $4::double precision / 1000) THEN 1 ELSE a.attempts + 1 END,
        window_starts_at = CASE WHEN a.window_starts_at <= now() - make_interval(secs => $4::double precision / 1000) THEN now() ELSE a.window_starts_at END
-     RETURNING attempts`,
+     RETURNING attempts, window_starts_at AS "windowStartsAt"`,
     [userId, serverUrl, key, windowMs],
   );
-  return rows[0].attempts;
+  return rows[0];
 }
 
 /** The scopes asked for were granted: that scope set's authorizations no longer count towards the cap. */

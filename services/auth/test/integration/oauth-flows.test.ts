@@ -43,6 +43,8 @@ async function fakeServer(handle: Handler) {
 
 const json = (res: http.ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}) =>
   res.writeHead(status, { 'Content-Type': 'application/json', ...headers }).end(JSON.stringify(body));
+/** The browser the flows of these tests start from and return to (the gateway's binding cookie). */
+const BROWSER = 'browser-binding-of-these-tests';
 const s256 = (v: string) => createHash('sha256').update(v).digest('base64url');
 
 let tdb: TestDatabase;
@@ -126,7 +128,7 @@ describe('2025-03-26 fallbacks', () => {
       return false;
     });
     const userId = 'legacy-1';
-    const { authorizationUrl, nonce } = await start.execute({ userId, serverUrl: `${srv.base}/mcp` });
+    const { authorizationUrl, nonce } = await start.execute({ userId, serverUrl: `${srv.base}/mcp`, binding: BROWSER });
     const url = new URL(authorizationUrl);
     expect(`${url.origin}${url.pathname}`).toBe(`${srv.base}/authorize`);
     expect(url.searchParams.get('client_id')).toBe('legacy-client');
@@ -144,7 +146,7 @@ describe('2025-03-26 fallbacks', () => {
     expect(reg).toMatchObject({ application_type: 'web', grant_types: ['authorization_code', 'refresh_token'], redirect_uris: ['http://127.0.0.1:9/v1/mcp/oauth/callback'], client_name: 'Harness' });
 
     t.authorize({ query: url.searchParams } as Seen);
-    const done = await complete.execute({ state: url.searchParams.get('state')!, code: 'c1' });
+    const done = await complete.execute({ state: url.searchParams.get('state')!, code: 'c1', binding: BROWSER });
     expect(done).toEqual({ serverUrl: `${srv.base}/mcp`, status: 'connected', nonce });
     expect(t.tokenRequests[0].get('resource')).toBeNull();
     expect(t.tokenRequests[0].get('grant_type')).toBe('authorization_code');
@@ -178,11 +180,11 @@ describe('2025-03-26 fallbacks', () => {
       if (s.path === '/oauth/token') return void t.token(s, res);
       return false;
     });
-    const { authorizationUrl } = await start.execute({ userId: 'legacy-2', serverUrl: `${srv.base}/mcp` });
+    const { authorizationUrl } = await start.execute({ userId: 'legacy-2', serverUrl: `${srv.base}/mcp`, binding: BROWSER });
     const url = new URL(authorizationUrl);
     expect(url.pathname).toBe('/oauth/authorize');
     t.authorize({ query: url.searchParams } as Seen);
-    expect(await complete.execute({ state: url.searchParams.get('state')!, code: 'c' })).toMatchObject({ status: 'connected' });
+    expect(await complete.execute({ state: url.searchParams.get('state')!, code: 'c', binding: BROWSER })).toMatchObject({ status: 'connected' });
     expect(t.tokenRequests[0].get('client_id')).toBe('bc-client');
   });
 });
@@ -218,7 +220,7 @@ describe('discovery (2025-11-25) and its refusals', () => {
   test('header PRM URL, then AS metadata in spec order (OAuth inserted 404 → OIDC inserted); scope from the challenge plus offline_access; resource in both requests', async () => {
     const m = modern({ iss: true });
     const srv = await server(m.handler);
-    const { authorizationUrl } = await start.execute({ userId: 'modern-1', serverUrl: `${srv.base}/mcp` });
+    const { authorizationUrl } = await start.execute({ userId: 'modern-1', serverUrl: `${srv.base}/mcp`, binding: BROWSER });
     expect(srv.paths().slice(0, 4)).toEqual([
       'POST /mcp',
       'GET /prm-from-header',
@@ -231,12 +233,12 @@ describe('discovery (2025-11-25) and its refusals', () => {
     m.t.authorize({ query: url.searchParams } as Seen);
     const state = url.searchParams.get('state')!;
     // iss advertised: a callback without it is rejected (error fields ignored), and the state is spent.
-    expect(await complete.execute({ state, code: 'c', error: 'access_denied' })).toMatchObject({ status: 'error', message: expect.stringMatching(/no iss/) });
+    expect(await complete.execute({ state, code: 'c', error: 'access_denied', binding: BROWSER })).toMatchObject({ status: 'error', message: expect.stringMatching(/no iss/) });
     expect(m.t.tokenRequests).toHaveLength(0);
-    const again = new URL((await start.execute({ userId: 'modern-1', serverUrl: `${srv.base}/mcp` })).authorizationUrl);
+    const again = new URL((await start.execute({ userId: 'modern-1', serverUrl: `${srv.base}/mcp`, binding: BROWSER })).authorizationUrl);
     expect(again.searchParams.get('state')).not.toBe(state);
     m.t.authorize({ query: again.searchParams } as Seen);
-    expect(await complete.execute({ state: again.searchParams.get('state')!, code: 'c', iss: `${srv.base}/tenant` })).toMatchObject({ status: 'connected' });
+    expect(await complete.execute({ state: again.searchParams.get('state')!, code: 'c', iss: `${srv.base}/tenant`, binding: BROWSER })).toMatchObject({ status: 'connected' });
     expect(m.t.tokenRequests[0].get('resource')).toBe(`${srv.base}/mcp`);
     expect(await status.execute({ userId: 'modern-1', serverUrl: `${srv.base}/mcp` })).toMatchObject({ status: 'connected', scopes: ['files:read', 'offline_access'] });
   });
@@ -271,7 +273,7 @@ describe('discovery (2025-11-25) and its refusals', () => {
 });
 
 test('attempt counter (SQL): counts per user, server and scope set; a window older than the TTL starts again', async () => {
-  const count = (userId: string, key: string) => countAttempt(db.pool, userId, 'https://mcp.example.com/mcp', key, 600_000);
+  const count = async (userId: string, key: string) => (await countAttempt(db.pool, userId, 'https://mcp.example.com/mcp', key, 600_000)).attempts;
   expect(await count('cap-a', 'x')).toBe(1);
   expect(await count('cap-a', 'x')).toBe(2);
   expect(await count('cap-a', 'x y')).toBe(1);

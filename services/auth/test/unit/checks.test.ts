@@ -8,32 +8,57 @@ import {
   assertPkceS256,
   checkIssParameter,
   checkState,
+  assertPendingAllowed,
   MAX_AUTHORIZATION_ATTEMPTS,
   nextAttempt,
 } from '../../src/oauth/checks.js';
 import { assertResourceMatches } from '../../src/oauth/discovery.js';
 import { parsePreRegisteredClients, serverAllowed } from '../../src/oauth/preregistered.js';
 import { noRegistrationRefusal, selectPreRegistered } from '../../src/oauth/clients.js';
-import { hashState } from '../../src/oauth/context.js';
+import { hashBinding, hashState } from '../../src/oauth/context.js';
 import { needsRefresh } from '../../src/oauth/tokens.js';
 
 const now = new Date('2026-11-27T12:00:00Z');
 const later = (ms: number) => new Date(now.getTime() + ms);
 
 describe('state checks', () => {
-  const row = { userId: 'alice', expiresAt: later(60_000), usedAt: null };
+  const browser = hashBinding('browser-a');
+  const row = { userId: 'alice', expiresAt: later(60_000), usedAt: null, bindingHash: browser };
+  const refusal = (r: ReturnType<typeof checkState>) => r?.refused;
 
-  test('a fresh state of the same user passes (also when the callback does not name a user)', () => {
-    expect(checkState(row, { now, userId: 'alice' })).toBeNull();
-    expect(checkState(row, { now })).toBeNull();
+  test('a fresh state of the same user and browser passes (also when the callback does not name a user)', () => {
+    expect(checkState(row, { now, userId: 'alice', bindingHash: browser })).toBeNull();
+    expect(checkState(row, { now, bindingHash: browser })).toBeNull();
   });
 
   test('unknown, reused, expired and another user\'s states are rejected', () => {
-    expect(checkState(undefined, { now })).toMatch(/unknown/);
-    expect(checkState({ ...row, usedAt: now }, { now, userId: 'alice' })).toMatch(/already completed/);
-    expect(checkState({ ...row, expiresAt: now }, { now, userId: 'alice' })).toMatch(/expired/);
-    expect(checkState({ ...row, expiresAt: later(-1) }, { now })).toMatch(/expired/);
-    expect(checkState(row, { now, userId: 'mallory' })).toMatch(/another user/);
+    expect(checkState(undefined, { now })).toEqual({ refused: 'unknown', message: expect.stringMatching(/unknown/) });
+    expect(checkState({ ...row, usedAt: now }, { now, userId: 'alice', bindingHash: browser })).toEqual({ refused: 'used', message: expect.stringMatching(/already completed/) });
+    expect(checkState({ ...row, expiresAt: now }, { now, userId: 'alice', bindingHash: browser })).toEqual({ refused: 'expired', message: expect.stringMatching(/expired/) });
+    expect(refusal(checkState({ ...row, expiresAt: later(-1) }, { now, bindingHash: browser }))).toBe('expired');
+    expect(checkState(row, { now, userId: 'mallory', bindingHash: browser })).toEqual({ refused: 'other_user', message: expect.stringMatching(/another user/) });
+  });
+
+  test('a callback without the binding the state was bound to, or a state never bound, is another browser\'s', () => {
+    expect(checkState(row, { now })).toEqual({ refused: 'other_browser', message: expect.stringMatching(/not started in this browser/) });
+    expect(refusal(checkState(row, { now, bindingHash: hashBinding('browser-b') }))).toBe('other_browser');
+    expect(refusal(checkState({ ...row, bindingHash: null }, { now, bindingHash: browser }))).toBe('other_browser');
+    expect(refusal(checkState({ ...row, bindingHash: null }, { now }))).toBe('other_browser');
+    // Checked before the expiry: an expired state is reported as merely expired only to its own browser.
+    expect(refusal(checkState({ ...row, expiresAt: later(-1) }, { now, bindingHash: hashBinding('browser-b') }))).toBe('other_browser');
+  });
+
+  test('the per-user cap on authorizations in flight: refused at the cap, with the seconds until the first runs out', () => {
+    expect(() => assertPendingAllowed({ count: 9, freeAt: later(1_000) }, 10, now)).not.toThrow();
+    let err: unknown;
+    try {
+      assertPendingAllowed({ count: 10, freeAt: later(90_500) }, 10, now);
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(DomainError);
+    expect(err).toMatchObject({ code: 'rate_limited', details: { retryAfterSeconds: 91 } });
+    expect((err as Error).message).toMatch(/10 authorizations in progress/);
   });
 
   test('states are stored hashed (sha256 hex), never as sent', () => {
@@ -145,6 +170,10 @@ describe('step-up attempt cap', () => {
     expect(refused).toBeInstanceOf(DomainError);
     expect((refused as DomainError).code).toBe('rate_limited');
     expect((refused as DomainError).message).toMatch(/3 times/);
+    // With the window's start: the seconds until it ends (the gateway's Retry-After).
+    expect(() => assertAttemptAllowed(4, 'https://mcp.example.com/mcp', windowMs, { windowStartsAt: later(1000), now: later(5000) })).toThrow(
+      expect.objectContaining({ code: 'rate_limited', details: { retryAfterSeconds: 596 } }),
+    );
   });
 
   test('a new window starts the count again', () => {

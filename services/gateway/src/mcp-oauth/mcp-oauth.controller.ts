@@ -1,10 +1,11 @@
-import { Body, Controller, Delete, Get, HttpCode, Inject, Post, Query, Res } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Inject, Post, Query, Req, Res } from '@nestjs/common';
 import type { Config } from '@harness/config';
 import { Public } from '../auth/auth.guard.js';
 import { CurrentUser } from '../auth/auth.guard.js';
 import { CONFIG } from '../core/tokens.js';
-import type { HttpResponse } from '../http/types.js';
+import type { HttpRequest, HttpResponse } from '../http/types.js';
 import { ZodPipe } from '../http/zod.pipe.js';
+import { BrowserBinding } from './browser-binding.js';
 import { renderCallbackPage } from './callback-page.js';
 import { McpOAuth } from './mcp-oauth.service.js';
 import { CallbackQuery, ServerUrlQuery, StartBody } from './mcp-oauth.schemas.js';
@@ -14,21 +15,33 @@ import { CallbackQuery, ServerUrlQuery, StartBody } from './mcp-oauth.schemas.js
 export class McpOAuthController {
   constructor(
     @Inject(McpOAuth) private readonly oauth: McpOAuth,
+    @Inject(BrowserBinding) private readonly binding: BrowserBinding,
     @Inject(CONFIG) private readonly config: Config,
   ) {}
 
-  /** `{authorizationUrl, nonce}`: the web app opens the URL in a popup and accepts only a message with the nonce. */
+  /**
+   * `{authorizationUrl, nonce}`: the web app opens the URL in a popup and accepts only a message with the nonce. The
+   * answer sets the browser binding cookie: only this browser can complete the flow.
+   */
   @Post('start')
   @HttpCode(200)
-  start(@CurrentUser() user: string, @Body(new ZodPipe(StartBody)) body: StartBody) {
-    return this.oauth.start(user, body.serverUrl);
+  start(
+    @CurrentUser() user: string,
+    @Body(new ZodPipe(StartBody)) body: StartBody,
+    @Req() req: HttpRequest,
+    @Res({ passthrough: true }) res: HttpResponse,
+  ) {
+    return this.oauth.start(user, body.serverUrl, this.binding.forStart(req, res));
   }
 
-  /** The authorization server redirects the browser here: no user token, the state binds the user. An HTML page. */
+  /**
+   * The authorization server redirects the browser here: no user token; the state names the user and the flow, the
+   * binding cookie must be the one of the browser that started it. An HTML page.
+   */
   @Public()
   @Get('callback')
-  async callback(@Query(new ZodPipe(CallbackQuery)) query: CallbackQuery, @Res() res: HttpResponse) {
-    const { httpStatus, outcome } = await this.oauth.complete(query);
+  async callback(@Query(new ZodPipe(CallbackQuery)) query: CallbackQuery, @Req() req: HttpRequest, @Res() res: HttpResponse) {
+    const { httpStatus, outcome } = await this.oauth.complete(query, this.binding.atCallback(req));
     const page = renderCallbackPage(outcome, this.config.gateway.webOrigin);
     res.statusCode = httpStatus;
     for (const [name, value] of Object.entries(page.headers)) res.setHeader(name, value);

@@ -3,6 +3,7 @@ import { ClientsModule, Transport } from '@nestjs/microservices';
 import type { Config } from '@harness/config';
 import { CONFIG } from '../core/tokens.js';
 import { AUTH_CLIENT, AuthCommands } from './auth-commands.js';
+import { BrowserBinding } from './browser-binding.js';
 import { ClientMetadataController } from './client-metadata.controller.js';
 import { McpOAuthController } from './mcp-oauth.controller.js';
 import { McpOAuth } from './mcp-oauth.service.js';
@@ -22,6 +23,6 @@ import { McpOAuth } from './mcp-oauth.service.js';
     ]),
   ],
   controllers: [McpOAuthController, ClientMetadataController],
-  providers: [AuthCommands, McpOAuth],
+  providers: [AuthCommands, McpOAuth, BrowserBinding],
 })
 export class McpOAuthModule {}

@@ -14,8 +14,9 @@ export class McpOAuth {
     @Inject(LOGGER) private readonly logger: Logger,
   ) {}
 
-  start(userId: string, serverUrl: string): Promise<StartAuthorizationResult> {
-    return this.auth.send(AuthCommand.start, { userId, serverUrl });
+  /** `binding`: the browser's (see BrowserBinding); only a callback carrying it completes the flow. */
+  start(userId: string, serverUrl: string, binding: string): Promise<StartAuthorizationResult> {
+    return this.auth.send(AuthCommand.start, { userId, serverUrl, binding });
   }
 
   status(userId: string, serverUrl: string): Promise<ConnectionStatusResult> {
@@ -27,20 +28,23 @@ export class McpOAuth {
   }
 
   /**
-   * Completes the flow the `state` names (the state binds user, server and verifier: no user token here). Never
-   * throws: the browser gets a page whatever happened, with the HTTP status that fits.
+   * Completes the flow the `state` names (the state names user, server and verifier; `binding`, the browser's, must
+   * be the one it was started with: no user token here). Never throws: the browser gets a page whatever happened,
+   * with the HTTP status that fits: 400 when the auth service refused the state (unknown, used, expired, another
+   * browser's), 200 when it gave a result (connected, or the authorization server's error).
    */
-  async complete(q: CallbackQuery): Promise<{ httpStatus: number; outcome: CallbackOutcome }> {
+  async complete(q: CallbackQuery, binding: string | undefined): Promise<{ httpStatus: number; outcome: CallbackOutcome }> {
     try {
       const r = await this.auth.send(AuthCommand.complete, {
         state: q.state,
+        ...(binding !== undefined ? { binding } : {}),
         ...(q.code !== undefined ? { code: q.code } : {}),
         ...(q.iss !== undefined ? { iss: q.iss } : {}),
         ...(q.error !== undefined ? { error: q.error } : {}),
         ...(q.error_description !== undefined ? { errorDescription: q.error_description } : {}),
       });
       return {
-        httpStatus: 200,
+        httpStatus: r.refused ? 400 : 200,
         outcome: {
           status: r.status,
           serverUrl: r.serverUrl,

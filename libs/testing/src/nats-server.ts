@@ -67,7 +67,8 @@ export async function startNatsServer(opts: { namespace: string; log?: (line: st
   const configFile = join(dir, 'nats-server.conf');
   writeFileSync(configFile, renderNatsServerConfig({ users, listen: `127.0.0.1:${port}`, header: ['Test system NATS (libs/testing).'] }), { mode: 0o600 });
 
-  const child = spawn(findNatsServer(), ['-c', configFile], { stdio: ['ignore', 'pipe', 'pipe'] });
+  // The port on the command line too: tools that look for "their" nats-server by `-p <port>` (bench/) find it.
+  const child = spawn(findNatsServer(), ['-c', configFile, '-a', '127.0.0.1', '-p', String(port)], { stdio: ['ignore', 'pipe', 'pipe'] });
   const exited = new Promise<void>((resolve) => {
     child.once('exit', () => resolve());
     child.once('error', (err) => {

@@ -27,6 +27,8 @@ export interface StartSystemOptions {
   llmBaseUrl?: string;
   /** Extra environment for every child (applied last). */
   env?: Record<string, string>;
+  /** Extra environment for one service's processes (applied after env), e.g. a REDIS_URL with that service's ACL user. */
+  serviceEnv?: Partial<Record<ServiceName, Record<string, string>>>;
   /** Deadline for the system to become ready (default 60 000 ms). */
   readyTimeoutMs?: number;
   /** Names the database and the log file (default 'e2e'). */
@@ -201,7 +203,7 @@ export async function startSystem(opts: StartSystemOptions = {}): Promise<System
       const replicaId = `test-${systemId}-${name}-${index}${generation ? `-r${generation}` : ''}`;
       const child = spawn(process.execPath, [join(repoRoot, 'services', name, 'dist', 'main.js')], {
         cwd: repoRoot,
-        env: { ...baseEnv, HARNESS_REPLICA_ID: replicaId, NATS_USER: name, NATS_PASSWORD: natsServer.connectOptions(name).pass },
+        env: { ...baseEnv, HARNESS_REPLICA_ID: replicaId, NATS_USER: name, NATS_PASSWORD: natsServer.connectOptions(name).pass, ...opts.serviceEnv?.[name] },
         stdio: ['ignore', 'pipe', 'pipe'],
       });
       const prefix = `${name}#${index}${generation ? `.${generation}` : ''}`;

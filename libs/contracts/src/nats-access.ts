@@ -15,6 +15,13 @@ export type NatsService = (typeof NATS_SERVICES)[number];
 /** The prefix of every reply inbox a service's connections create (nats.js / Nest option `inboxPrefix`). */
 export const natsInboxPrefix = (namespace: string, service: NatsService | 'test') => `_INBOX.${namespace}.${service}`;
 
+/**
+ * How long a responder may take to answer one request (nats-server's default is 2 minutes): longer than the longest
+ * command, a tool call (HARNESS_MCP_TOOL_TIMEOUT_MS at most 15 minutes, plus chat's 15 s margin). One answer each:
+ * Nest sends a handler's result as one message.
+ */
+export const NATS_RESPONSE_WINDOW = '20m';
+
 export interface NatsPermissions {
   publish: string[];
   subscribe: string[];
@@ -99,7 +106,7 @@ export function renderNatsServerConfig(o: NatsServerConfigOptions): string {
       `    { user: ${JSON.stringify(u.user)}, password: ${password}, permissions: {`,
       `        publish: ${publish}`,
       `        subscribe: { allow: ${list(p.subscribe)} }`,
-      ...(p.allowResponses ? ['        allow_responses: true'] : []),
+      ...(p.allowResponses ? [`        allow_responses: { max: 1, expires: ${JSON.stringify(NATS_RESPONSE_WINDOW)} }`] : []),
       '    } }',
     );
   }

@@ -18,7 +18,7 @@ describe('NATS access configuration', () => {
   test('a service without a publish permission is denied everything but its answers (an empty allow list would allow all)', () => {
     const text = renderNatsServerConfig({ users: [{ user: 'auth', password: 'x', permissions: natsPermissions('ns1').auth }] });
     expect(text).toContain('publish: { deny: [">"] }');
-    expect(text).toContain('allow_responses: true');
+    expect(text).toContain('allow_responses: { max: 1, expires: "20m" }');
   });
 
   test('names that would break the file are refused', () => {

@@ -94,7 +94,8 @@ interface Slot {
 
 /**
  * Starts the whole system for an end-to-end test: a fresh migrated database, the LLM simulator in-process (unless
- * llmBaseUrl), and the built services (`node services/<name>/dist/main.js`) as child processes, then waits until
+ * llmBaseUrl), a nats-server of its own with the production per-service users (startNatsServer), and the built
+ * services (`node services/<name>/dist/main.js`) as child processes, each with its NATS credentials, then waits until
  * ready. Always call stop() (afterAll), which leaves no child running and drops the database.
  */
 export async function startSystem(opts: StartSystemOptions = {}): Promise<System> {

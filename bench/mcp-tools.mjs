@@ -81,7 +81,7 @@ const HELP = `Usage: npm run bench:mcp -- [options]   (each option also reads an
   --parallel-rounds K  rounds of five parallel slow calls (D)          BENCH_MCP_PARALLEL_ROUNDS default 10
   --deadline-ms MS     abort everything after this                     BENCH_MCP_DEADLINE_MS     default 600000
   --out DIR            where the JSON results go                       BENCH_OUT                 default bench/results
-Services log at LOG_LEVEL (default warn). NATS_URL / REDIS_URL / DATABASE_URL as for the tests.`;
+Services log at LOG_LEVEL (default warn). REDIS_URL / DATABASE_URL as for the tests (each test system runs its own nats-server).`;
 
 const args = parseOptions(
   {
@@ -276,7 +276,6 @@ async function main() {
   const loadStart = load();
   const namespace = `bench-mcp-${randomBytes(4).toString('hex')}`;
   setSubjectNamespace(namespace);
-  const natsUrl = process.env.NATS_URL || 'nats://127.0.0.1:4222';
   const redisUrl = process.env.REDIS_URL || 'redis://127.0.0.1:6379';
   log(
     `MCP tool calls: ${opts.rounds} round(s) × ${opts.calls} calls per case (fresh through the broker: ${opts.fresh} per round), ` +
@@ -327,7 +326,7 @@ async function main() {
     log(`system up: gateway ${system.gatewayUrl}, mcp-broker pid ${system.process('mcp-broker').pid}`);
 
     NestLogger.overrideLogger(false); // the NATS client's connect/close notices
-    const nats = ClientProxyFactory.create({ transport: Transport.NATS, options: { servers: [natsUrl], name: `bench-mcp-${process.pid}` } });
+    const nats = ClientProxyFactory.create({ transport: Transport.NATS, options: { ...system.natsConnectOptions('test'), name: `bench-mcp-${process.pid}` } });
     await nats.connect();
     cleanups.push(['NATS client', () => nats.close()]);
 

@@ -618,7 +618,7 @@ async function main() {
     if (!simUrl) throw new Error('startSystem did not start the simulator in-process');
     const pids = Object.fromEntries(SERVICES.map((n) => [n, system.process(n).pid]));
     const dbName = decodeURIComponent(new URL(system.databaseUrl).pathname.slice(1));
-    const natsPort = Number(new URL(process.env.NATS_URL || 'nats://127.0.0.1:4222').port || 4222);
+    const natsPort = Number(new URL(system.natsUrl).port);
     pids.bench = process.pid;
     process.stdout.write(`[bench] system up: gateway ${system.gatewayUrl}, simulator ${simUrl}, pids ${JSON.stringify(pids)}\n`);
     sampler = new RssSampler(pids);

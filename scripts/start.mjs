@@ -5,18 +5,22 @@
 //   2. checks Postgres, NATS and Redis answer (says which does not, and how to start it)
 //   3. builds (scripts/build.mjs) and migrates (scripts/migrate.mjs, creates the database if missing)
 //   4. LLM: without LLM_API_KEY, starts the built-in LLM simulator and points LLM_BASE_URL at it (with a warning)
-//   5. starts gateway, chat, mcp-broker and auth (`node services/<name>/dist/main.js`), output prefixed by name,
+//   5. NATS: without NATS_URL, runs its own nats-server (a free loopback port) with one user per service and their
+//      permissions (scripts/nats-config.mjs; new random passwords every run, config in .harness/nats/); with
+//      NATS_URL, uses that server (and NATS_USER / NATS_PASSWORD when set)
+//   6. starts gateway, chat, mcp-broker and auth (`node services/<name>/dist/main.js`), output prefixed by name,
 //      waits for GET /readyz and prints the gateway URL
 // A child that exits unexpectedly stops everything (exit 1). Ctrl-C / SIGTERM stops every child (SIGTERM, then
 // SIGKILL after 5 s). Flags: --json prints the services' JSON log lines as they are.
 import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { chmodSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { accessSync, chmodSync, constants, existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { connect, createServer } from 'node:net';
 import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { migrate } from './migrate.mjs';
+import { writeDevNatsConfig } from './nats-config.mjs';
 import { DEV_ENV_FILE, readDevEnv } from './token.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -63,13 +67,13 @@ function tcpAnswers(host, port, timeoutMs = 1_500) {
   });
 }
 
-/** Resolves with the list of dependencies that do not answer: [{name, host, port, hint}]. */
-export async function checkInfrastructure(env = process.env) {
+/** Resolves with the list of dependencies that do not answer: [{name, host, port, hint}]. `skip`: names not checked. */
+export async function checkInfrastructure(env = process.env, skip = []) {
   const deps = [
     { name: 'Postgres', ...hostPort(env.DATABASE_URL || 'postgresql://postgres@127.0.0.1:5432/harness', 5432) },
     { name: 'NATS', ...hostPort(env.NATS_URL || 'nats://127.0.0.1:4222', 4222) },
     { name: 'Redis', ...hostPort(env.REDIS_URL || 'redis://127.0.0.1:6379', 6379) },
-  ];
+  ].filter((d) => !skip.includes(d.name));
   const answers = await Promise.all(deps.map((d) => tcpAnswers(d.host, d.port)));
   return deps.filter((_, i) => !answers[i]).map((d) => ({ ...d, hint: START_HINTS[d.name] }));
 }
@@ -126,8 +130,8 @@ const rel = (p) => p.replace(`${root}/`, '');
 const children = new Map(); // name → {child, exited: Promise<code>}
 let shuttingDown = false;
 
-const PAD = Math.max(...[...SERVICES, 'llm-sim'].map((s) => s.length));
-const COLORS = { gateway: '32', chat: '35', 'mcp-broker': '34', auth: '33', 'llm-sim': '36' };
+const PAD = Math.max(...[...SERVICES, 'llm-sim', 'nats'].map((s) => s.length));
+const COLORS = { gateway: '32', chat: '35', 'mcp-broker': '34', auth: '33', 'llm-sim': '36', nats: '90' };
 const LEVELS = { 10: 'TRACE', 20: 'DEBUG', 30: 'INFO', 40: 'WARN', 50: 'ERROR', 60: 'FATAL' };
 const LEVEL_COLORS = { 40: '33', 50: '31', 60: '1;31' };
 const rawJson = process.argv.includes('--json');
@@ -152,8 +156,8 @@ function pretty(line) {
   return `${head} ${msg ?? ''}${extra ? ` ${paint('2', extra)}` : ''}`;
 }
 
-function startChild(name, args, env) {
-  const child = spawn(process.execPath, args, { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });
+function startChild(name, args, env, command = process.execPath) {
+  const child = spawn(command, args, { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });
   const prefix = paint(COLORS[name] ?? '37', `${name.padEnd(PAD)} │`);
   for (const stream of [child.stdout, child.stderr]) {
     createInterface({ input: stream, crlfDelay: Infinity }).on('line', (line) => process.stdout.write(`${prefix} ${pretty(line)}\n`));
@@ -193,11 +197,13 @@ async function shutdown(code) {
   if (shuttingDown) return;
   shuttingDown = true;
   if (children.size) say(`stopping ${[...children.keys()].join(', ')}…`);
-  // Services first, the LLM simulator last (a run in progress may still be talking to it).
-  const services = [...children.entries()].filter(([n]) => n !== 'llm-sim');
+  // Services first, then the LLM simulator (a run in progress may still be talking to it), NATS last.
+  const services = [...children.entries()].filter(([n]) => n !== 'llm-sim' && n !== 'nats');
   await Promise.all(services.map(([n, c]) => stopChild(n, c)));
-  const sim = children.get('llm-sim');
-  if (sim) await stopChild('llm-sim', sim);
+  for (const name of ['llm-sim', 'nats']) {
+    const c = children.get(name);
+    if (c) await stopChild(name, c);
+  }
   say(code === 0 ? 'stopped' : 'stopped (after an error)');
   process.exit(code);
 }
@@ -228,6 +234,47 @@ async function waitHttp(url, { timeoutMs, expect = (res) => res.ok, abortWhen = 
   return { ok: false, last };
 }
 
+/** The nats-server binary (HARNESS_NATS_SERVER_BIN, `nats-server` on PATH, Debian's /usr/sbin/nats-server), or undefined. */
+function findNatsServer(env) {
+  const dirs = (env.PATH ?? '').split(':').filter(Boolean);
+  for (const c of [env.HARNESS_NATS_SERVER_BIN, ...dirs.map((d) => join(d, 'nats-server')), '/usr/sbin/nats-server']) {
+    if (!c) continue;
+    try {
+      accessSync(c, constants.X_OK);
+      return c;
+    } catch {
+      // next
+    }
+  }
+  return undefined;
+}
+
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address();
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/** Runs nats-server with a fresh per-service config; returns {url, credentials: {service: {user, password}}}. */
+async function startOwnNats(binary, env) {
+  const port = await freePort();
+  const file = join(root, '.harness', 'nats', 'nats-server.conf');
+  const credentials = await writeDevNatsConfig({ file, namespace: env.HARNESS_NATS_NAMESPACE || 'harness', listen: `127.0.0.1:${port}` });
+  startChild('nats', ['-c', file], env, binary);
+  const deadline = Date.now() + 15_000;
+  while (!(await tcpAnswers('127.0.0.1', port, 500))) {
+    if (shuttingDown || Date.now() > deadline) throw new Error(`nats-server did not answer on 127.0.0.1:${port}`);
+    await sleep(100);
+  }
+  say(`NATS: own nats-server on nats://127.0.0.1:${port}, one user per service (${rel(file)})`);
+  return { url: `nats://127.0.0.1:${port}`, credentials };
+}
+
 function portFree(port, host = '127.0.0.1') {
   return new Promise((resolve) => {
     const server = createServer();
@@ -247,7 +294,10 @@ async function main() {
   env.HARNESS_OUTBOUND_ALLOWLIST ??= LOOPBACK_ALLOWLIST;
   const gatewayPort = Number(env.GATEWAY_PORT || 3000);
 
-  const missing = await checkInfrastructure(env);
+  // No NATS_URL: a nats-server of our own with per-service users (the production permissions).
+  const natsBinary = env.NATS_URL ? undefined : findNatsServer(env);
+  if (!env.NATS_URL && !natsBinary) warn('nats-server is not installed: using nats://127.0.0.1:4222 without credentials (any local process can act as any service)');
+  const missing = await checkInfrastructure(env, natsBinary ? ['NATS'] : []);
   if (missing.length) {
     reportMissing(missing);
     process.exit(1);
@@ -293,7 +343,16 @@ async function main() {
     say(`LLM: ${env.LLM_BASE_URL} (LLM_API_KEY is set)`);
   }
 
-  for (const name of SERVICES) startChild(name, [join(root, 'services', name, 'dist', 'main.js')], env);
+  const serviceEnv = {};
+  if (natsBinary) {
+    const nats = await startOwnNats(natsBinary, env);
+    env.NATS_URL = nats.url;
+    for (const name of SERVICES) serviceEnv[name] = { NATS_USER: nats.credentials[name].user, NATS_PASSWORD: nats.credentials[name].password };
+  } else if (!env.NATS_USER) {
+    say(`NATS: ${env.NATS_URL || 'nats://127.0.0.1:4222'} without credentials`);
+  }
+
+  for (const name of SERVICES) startChild(name, [join(root, 'services', name, 'dist', 'main.js')], { ...env, ...serviceEnv[name] });
 
   const base = `http://127.0.0.1:${gatewayPort}`;
   const timeoutMs = Number(env.HARNESS_START_TIMEOUT_MS || 120_000);

@@ -66,8 +66,9 @@ interface AuthCommandLog {
   close(): Promise<void>;
 }
 
-async function watchAuthCommands(natsNamespace: string): Promise<AuthCommandLog> {
-  const nc: NatsConnection = await connect({ servers: process.env.NATS_URL || 'nats://127.0.0.1:4222', name: 'e2e-auth-command-log' });
+async function watchAuthCommands(system: System): Promise<AuthCommandLog> {
+  const natsNamespace = system.natsNamespace;
+  const nc: NatsConnection = await connect({ ...system.natsConnectOptions('test'), name: 'e2e-auth-command-log' });
   const received: AuthCommandLog['received'] = [];
   nc.subscribe(`${natsNamespace}.v1.auth.cmd.*`, {
     callback: (err, msg) => {
@@ -129,7 +130,7 @@ describe('MCP OAuth end to end (gateway, broker, chat, auth service, authorizati
   beforeAll(async () => {
     as = await startOAuthTestServer();
     system = await startSystem({ label: 'mcp-oauth', env: { WEB_ORIGIN, HARNESS_OAUTH_CLIENT_METADATA_URL: CLIENT_METADATA_URL } });
-    commands = await watchAuthCommands(system.natsNamespace);
+    commands = await watchAuthCommands(system);
     alice = await Client.as(system, 'alice');
     bob = await Client.as(system, 'bob');
     harnessId = (await alice.createHarness({ mcpServers: [{ name: 'protected', url: as.url, authType: 'oauth' }] })).id;

@@ -22,6 +22,11 @@ const EnvSchema = z.object({
   NATS_URL: z.string().default('nats://127.0.0.1:4222'),
   /** Prefix of every NATS subject: deployments (or tests) sharing one NATS server stay apart. */
   HARNESS_NATS_NAMESPACE: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'HARNESS_NATS_NAMESPACE must be 1..64 of [A-Za-z0-9_-]').default('harness'),
+  /** This service's NATS user and password (docs/operations.md, "The internal network"). Required in production. */
+  NATS_USER: z.string().min(1).optional(),
+  NATS_PASSWORD: z.string().min(1).optional(),
+  /** Production without NATS credentials: only when the NATS server is reachable by nothing else (stated explicitly). */
+  HARNESS_NATS_ALLOW_ANONYMOUS: bool.default(false),
   REDIS_URL: z.string().default('redis://127.0.0.1:6379'),
   HARNESS_JWT_SECRET: z.string().min(16, 'HARNESS_JWT_SECRET must be at least 16 characters').optional(),
   LLM_BASE_URL: z.string().url().default('https://openrouter.ai/api/v1'),
@@ -99,6 +104,8 @@ export interface Config {
   databaseUrl: string;
   natsUrl: string;
   natsNamespace: string;
+  /** This service's NATS credentials; undefined: connect without (development and tests against an open server). */
+  nats: { user: string; password: string } | undefined;
   redisUrl: string;
   jwtSecret: string;
   encryptionKey: Buffer;
@@ -151,6 +158,10 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env, service = 'h
   const production = e.NODE_ENV === 'production';
   if (production && !e.HARNESS_JWT_SECRET) throw new ConfigError('HARNESS_JWT_SECRET is required in production');
   if (production && !e.HARNESS_ENCRYPTION_KEY) throw new ConfigError('HARNESS_ENCRYPTION_KEY is required in production');
+  if (Boolean(e.NATS_USER) !== Boolean(e.NATS_PASSWORD)) throw new ConfigError('NATS_USER and NATS_PASSWORD must be set together');
+  if (production && !e.NATS_USER && !e.HARNESS_NATS_ALLOW_ANONYMOUS) {
+    throw new ConfigError('NATS_USER and NATS_PASSWORD are required in production (this service\'s NATS credentials; see docs/operations.md), or set HARNESS_NATS_ALLOW_ANONYMOUS=true');
+  }
 
   const publicUrl = (e.PUBLIC_URL ?? `http://localhost:${e.GATEWAY_PORT}`).replace(/\/$/, '');
   return {
@@ -168,6 +179,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env, service = 'h
     databaseUrl: e.DATABASE_URL,
     natsUrl: e.NATS_URL,
     natsNamespace: e.HARNESS_NATS_NAMESPACE,
+    nats: e.NATS_USER && e.NATS_PASSWORD ? { user: e.NATS_USER, password: e.NATS_PASSWORD } : undefined,
     redisUrl: e.REDIS_URL,
     jwtSecret: e.HARNESS_JWT_SECRET ?? devSecret('HARNESS_JWT_SECRET'),
     encryptionKey: parseEncryptionKey(e.HARNESS_ENCRYPTION_KEY ?? devSecret('HARNESS_ENCRYPTION_KEY')),

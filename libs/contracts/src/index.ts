@@ -6,3 +6,4 @@ export * from './api.js';
 export * from './wire-reply.js';
 export * from './tool-output.js';
 export * from './auth-commands.js';
+export * from './nats-access.js';

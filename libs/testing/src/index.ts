@@ -10,9 +10,10 @@ export {
   type CreateTestDatabaseOptions,
   type TestDatabase,
 } from './database.js';
+export { getFreePort } from './ports.js';
+export { findNatsServer, startNatsServer, type NatsConnectOptions, type NatsIdentity, type NatsServerHandle } from './nats-server.js';
 export {
   startSystem,
-  getFreePort,
   ALL_SERVICES,
   type ServiceName,
   type StartSystemOptions,

@@ -1,12 +1,13 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { createWriteStream, existsSync, mkdirSync, readFileSync, type WriteStream } from 'node:fs';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { createDatabase, type Database } from '@harness/db';
 import { startSimulator, type SimulatorHandle } from '@harness/llm-simulator';
 import { createTestDatabase, type TestDatabase } from './database.js';
+import { startNatsServer, type NatsConnectOptions, type NatsIdentity, type NatsServerHandle } from './nats-server.js';
+import { getFreePort } from './ports.js';
 import { repoRoot, testLogsDir } from './paths.js';
 import { signToken } from './token.js';
 import { waitFor } from './wait.js';
@@ -26,6 +27,8 @@ export interface StartSystemOptions {
   llmBaseUrl?: string;
   /** Extra environment for every child (applied last). */
   env?: Record<string, string>;
+  /** Extra environment for one service's processes (applied after env), e.g. a REDIS_URL with that service's ACL user. */
+  serviceEnv?: Partial<Record<ServiceName, Record<string, string>>>;
   /** Deadline for the system to become ready (default 60 000 ms). */
   readyTimeoutMs?: number;
   /** Names the database and the log file (default 'e2e'). */
@@ -53,6 +56,10 @@ export interface System {
   databaseUrl: string;
   /** HARNESS_NATS_NAMESPACE of every service: NATS subjects and BullMQ key prefixes are under it. */
   natsNamespace: string;
+  /** The system's own nats-server (authenticated, production permissions: see libs/contracts nats-access.ts). */
+  natsUrl: string;
+  /** Options for nats.js `connect` as a service (its permissions) or as `test` (every subject of the namespace). */
+  natsConnectOptions(who: NatsIdentity): NatsConnectOptions;
   redisUrl: string;
   /** createDatabase(databaseUrl) from @harness/db, closed by stop(). */
   db: Database;
@@ -74,22 +81,8 @@ export interface System {
 
 const STOP_GRACE_MS = 5_000;
 
-/** A free TCP port on 127.0.0.1 (asks the OS for one, then releases it). */
-export async function getFreePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.unref();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => (port ? resolve(port) : reject(new Error('no free port'))));
-    });
-  });
-}
-
 /** Keys of libs/config (and NODE_ENV) that a developer's shell must not leak into the test system. */
-const CONFIG_KEY = /^(NODE_ENV|LOG_LEVEL|GATEWAY_PORT|DATABASE_URL|NATS_URL|REDIS_URL|WEB_ORIGIN|PUBLIC_URL|HARNESS_.*|LLM_.*|CHAT_.*|SSE_.*|DEV_TOKEN_TTL)$/;
+const CONFIG_KEY = /^(NODE_ENV|LOG_LEVEL|GATEWAY_PORT|DATABASE_URL|NATS_.*|REDIS_URL|WEB_ORIGIN|PUBLIC_URL|HARNESS_.*|LLM_.*|CHAT_.*|SSE_.*|DEV_TOKEN_TTL)$/;
 
 interface Slot {
   name: ServiceName;
@@ -101,7 +94,8 @@ interface Slot {
 
 /**
  * Starts the whole system for an end-to-end test: a fresh migrated database, the LLM simulator in-process (unless
- * llmBaseUrl), and the built services (`node services/<name>/dist/main.js`) as child processes, then waits until
+ * llmBaseUrl), a nats-server of its own with the production per-service users (startNatsServer), and the built
+ * services (`node services/<name>/dist/main.js`) as child processes, each with its NATS credentials, then waits until
  * ready. Always call stop() (afterAll), which leaves no child running and drops the database.
  */
 export async function startSystem(opts: StartSystemOptions = {}): Promise<System> {
@@ -127,6 +121,7 @@ export async function startSystem(opts: StartSystemOptions = {}): Promise<System
   let testDb: TestDatabase | undefined;
   let db: Database | undefined;
   let simulator: SimulatorHandle | undefined;
+  let nats: NatsServerHandle | undefined;
 
   // Last resort: if the test process exits without stop(), do not leave children behind.
   const killAllSync = () => {
@@ -149,6 +144,7 @@ export async function startSystem(opts: StartSystemOptions = {}): Promise<System
     await Promise.all([...slots.values()].map(stopChild));
     process.removeListener('exit', killAllSync);
     await simulator?.close().catch(() => undefined);
+    await nats?.stop().catch(() => undefined);
     await db?.close().catch(() => undefined);
     await testDb?.drop().catch((err: unknown) => writeLog(`[testing] dropping ${testDb?.name} failed: ${String(err)}`));
     await new Promise<void>((resolve) => log.end(resolve));
@@ -184,7 +180,6 @@ export async function startSystem(opts: StartSystemOptions = {}): Promise<System
       NODE_ENV: 'test',
       LOG_LEVEL: process.env.LOG_LEVEL || 'warn',
       DATABASE_URL: testDb.url,
-      NATS_URL: process.env.NATS_URL || 'nats://127.0.0.1:4222',
       REDIS_URL: process.env.REDIS_URL || 'redis://127.0.0.1:6379',
       GATEWAY_PORT: String(gatewayPort),
       PUBLIC_URL: gatewayUrl,
@@ -197,15 +192,19 @@ export async function startSystem(opts: StartSystemOptions = {}): Promise<System
       HARNESS_OUTBOUND_ALLOWLIST: '127.0.0.0/8,::1,localhost',
     });
     Object.assign(baseEnv, opts.env);
+    // A nats-server of its own with per-service users: every test runs the production permissions.
+    nats = await startNatsServer({ namespace: baseEnv['HARNESS_NATS_NAMESPACE']!, log: writeLog });
+    baseEnv['NATS_URL'] = nats.url;
+    const natsServer = nats;
 
     writeLog(`[testing] system ${systemId}: services ${services.join(',')} chatReplicas=${chatReplicas} authReplicas=${authReplicas}`);
-    writeLog(`[testing] database ${testDb.name}, gateway ${gatewayUrl}, llm ${llmBaseUrl}`);
+    writeLog(`[testing] database ${testDb.name}, gateway ${gatewayUrl}, llm ${llmBaseUrl}, nats ${natsServer.url}`);
 
     const spawnSlot = (name: ServiceName, index: number, generation: number): Slot => {
       const replicaId = `test-${systemId}-${name}-${index}${generation ? `-r${generation}` : ''}`;
       const child = spawn(process.execPath, [join(repoRoot, 'services', name, 'dist', 'main.js')], {
         cwd: repoRoot,
-        env: { ...baseEnv, HARNESS_REPLICA_ID: replicaId },
+        env: { ...baseEnv, HARNESS_REPLICA_ID: replicaId, NATS_USER: name, NATS_PASSWORD: natsServer.connectOptions(name).pass, ...opts.serviceEnv?.[name] },
         stdio: ['ignore', 'pipe', 'pipe'],
       });
       const prefix = `${name}#${index}${generation ? `.${generation}` : ''}`;
@@ -290,6 +289,8 @@ export async function startSystem(opts: StartSystemOptions = {}): Promise<System
       llmBaseUrl,
       databaseUrl: testDb.url,
       natsNamespace: baseEnv['HARNESS_NATS_NAMESPACE']!,
+      natsUrl: natsServer.url,
+      natsConnectOptions: (who) => natsServer.connectOptions(who),
       redisUrl: baseEnv['REDIS_URL']!,
       db,
       jwtSecret,

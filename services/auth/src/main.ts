@@ -1,7 +1,7 @@
 import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
 import { Transport, type MicroserviceOptions } from '@nestjs/microservices';
-import { setSubjectNamespace } from '@harness/contracts';
+import { natsConnectOptions, setSubjectNamespace } from '@harness/contracts';
 import { loadConfig } from '@harness/config';
 import { createLogger, installProcessGuards, PinoNestLogger } from '@harness/logging';
 
@@ -15,7 +15,7 @@ async function main() {
   installProcessGuards(logger);
   const app = await NestFactory.createMicroservice<MicroserviceOptions>(AuthModule.forRoot({ config, logger }), {
     transport: Transport.NATS,
-    options: { servers: [config.natsUrl], queue: 'harness-auth', name: `harness-auth-${config.replicaId}` },
+    options: { ...natsConnectOptions(config, 'auth'), queue: 'harness-auth', name: `harness-auth-${config.replicaId}` },
     logger: new PinoNestLogger(logger),
   });
   await app.listen();

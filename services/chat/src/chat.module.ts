@@ -3,6 +3,7 @@ import { ClientProxyFactory, Transport, type ClientProxy } from '@nestjs/microse
 import type { NatsConnection } from '@nats-io/transport-node';
 import OpenAI from 'openai';
 import type { Config } from '@harness/config';
+import { natsConnectOptions } from '@harness/contracts';
 import type { Database } from '@harness/db';
 import { EventStore } from '@harness/event-store';
 import type { Logger } from '@harness/logging';
@@ -59,7 +60,7 @@ export class ChatModule {
           useFactory: () =>
             ClientProxyFactory.create({
               transport: Transport.NATS,
-              options: { servers: [rt.config.natsUrl], name: `harness-chat-mcp-${rt.config.replicaId}` },
+              options: { ...natsConnectOptions(rt.config, 'chat'), name: `harness-chat-mcp-${rt.config.replicaId}` },
             }),
         },
         { provide: ActorRegistry, useFactory: (broker: ClientProxy) => createRegistry(rt, broker), inject: [MCP_BROKER] },

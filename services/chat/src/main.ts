@@ -2,7 +2,7 @@ import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
 import { Transport, type MicroserviceOptions } from '@nestjs/microservices';
 import { connect } from '@nats-io/transport-node';
-import { CHAT_QUEUE_GROUP, setSubjectNamespace } from '@harness/contracts';
+import { CHAT_QUEUE_GROUP, natsConnectOptions, setSubjectNamespace } from '@harness/contracts';
 import { loadConfig } from '@harness/config';
 import { createDatabase } from '@harness/db';
 import { createLogger, installProcessGuards, PinoNestLogger } from '@harness/logging';
@@ -16,10 +16,10 @@ async function main() {
   const logger = createLogger('chat', config.logLevel, config.prettyLogs);
   installProcessGuards(logger);
   const db = createDatabase(config.databaseUrl, { applicationName: `harness-chat-${config.replicaId}`, max: 20 });
-  const nats = await connect({ servers: config.natsUrl, name: `harness-chat-${config.replicaId}`, maxReconnectAttempts: -1 });
+  const nats = await connect({ ...natsConnectOptions(config, 'chat'), name: `harness-chat-${config.replicaId}`, maxReconnectAttempts: -1 });
   const app = await NestFactory.createMicroservice<MicroserviceOptions>(ChatModule.forRoot({ config, logger, db, nats }), {
     transport: Transport.NATS,
-    options: { servers: [config.natsUrl], queue: CHAT_QUEUE_GROUP, name: `harness-chat-rpc-${config.replicaId}` },
+    options: { ...natsConnectOptions(config, 'chat'), queue: CHAT_QUEUE_GROUP, name: `harness-chat-rpc-${config.replicaId}` },
     logger: new PinoNestLogger(logger),
   });
   const registry = app.get(ActorRegistry);

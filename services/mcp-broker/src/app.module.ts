@@ -1,6 +1,7 @@
 import { Inject, Module, type DynamicModule, type OnApplicationShutdown } from '@nestjs/common';
 import { ClientProxyFactory, Transport, type ClientProxy } from '@nestjs/microservices';
 import type { Config } from '@harness/config';
+import { natsConnectOptions } from '@harness/contracts';
 import { createKeyring } from '@harness/crypto';
 import { createDatabase, type Database } from '@harness/db';
 import type { Logger } from '@harness/logging';
@@ -67,7 +68,7 @@ export class McpBrokerModule {
           useFactory: () =>
             ClientProxyFactory.create({
               transport: Transport.NATS,
-              options: { servers: [config.natsUrl], name: `harness-mcp-broker-auth-${config.replicaId}`, maxReconnectAttempts: -1 },
+              options: { ...natsConnectOptions(config, 'mcp-broker'), name: `harness-mcp-broker-auth-${config.replicaId}`, maxReconnectAttempts: -1 },
             }),
         },
         { provide: AUTH_TOKENS, useFactory: (client: ClientProxy) => natsAuthTokens(client), inject: [AUTH_CLIENT] },

@@ -4,11 +4,11 @@ import type { z } from 'zod';
 import {
   CallToolCommand, CallToolResult, ListToolsCommand, ListToolsResult, McpBrokerSubjects, replyOf, setSubjectNamespace, type Reply,
 } from '@harness/contracts';
-import { waitFor } from '@harness/testing';
+import { waitFor, type System } from '@harness/testing';
 
 /**
  * A NATS namespace of the test's own: pass `env: { HARNESS_NATS_NAMESPACE: ns }` to startSystem, then
- * `BrokerCommands.connect(ns)`. Sets this test file's subject namespace (jest gives each file its own modules).
+ * `BrokerCommands.connect(system)`. Sets this test file's subject namespace (jest gives each file its own modules).
  */
 export function testNamespace(label: string): string {
   const ns = `t-${label.replace(/[^A-Za-z0-9_-]+/g, '_').slice(0, 40)}-${randomBytes(3).toString('hex')}`;
@@ -24,8 +24,9 @@ export function testNamespace(label: string): string {
 export class BrokerCommands {
   private constructor(private readonly nc: NatsConnection) {}
 
-  static async connect(): Promise<BrokerCommands> {
-    const nc = await connect({ servers: process.env.NATS_URL || 'nats://127.0.0.1:4222', name: 'harness-e2e-broker-commands' });
+  /** Connects to the system's NATS as its test user (may send any command of the namespace). */
+  static async connect(system: Pick<System, 'natsConnectOptions'>): Promise<BrokerCommands> {
+    const nc = await connect({ ...system.natsConnectOptions('test'), name: 'harness-e2e-broker-commands' });
     return new BrokerCommands(nc);
   }
 

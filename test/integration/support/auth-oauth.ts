@@ -17,8 +17,9 @@ import type { OAuthTestServerHandle } from '../../../tools/oauth-test-server/src
 export class AuthCommands {
   private constructor(private readonly nc: NatsConnection) {}
 
-  static async connect(): Promise<AuthCommands> {
-    const nc = await connect({ servers: process.env.NATS_URL || 'nats://127.0.0.1:4222', name: 'harness-test-auth-commands' });
+  /** Connects to the system's NATS as its test user (may send every auth command: the gateway's and the broker's). */
+  static async connect(system: Pick<System, 'natsConnectOptions'>): Promise<AuthCommands> {
+    const nc = await connect({ ...system.natsConnectOptions('test'), name: 'harness-test-auth-commands' });
     return new AuthCommands(nc);
   }
 
@@ -95,7 +96,7 @@ export async function startAuthSystem(label: string, replicas = 1, opts: Partial
   setSubjectNamespace(system.natsNamespace);
   let auth: AuthCommands | undefined;
   try {
-    auth = await AuthCommands.connect();
+    auth = await AuthCommands.connect(system);
     const replicaIds = await auth.waitReplicas(replicas);
     const a = auth;
     return {

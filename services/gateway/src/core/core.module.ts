@@ -3,6 +3,7 @@ import { ClientsModule, Transport } from '@nestjs/microservices';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { Redis } from 'ioredis';
 import type { Config } from '@harness/config';
+import { natsConnectOptions } from '@harness/contracts';
 import { createKeyring } from '@harness/crypto';
 import { createDatabase, type Database } from '@harness/db';
 import { EventStore } from '@harness/event-store';
@@ -39,7 +40,7 @@ export class CoreModule {
       module: CoreModule,
       imports: [
         ClientsModule.register([
-          { name: CHAT_CLIENT, transport: Transport.NATS, options: { servers: [config.natsUrl], name: `gateway-commands-${config.replicaId}`, maxReconnectAttempts: -1 } },
+          { name: CHAT_CLIENT, transport: Transport.NATS, options: { ...natsConnectOptions(config, 'gateway'), name: `gateway-commands-${config.replicaId}`, maxReconnectAttempts: -1 } },
         ]),
       ],
       providers: [
@@ -51,7 +52,7 @@ export class CoreModule {
         { provide: KEYRING, useValue: createKeyring(config.encryptionKey, config.previousEncryptionKeys) },
         {
           provide: NATS,
-          useFactory: () => connect({ servers: config.natsUrl, name: `gateway-live-${config.replicaId}`, maxReconnectAttempts: -1 }),
+          useFactory: () => connect({ ...natsConnectOptions(config, 'gateway'), name: `gateway-live-${config.replicaId}`, maxReconnectAttempts: -1 }),
         },
         {
           provide: REDIS,

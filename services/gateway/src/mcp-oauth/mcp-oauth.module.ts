@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { ClientsModule, Transport } from '@nestjs/microservices';
 import type { Config } from '@harness/config';
+import { natsConnectOptions } from '@harness/contracts';
 import { CONFIG } from '../core/tokens.js';
 import { AUTH_CLIENT, AuthCommands } from './auth-commands.js';
 import { BrowserBinding } from './browser-binding.js';
@@ -17,7 +18,7 @@ import { McpOAuth } from './mcp-oauth.service.js';
         inject: [CONFIG],
         useFactory: (config: Config) => ({
           transport: Transport.NATS,
-          options: { servers: [config.natsUrl], name: `gateway-auth-${config.replicaId}`, maxReconnectAttempts: -1 },
+          options: { ...natsConnectOptions(config, 'gateway'), name: `gateway-auth-${config.replicaId}`, maxReconnectAttempts: -1 },
         }),
       },
     ]),

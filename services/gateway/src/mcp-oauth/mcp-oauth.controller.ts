@@ -5,6 +5,7 @@ import { CurrentUser } from '../auth/auth.guard.js';
 import { CONFIG } from '../core/tokens.js';
 import type { HttpResponse } from '../http/types.js';
 import { ZodPipe } from '../http/zod.pipe.js';
+import { RateLimited } from '../limits/rate-limited.guard.js';
 import { renderCallbackPage } from './callback-page.js';
 import { McpOAuth } from './mcp-oauth.service.js';
 import { CallbackQuery, ServerUrlQuery, StartBody } from './mcp-oauth.schemas.js';
@@ -20,6 +21,7 @@ export class McpOAuthController {
   /** `{authorizationUrl, nonce}`: the web app opens the URL in a popup and accepts only a message with the nonce. */
   @Post('start')
   @HttpCode(200)
+  @RateLimited('oauthStarts')
   start(@CurrentUser() user: string, @Body(new ZodPipe(StartBody)) body: StartBody) {
     return this.oauth.start(user, body.serverUrl);
   }

@@ -1,10 +1,13 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { DomainError, HTTP_STATUS_BY_CODE, type ConnectionStatusResult, type StartAuthorizationResult } from '@harness/contracts';
+import type { Config } from '@harness/config';
+import type { Database } from '@harness/db';
 import { errorFields, type Logger } from '@harness/logging';
-import { LOGGER } from '../core/tokens.js';
+import { CONFIG, DATABASE, LOGGER } from '../core/tokens.js';
 import { AuthCommand, AuthCommands } from './auth-commands.js';
 import type { CallbackOutcome } from './callback-page.js';
 import type { CallbackQuery } from './mcp-oauth.schemas.js';
+import { assertPendingFlowsBelowCap } from './pending-flows-cap.js';
 
 /** The MCP OAuth routes' work: each is one command to the auth service, which owns every OAuth step. */
 @Injectable()
@@ -12,9 +15,12 @@ export class McpOAuth {
   constructor(
     @Inject(AuthCommands) private readonly auth: AuthCommands,
     @Inject(LOGGER) private readonly logger: Logger,
+    @Inject(DATABASE) private readonly db: Database,
+    @Inject(CONFIG) private readonly config: Config,
   ) {}
 
-  start(userId: string, serverUrl: string): Promise<StartAuthorizationResult> {
+  async start(userId: string, serverUrl: string): Promise<StartAuthorizationResult> {
+    await assertPendingFlowsBelowCap(this.db, userId, this.config.limits.maxPendingOAuthFlowsPerUser);
     return this.auth.send(AuthCommand.start, { userId, serverUrl });
   }
 

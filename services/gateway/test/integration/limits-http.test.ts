@@ -1,0 +1,169 @@
+import { randomBytes } from 'node:crypto';
+import { readSse, waitFor, type SseStream } from '@harness/testing';
+import { FakeChat } from '../support/fake-chat.js';
+import { startGateway, type JsonResponse, type TestGateway } from '../support/gateway.js';
+
+/** The per-user limits through HTTP: 429 `rate_limited` with Retry-After and the error body, before anything happens. */
+let gw: TestGateway;
+let chat: FakeChat;
+beforeAll(async () => {
+  gw = await startGateway({
+    SSE_HEARTBEAT_MS: '200',
+    HARNESS_MAX_STREAMS_PER_USER: '2',
+    HARNESS_RATE_LIMIT_MESSAGES: '3/1m',
+    HARNESS_RATE_LIMIT_HARNESSES: '8/1m',
+    HARNESS_MAX_HARNESSES_PER_USER: '3',
+    HARNESS_MAX_CONVERSATIONS_PER_USER: '3',
+    HARNESS_MAX_PENDING_OAUTH_FLOWS_PER_USER: '2',
+    HARNESS_RATE_LIMIT_OAUTH_STARTS: '3/1m',
+  });
+  chat = await new FakeChat(gw).ready();
+});
+afterAll(async () => {
+  await chat?.stop();
+  await gw?.close();
+});
+
+const harnessOf = async (user: string): Promise<string> => {
+  const res = await gw.request('/v1/harnesses', { method: 'POST', user, json: { name: 'h', model: 'm' } });
+  expect(res.status).toBe(201);
+  return (await res.json()).id;
+};
+const conversationOf = async (user: string, harnessId: string): Promise<string> => {
+  const res = await gw.request('/v1/conversations', { method: 'POST', user, json: { harnessId } });
+  expect(res.status).toBe(201);
+  return (await res.json()).id;
+};
+const openEvents = async (user: string, conversationId: string, signal?: AbortSignal): Promise<SseStream> =>
+  readSse(`${gw.url}/v1/conversations/${conversationId}/events`, { token: await gw.token(user), signal });
+
+/** A 429 in the error format, with Retry-After; returns the error's details. */
+async function expectLimited(res: JsonResponse, limit: string): Promise<Record<string, unknown>> {
+  expect(res.status).toBe(429);
+  expect(res.headers.get('content-type')).toMatch(/^application\/json/);
+  const retryAfter = Number(res.headers.get('retry-after'));
+  expect(retryAfter).toBeGreaterThanOrEqual(1);
+  const body = await res.json();
+  expect(body).toEqual({ error: { code: 'rate_limited', message: expect.any(String), details: expect.objectContaining({ limit }) } });
+  expect(body.error.details.retryAfterSeconds).toBe(retryAfter);
+  return body.error.details;
+}
+
+describe('open event streams per user', () => {
+  it('refuses a stream past the cap before any header or command, on every SSE route; others are unaffected; closing one frees a slot', async () => {
+    const user = 'streamer';
+    const conv = await conversationOf(user, await harnessOf(user));
+    const first = new AbortController();
+    const streams = [await openEvents(user, conv, first.signal), await openEvents(user, conv)];
+    expect(streams.every((s) => s.response.status === 200)).toBe(true);
+
+    const refused = await gw.request(`/v1/conversations/${conv}/events`, { user });
+    expect(await expectLimited(refused, 'streams')).toEqual({ limit: 'streams', max: 2, retryAfterSeconds: 5 });
+    expect(refused.headers.get('retry-after')).toBe('5');
+
+    // A message that would stream is not sent at all.
+    const sentBefore = chat.received.length;
+    const post = await gw.request(`/v1/conversations/${conv}/messages`, { method: 'POST', user, json: { content: 'hi' }, headers: { accept: 'text/event-stream' } });
+    await expectLimited(post, 'streams');
+    const aiSdk = await gw.request('/v1/chat', { method: 'POST', user, json: { id: conv, messages: [{ id: 'u1', role: 'user', parts: [{ type: 'text', text: 'hi' }] }] } });
+    await expectLimited(aiSdk, 'streams');
+    expect(chat.received.length).toBe(sentBefore);
+    expect((await (await gw.request(`/v1/conversations/${conv}/messages`, { user })).json()).items).toEqual([]);
+
+    // Another user streams as usual meanwhile.
+    const other = 'bystander';
+    const otherConv = await conversationOf(other, await harnessOf(other));
+    const otherStream = await readSse(`${gw.url}/v1/conversations/${otherConv}/messages`, { token: await gw.token(other), body: { content: 'hello' } });
+    expect((await otherStream.collectAll()).length).toBeGreaterThan(0);
+
+    first.abort();
+    await waitFor(async () => {
+      const res = await gw.request(`/v1/conversations/${conv}/events`, { user, signal: AbortSignal.timeout(2_000) });
+      if (res.status === 200) {
+        await res.body?.cancel();
+        return true;
+      }
+      await res.body?.cancel();
+      return false;
+    }, { timeoutMs: 5_000, intervalMs: 50 });
+    for (const s of streams) s.close();
+  });
+});
+
+describe('rate limits', () => {
+  it('the 4th message within the window is 429 (sending and regenerating share the budget); another user is not affected', async () => {
+    const user = 'chatty';
+    const conv = await conversationOf(user, await harnessOf(user));
+    for (let i = 0; i < 3; i++) {
+      const res = await gw.request(`/v1/conversations/${conv}/messages`, { method: 'POST', user, json: { content: `m${i}` } });
+      expect(res.status).toBe(202);
+      await waitFor(async () => (await (await gw.request(`/v1/conversations/${conv}`, { user })).json()).activeRunId === null);
+    }
+    const details = await expectLimited(await gw.request(`/v1/conversations/${conv}/messages`, { method: 'POST', user, json: { content: 'one too many' } }), 'messages');
+    expect(details).toMatchObject({ points: 3, durationSeconds: 60 });
+    expect(details.retryAfterSeconds).toBeLessThanOrEqual(60);
+    const assistant = (await (await gw.request(`/v1/conversations/${conv}/messages`, { user })).json()).items.find((m: { role: string }) => m.role === 'assistant');
+    await expectLimited(await gw.request(`/v1/conversations/${conv}/messages/${assistant.id}/regenerate`, { method: 'POST', user }), 'messages');
+
+    const other = 'quiet';
+    const otherConv = await conversationOf(other, await harnessOf(other));
+    expect((await gw.request(`/v1/conversations/${otherConv}/messages`, { method: 'POST', user: other, json: { content: 'hi' } })).status).toBe(202);
+  });
+
+  it('authentication comes first: an unauthenticated request is 401 and spends nothing', async () => {
+    const res = await fetch(`${gw.url}/v1/harnesses`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"name":"h","model":"m"}' });
+    expect(res.status).toBe(401);
+  });
+});
+
+describe('count caps', () => {
+  it('harnesses: the cap holds under concurrent creates, and deleting one makes room', async () => {
+    const user = 'racer';
+    const results = await Promise.all(Array.from({ length: 6 }, () => gw.request('/v1/harnesses', { method: 'POST', user, json: { name: 'h', model: 'm' } })));
+    expect(results.map((r) => r.status).sort()).toEqual([201, 201, 201, 429, 429, 429]);
+    const refusal = results.find((r) => r.status === 429)!;
+    expect(await expectLimited(refusal, 'harnesses')).toEqual({ limit: 'harnesses', max: 3, retryAfterSeconds: 60 });
+    const rows = await gw.db.pool.query('SELECT id FROM harnesses WHERE user_id = $1', [user]);
+    expect(rows.rowCount).toBe(3);
+    expect((await gw.request(`/v1/harnesses/${rows.rows[0].id}`, { method: 'DELETE', user })).status).toBe(204);
+    expect((await gw.request('/v1/harnesses', { method: 'POST', user, json: { name: 'h', model: 'm' } })).status).toBe(201);
+  });
+
+  it('conversations: the cap counts live ones only, also under concurrent creates', async () => {
+    const user = 'talker';
+    const harnessId = await harnessOf(user);
+    const results = await Promise.all(Array.from({ length: 5 }, () => gw.request('/v1/conversations', { method: 'POST', user, json: { harnessId } })));
+    expect(results.map((r) => r.status).sort()).toEqual([201, 201, 201, 429, 429]);
+    await expectLimited(results.find((r) => r.status === 429)!, 'conversations');
+    const created = await Promise.all(results.filter((r) => r.status === 201).map((r) => r.json()));
+    // Deleted as chat deletes it (the gateway asks chat, absent here): the row is marked.
+    await gw.db.pool.query('UPDATE conversations SET deleted_at = now() WHERE id = $1', [created[0].id]);
+    expect((await gw.request('/v1/conversations', { method: 'POST', user, json: { harnessId } })).status).toBe(201);
+  });
+
+  it('OAuth authorizations in flight: refused at the cap with Retry-After until the oldest expires; used and expired ones do not count', async () => {
+    const user = 'oauther';
+    const insertState = (expiresInMs: number, used = false) =>
+      gw.db.pool.query(
+        `INSERT INTO oauth_states (state_hash, user_id, server_url, expected_issuer, auth_server_url, client_id, code_verifier_enc,
+           authorization_url_enc, scope_key, nonce, redirect_uri, expires_at, used_at)
+         VALUES ($1, $2, 'https://mcp.example.com/mcp', 'https://as.example.com', 'https://as.example.com', 'c', 'x', 'x', '', 'n',
+           'http://127.0.0.1/cb', now() + make_interval(secs => $3::double precision / 1000), CASE WHEN $4 THEN now() ELSE NULL END)`,
+        [randomBytes(16).toString('hex'), user, expiresInMs, used],
+      );
+    await insertState(-1_000);
+    await insertState(600_000, true);
+    await insertState(90_000);
+    const start = () => gw.request('/v1/mcp/oauth/start', { method: 'POST', user, json: { serverUrl: 'https://mcp.example.com/mcp' } });
+    // Below the cap the request goes on to the auth service (absent here: 503), so it was not refused.
+    expect((await start()).status).toBe(503);
+    await insertState(300_000);
+    const details = await expectLimited(await start(), 'oauthFlows');
+    expect(details.max).toBe(2);
+    expect(details.retryAfterSeconds).toBeGreaterThan(80);
+    expect(details.retryAfterSeconds).toBeLessThanOrEqual(90);
+    // The start rate limit (3/1m) is checked first, and the third start spent it.
+    await expectLimited(await start(), 'oauthFlows');
+    await expectLimited(await start(), 'oauthStarts');
+  });
+});

@@ -94,8 +94,8 @@ const EnvSchema = z.object({
   SSE_HEARTBEAT_MS: int(15_000),
   /** Per-user rate limits of the costly endpoints, across gateway replicas (docs/operations.md says which routes each covers). */
   HARNESS_RATE_LIMIT_MESSAGES: rateLimit('60/1m'),
-  HARNESS_RATE_LIMIT_CONVERSATIONS: rateLimit('30/1m'),
-  HARNESS_RATE_LIMIT_HARNESSES: rateLimit('30/1m'),
+  HARNESS_RATE_LIMIT_CONVERSATION_CREATES: rateLimit('30/1m'),
+  HARNESS_RATE_LIMIT_HARNESS_WRITES: rateLimit('30/1m'),
   HARNESS_RATE_LIMIT_TOOL_LISTS: rateLimit('30/1m'),
   HARNESS_RATE_LIMIT_OAUTH_STARTS: rateLimit('10/1m'),
   /** Per-user caps: open SSE streams (across gateway replicas), harnesses, live conversations, OAuth authorizations in flight. */
@@ -126,7 +126,7 @@ const EnvSchema = z.object({
 
 export type Env = z.infer<typeof EnvSchema>;
 
-export const RATE_LIMIT_CLASSES = ['messages', 'conversations', 'harnesses', 'toolLists', 'oauthStarts'] as const;
+export const RATE_LIMIT_CLASSES = ['messages', 'conversationCreates', 'harnessWrites', 'toolLists', 'oauthStarts'] as const;
 export type RateLimitClass = (typeof RATE_LIMIT_CLASSES)[number];
 
 export interface Config {
@@ -211,8 +211,8 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env, service = 'h
     limits: {
       rates: {
         messages: e.HARNESS_RATE_LIMIT_MESSAGES,
-        conversations: e.HARNESS_RATE_LIMIT_CONVERSATIONS,
-        harnesses: e.HARNESS_RATE_LIMIT_HARNESSES,
+        conversationCreates: e.HARNESS_RATE_LIMIT_CONVERSATION_CREATES,
+        harnessWrites: e.HARNESS_RATE_LIMIT_HARNESS_WRITES,
         toolLists: e.HARNESS_RATE_LIMIT_TOOL_LISTS,
         oauthStarts: e.HARNESS_RATE_LIMIT_OAUTH_STARTS,
       },

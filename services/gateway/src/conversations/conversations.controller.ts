@@ -24,7 +24,7 @@ export class ConversationsController {
   ) {}
 
   @Post()
-  @RateLimited('conversations')
+  @RateLimited('conversationCreates')
   create(@CurrentUser() user: string, @Body(new ZodPipe(CreateConversationBody)) body: z.infer<typeof CreateConversationBody>) {
     return this.createConversation.execute(user, body);
   }

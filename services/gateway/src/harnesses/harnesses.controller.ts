@@ -25,7 +25,7 @@ export class HarnessesController {
   ) {}
 
   @Post()
-  @RateLimited('harnesses')
+  @RateLimited('harnessWrites')
   create(@CurrentUser() user: string, @Body(new ZodPipe(CreateHarnessBody)) body: CreateHarnessBody) {
     return this.createHarness.execute(user, body);
   }
@@ -47,7 +47,7 @@ export class HarnessesController {
   }
 
   @Patch(':id')
-  @RateLimited('harnesses')
+  @RateLimited('harnessWrites')
   update(@CurrentUser() user: string, @Param('id', HarnessId) id: string, @Body(new ZodPipe(PatchHarnessBody)) body: PatchHarnessBody) {
     return this.updateHarness.execute(user, id, body);
   }

@@ -8,8 +8,8 @@ import { throttledWarning, withTimeout } from './with-timeout.js';
 /** What each class counts, for the 429 message. */
 const COUNTED: Record<RateLimitClass, string> = {
   messages: 'messages sent or regenerated',
-  conversations: 'conversations created',
-  harnesses: 'harnesses created or updated',
+  conversationCreates: 'conversations created',
+  harnessWrites: 'harnesses created or updated',
   toolLists: 'tool listings',
   oauthStarts: 'OAuth authorizations started',
 };

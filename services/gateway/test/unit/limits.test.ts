@@ -47,8 +47,8 @@ describe('rate limit configuration', () => {
     expect(c.limits).toEqual({
       rates: {
         messages: { points: 60, durationSeconds: 60 },
-        conversations: { points: 30, durationSeconds: 60 },
-        harnesses: { points: 30, durationSeconds: 60 },
+        conversationCreates: { points: 30, durationSeconds: 60 },
+        harnessWrites: { points: 30, durationSeconds: 60 },
         toolLists: { points: 30, durationSeconds: 60 },
         oauthStarts: { points: 10, durationSeconds: 60 },
       },
@@ -101,7 +101,7 @@ describe('RateLimits when Redis does not answer', () => {
     const rejected: string[] = [];
     const limits = new RateLimits(
       redis,
-      { namespace: 'unit', rates: { messages: { points: 2, durationSeconds: 60 }, conversations: null }, redisTimeoutMs: 200 },
+      { namespace: 'unit', rates: { messages: { points: 2, durationSeconds: 60 }, conversationCreates: null }, redisTimeoutMs: 200 },
       logger,
       { onFallback: (l) => fallbacks.push(l), onRejected: (l) => rejected.push(l) },
     );
@@ -112,8 +112,8 @@ describe('RateLimits when Redis does not answer', () => {
     expect((e.details as { retryAfterSeconds: number }).retryAfterSeconds).toBeGreaterThan(0);
     expect((e.details as { retryAfterSeconds: number }).retryAfterSeconds).toBeLessThanOrEqual(60);
     await limits.consume('bob', 'messages'); // another user has a budget of their own
-    for (let i = 0; i < 5; i++) await limits.consume('alice', 'conversations'); // off: never limited
-    await limits.consume('alice', 'harnesses'); // not configured: never limited
+    for (let i = 0; i < 5; i++) await limits.consume('alice', 'conversationCreates'); // off: never limited
+    await limits.consume('alice', 'harnessWrites'); // not configured: never limited
     expect(fallbacks.length).toBe(4);
     expect(new Set(fallbacks)).toEqual(new Set(['messages']));
     expect(rejected).toEqual(['messages']);

@@ -27,7 +27,7 @@ afterAll(async () => {
     const keys = await admin.keys(`${namespace}:*`);
     if (keys.length) await admin.del(...keys);
   }
-  for (const r of connections) r.disconnect();
+  await Promise.all(connections.map((r) => (r.status === 'end' ? undefined : r.quit().catch(() => r.disconnect()))));
 });
 
 const refusal = async (p: Promise<unknown>): Promise<DomainError | undefined> => {

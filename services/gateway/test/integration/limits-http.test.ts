@@ -12,6 +12,7 @@ beforeAll(async () => {
     HARNESS_MAX_STREAMS_PER_USER: '2',
     HARNESS_RATE_LIMIT_MESSAGES: '3/1m',
     HARNESS_RATE_LIMIT_HARNESS_WRITES: '8/1m',
+    HARNESS_RATE_LIMIT_CONVERSATION_CREATES: '6/1m',
     HARNESS_MAX_HARNESSES_PER_USER: '3',
     HARNESS_MAX_CONVERSATIONS_PER_USER: '3',
     HARNESS_MAX_PENDING_OAUTH_FLOWS_PER_USER: '2',
@@ -88,6 +89,33 @@ describe('open event streams per user', () => {
     }, { timeoutMs: 5_000, intervalMs: 50 });
     for (const s of streams) s.close();
   });
+
+  it('the AI SDK reconnect (GET /v1/chat/:id/stream) takes a slot too', async () => {
+    const user = 'resumer';
+    const conv = await conversationOf(user, await harnessOf(user));
+    chat.autoRun = false;
+    try {
+      expect((await gw.request(`/v1/conversations/${conv}/messages`, { method: 'POST', user, json: { content: 'hold on' } })).status).toBe(202);
+      const streams = [await openEvents(user, conv), await openEvents(user, conv)];
+      await expectLimited(await gw.request(`/v1/chat/${conv}/stream`, { user }), 'streams');
+      streams[0].close();
+      await waitFor(async () => {
+        const res = await gw.request(`/v1/chat/${conv}/stream`, { user, signal: AbortSignal.timeout(2_000) });
+        await res.body?.cancel();
+        return res.status === 200;
+      }, { timeoutMs: 5_000, intervalMs: 50 });
+      streams[1].close();
+    } finally {
+      chat.autoRun = true;
+      chat.release();
+    }
+  });
+
+  it('refusals are counted in /metrics by limit', async () => {
+    const text = await (await fetch(`${gw.url}/metrics`)).text();
+    const refused = /^limit_rejections_total\{limit="streams"\} (\d+)$/m.exec(text);
+    expect(Number(refused?.[1])).toBeGreaterThan(0);
+  });
 });
 
 describe('rate limits', () => {
@@ -108,6 +136,20 @@ describe('rate limits', () => {
     const other = 'quiet';
     const otherConv = await conversationOf(other, await harnessOf(other));
     expect((await gw.request(`/v1/conversations/${otherConv}/messages`, { method: 'POST', user: other, json: { content: 'hi' } })).status).toBe(202);
+  });
+
+  it('creating conversations and writing harnesses have budgets of their own', async () => {
+    const user = 'flooder';
+    const harnessId = await harnessOf(user);
+    const statuses: (number | string)[] = [];
+    for (let i = 0; i < 7; i++) {
+      const res = await gw.request('/v1/conversations', { method: 'POST', user, json: { harnessId } });
+      statuses.push(res.status === 429 ? (await res.json()).error.details.limit : res.status);
+    }
+    expect(statuses).toEqual([201, 201, 201, 'conversations', 'conversations', 'conversations', 'conversationCreates']);
+    for (let i = 0; i < 7; i++) expect((await gw.request(`/v1/harnesses/${harnessId}`, { method: 'PATCH', user, json: { name: `n${i}` } })).status).toBe(200);
+    await expectLimited(await gw.request(`/v1/harnesses/${harnessId}`, { method: 'PATCH', user, json: { name: 'too many' } }), 'harnessWrites');
+    expect((await gw.request(`/v1/harnesses/${harnessId}`, { user })).status).toBe(200); // reads are not limited
   });
 
   it('authentication comes first: an unauthenticated request is 401 and spends nothing', async () => {

@@ -2,7 +2,13 @@ import { Redis } from 'ioredis';
 import { loadConfig, parseRateLimit } from '@harness/config';
 import { DomainError, HarnessListQuery, MessageListQuery, PaginationQuery, QueueListQuery, ToolListQuery, type ListToolsResult } from '@harness/contracts';
 import { createLogger } from '@harness/logging';
+import { AiChatController } from '../../src/ai-chat/ai-chat.controller.js';
+import { ConversationEventsController } from '../../src/streaming/conversation-events/conversation-events.controller.js';
+import { ConversationsController } from '../../src/conversations/conversations.controller.js';
+import { HarnessesController } from '../../src/harnesses/harnesses.controller.js';
 import { toolPage } from '../../src/harnesses/list-harness-tools/tool-page.js';
+import { McpOAuthController } from '../../src/mcp-oauth/mcp-oauth.controller.js';
+import { RunsController } from '../../src/runs/runs.controller.js';
 import { decodeCursor, decodeNameCursor, decodePositionCursor, decodeSeqCursor, encodeNameCursor, encodePositionCursor, encodeSeqCursor } from '../../src/http/cursor.js';
 import { toHttpError } from '../../src/http/error-mapping.js';
 import { ZodPipe } from '../../src/http/zod.pipe.js';
@@ -191,5 +197,31 @@ describe('list pagination', () => {
     expect(last).toEqual({ items: [tool('c')], errors: listed.errors, nextCursor: null });
     expect(toolPage(listed, 5, undefined).nextCursor).toBeNull();
     expect(toolPage({ items: [], errors: [] }, 5, 'zzz')).toEqual({ items: [], errors: [], nextCursor: null });
+  });
+});
+
+describe('which routes are rate-limited', () => {
+  const classOf = (controller: { prototype: object }, method: string): unknown =>
+    Reflect.getMetadata('harness:rate-limit', (controller.prototype as Record<string, object>)[method]);
+
+  it('every costly route counts against its class, and nothing else is limited', () => {
+    const expected: [{ prototype: object; name: string }, string, string | undefined][] = [
+      [RunsController, 'send', 'messages'],
+      [RunsController, 'sendNow', 'messages'],
+      [RunsController, 'regenerate', 'messages'],
+      [AiChatController, 'chat', 'messages'],
+      [ConversationsController, 'create', 'conversationCreates'],
+      [HarnessesController, 'create', 'harnessWrites'],
+      [HarnessesController, 'update', 'harnessWrites'],
+      [HarnessesController, 'tools', 'toolLists'],
+      [McpOAuthController, 'start', 'oauthStarts'],
+    ];
+    for (const [controller, method, cls] of expected) expect([controller.name, method, classOf(controller, method)]).toEqual([controller.name, method, cls]);
+    const limitedRoutes = new Set(expected.map(([c, m]) => `${c.name}.${m}`));
+    for (const controller of [RunsController, AiChatController, ConversationsController, HarnessesController, McpOAuthController, ConversationEventsController]) {
+      for (const method of Object.getOwnPropertyNames(controller.prototype).filter((m) => m !== 'constructor')) {
+        if (!limitedRoutes.has(`${controller.name}.${method}`)) expect([controller.name, method, classOf(controller, method)]).toEqual([controller.name, method, undefined]);
+      }
+    }
   });
 });

@@ -14,6 +14,35 @@ const list = z
   .default('')
   .transform((s) => s.split(',').map((x) => x.trim()).filter(Boolean));
 
+/** A per-user rate limit: at most `points` requests per `durationSeconds`. */
+export interface RateLimitSpec {
+  points: number;
+  durationSeconds: number;
+}
+const DURATION_SECONDS = { s: 1, m: 60, h: 3_600 } as const;
+/** `<count>/<duration>` with the duration as 30s, 1m or 1h (e.g. `60/1m`), or `off`. */
+export function parseRateLimit(raw: string): RateLimitSpec | null {
+  if (raw.trim() === 'off') return null;
+  const m = /^\s*(\d{1,7})\s*\/\s*(\d{1,5})([smh])\s*$/.exec(raw);
+  if (!m) throw new Error('expected <count>/<duration> (e.g. 60/1m, 10/30s, 500/1h) or off');
+  const spec = { points: Number(m[1]), durationSeconds: Number(m[2]) * DURATION_SECONDS[m[3] as keyof typeof DURATION_SECONDS] };
+  if (spec.points < 1 || spec.durationSeconds < 1 || spec.durationSeconds > 86_400) throw new Error('count must be at least 1 and the duration 1s..24h');
+  return spec;
+}
+const rateLimit = (def: string) =>
+  z
+    .string()
+    .default(def)
+    .transform((raw, ctx) => {
+      try {
+        return parseRateLimit(raw);
+      } catch (err) {
+        ctx.addIssue({ code: 'custom', message: (err as Error).message });
+        return z.NEVER;
+      }
+    });
+const cap = (def: number) => z.coerce.number().int().min(1).max(10_000_000).default(def);
+
 const EnvSchema = z.object({
   NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
@@ -71,6 +100,16 @@ const EnvSchema = z.object({
   /** Tool calls one broker replica runs at once against one MCP server (the rest wait their turn). */
   HARNESS_MCP_PER_SERVER_CONCURRENCY: z.coerce.number().int().min(1).max(1_000).default(8),
   SSE_HEARTBEAT_MS: int(15_000),
+  /** Per-user rate limits of the costly endpoints, across gateway replicas (docs/operations.md says which routes each covers). */
+  HARNESS_RATE_LIMIT_MESSAGES: rateLimit('60/1m'),
+  HARNESS_RATE_LIMIT_CONVERSATION_CREATES: rateLimit('30/1m'),
+  HARNESS_RATE_LIMIT_HARNESS_WRITES: rateLimit('30/1m'),
+  HARNESS_RATE_LIMIT_TOOL_LISTS: rateLimit('30/1m'),
+  HARNESS_RATE_LIMIT_OAUTH_STARTS: rateLimit('10/1m'),
+  /** Per-user caps: open SSE streams (across gateway replicas), harnesses, live conversations (OAuth flows: HARNESS_OAUTH_MAX_PENDING_PER_USER). */
+  HARNESS_MAX_STREAMS_PER_USER: cap(50),
+  HARNESS_MAX_HARNESSES_PER_USER: cap(100),
+  HARNESS_MAX_CONVERSATIONS_PER_USER: cap(10_000),
   /** Bytes buffered for one SSE client before it is cut off (it can resume with Last-Event-ID). */
   SSE_MAX_BUFFERED_BYTES: int(4 * 1024 * 1024),
   DEV_TOKEN_TTL: z.string().default('30d'),
@@ -96,11 +135,21 @@ const EnvSchema = z.object({
 
 export type Env = z.infer<typeof EnvSchema>;
 
+export const RATE_LIMIT_CLASSES = ['messages', 'conversationCreates', 'harnessWrites', 'toolLists', 'oauthStarts'] as const;
+export type RateLimitClass = (typeof RATE_LIMIT_CLASSES)[number];
+
 export interface Config {
   env: Env['NODE_ENV'];
   logLevel: Env['LOG_LEVEL'];
   replicaId: string;
   gateway: { port: number; publicUrl: string; webOrigin: string; adminUsers: string[]; sseHeartbeatMs: number; sseMaxBufferedBytes: number };
+  /** Per-user limits the gateway enforces (null: that rate limit is off). */
+  limits: {
+    rates: Record<RateLimitClass, RateLimitSpec | null>;
+    maxStreamsPerUser: number;
+    maxHarnessesPerUser: number;
+    maxConversationsPerUser: number;
+  };
   databaseUrl: string;
   natsUrl: string;
   natsNamespace: string;
@@ -175,6 +224,18 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env, service = 'h
       adminUsers: e.HARNESS_ADMIN_USERS,
       sseHeartbeatMs: e.SSE_HEARTBEAT_MS,
       sseMaxBufferedBytes: e.SSE_MAX_BUFFERED_BYTES,
+    },
+    limits: {
+      rates: {
+        messages: e.HARNESS_RATE_LIMIT_MESSAGES,
+        conversationCreates: e.HARNESS_RATE_LIMIT_CONVERSATION_CREATES,
+        harnessWrites: e.HARNESS_RATE_LIMIT_HARNESS_WRITES,
+        toolLists: e.HARNESS_RATE_LIMIT_TOOL_LISTS,
+        oauthStarts: e.HARNESS_RATE_LIMIT_OAUTH_STARTS,
+      },
+      maxStreamsPerUser: e.HARNESS_MAX_STREAMS_PER_USER,
+      maxHarnessesPerUser: e.HARNESS_MAX_HARNESSES_PER_USER,
+      maxConversationsPerUser: e.HARNESS_MAX_CONVERSATIONS_PER_USER,
     },
     databaseUrl: e.DATABASE_URL,
     natsUrl: e.NATS_URL,

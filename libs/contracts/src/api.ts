@@ -83,10 +83,25 @@ export const isContentTooLong = (content: string) => content.length > MAX_CONTEN
 export const DisplayMode = z.enum(['zen', 'standard', 'developer']);
 export const SettingsBody = z.object({ displayMode: DisplayMode }).strict();
 
-export const PaginationQuery = z.object({
-  limit: z.coerce.number().int().min(1).max(200).default(50),
-  cursor: z.string().max(500).optional(),
-});
+/** `?limit=&cursor=` of a list: its default page size and its largest. */
+export const pageQuery = (defaultLimit: number, maxLimit: number) =>
+  z.object({
+    limit: z.coerce.number().int().min(1).max(maxLimit).default(defaultLimit),
+    cursor: z.string().max(500).optional(),
+  });
+export type PageQuery = z.output<ReturnType<typeof pageQuery>>;
+
+/** GET /v1/conversations. */
+export const PaginationQuery = pageQuery(50, 200);
+/**
+ * The lists that answered everything before they were paginated default to a page that holds everything a normal
+ * account has (the harness cap's default, a long conversation, a full queue, a harness's tools): existing clients that
+ * ignore `nextCursor` see no difference below those sizes.
+ */
+export const HarnessListQuery = pageQuery(100, 200);
+export const MessageListQuery = pageQuery(200, 500);
+export const QueueListQuery = pageQuery(200, 200);
+export const ToolListQuery = pageQuery(200, 500);
 
 export const UsageQuery = z.object({ from: z.iso.datetime({ offset: true }).optional(), to: z.iso.datetime({ offset: true }).optional() });
 

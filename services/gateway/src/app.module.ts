@@ -9,6 +9,7 @@ import { ConversationsModule } from './conversations/conversations.module.js';
 import { CoreModule } from './core/core.module.js';
 import type { GatewayOptions } from './core/tokens.js';
 import { HarnessesModule } from './harnesses/harnesses.module.js';
+import { LimitsModule } from './limits/limits.module.js';
 import { McpOAuthModule } from './mcp-oauth/mcp-oauth.module.js';
 import { ModelCatalog } from './models/model-catalog.js';
 import { ModelsController } from './models/models.controller.js';
@@ -26,7 +27,7 @@ export class AppModule {
   static forRoot(config: Config, logger: Logger, options: GatewayOptions): DynamicModule {
     return {
       module: AppModule,
-      imports: [CoreModule.forRoot(config, logger, options), HarnessesModule, ConversationsModule, RunsModule, StreamingModule, AiChatModule, AdminModule, McpOAuthModule],
+      imports: [CoreModule.forRoot(config, logger, options), LimitsModule, HarnessesModule, ConversationsModule, RunsModule, StreamingModule, AiChatModule, AdminModule, McpOAuthModule],
       controllers: [SettingsController, UsageController, ModelsController, OpsController],
       providers: [{ provide: APP_GUARD, useClass: AuthGuard }, GetSettings, PutSettings, GetUsage, ModelCatalog, Readiness],
     };

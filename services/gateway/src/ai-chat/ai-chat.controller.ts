@@ -4,6 +4,7 @@ import { CurrentUser } from '../auth/auth.guard.js';
 import type { HttpResponse } from '../http/types.js';
 import { UuidParam } from '../http/uuid-param.pipe.js';
 import { ZodPipe } from '../http/zod.pipe.js';
+import { RateLimited } from '../limits/rate-limited.guard.js';
 import { PostChat } from './post-chat.usecase.js';
 import { ResumeChatStream } from './resume-chat-stream.usecase.js';
 
@@ -15,6 +16,7 @@ export class AiChatController {
   ) {}
 
   @Post()
+  @RateLimited('messages')
   chat(@CurrentUser() user: string, @Body(new ZodPipe(ChatRequestBody)) body: ChatRequestBody, @Res() res: HttpResponse) {
     return this.postChat.execute(user, body, res);
   }

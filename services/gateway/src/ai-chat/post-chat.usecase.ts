@@ -4,6 +4,7 @@ import type { Database } from '@harness/db';
 import { ConversationAccess } from '../conversations/conversation-access.js';
 import { DATABASE } from '../core/tokens.js';
 import type { HttpResponse } from '../http/types.js';
+import { StreamSlots } from '../limits/stream-slots.js';
 import { RegenerateMessage } from '../runs/regenerate-message/regenerate-message.usecase.js';
 import { SendMessage } from '../runs/send-message/send-message.usecase.js';
 import { ConversationStreams } from '../streaming/conversation-streams.js';
@@ -22,12 +23,16 @@ export class PostChat {
     private readonly sendMessage: SendMessage,
     private readonly regenerateMessage: RegenerateMessage,
     private readonly streams: ConversationStreams,
+    private readonly slots: StreamSlots,
   ) {}
 
   async execute(userId: string, body: ChatRequestBody, res: HttpResponse): Promise<void> {
     await this.access.getOwned(userId, body.id);
-    await this.streams.streamCommand(res, body.id, true, () =>
-      body.trigger === 'regenerate-message' ? this.regenerate(userId, body) : this.submit(userId, body),
+    // The slot is taken before the command: a refused stream sends nothing.
+    await this.slots.hold(userId, () =>
+      this.streams.streamCommand(res, body.id, true, () =>
+        body.trigger === 'regenerate-message' ? this.regenerate(userId, body) : this.submit(userId, body),
+      ),
     );
   }
 

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { ConversationAccess } from '../conversations/conversation-access.js';
 import type { HttpResponse } from '../http/types.js';
+import { StreamSlots } from '../limits/stream-slots.js';
 import { ConversationStreams } from '../streaming/conversation-streams.js';
 import { runStream } from '../streaming/message-run.js';
 
@@ -10,6 +11,7 @@ export class ResumeChatStream {
   constructor(
     private readonly access: ConversationAccess,
     private readonly streams: ConversationStreams,
+    private readonly slots: StreamSlots,
   ) {}
 
   async execute(userId: string, conversationId: string, res: HttpResponse): Promise<void> {
@@ -20,6 +22,7 @@ export class ResumeChatStream {
       return;
     }
     const after = await this.streams.positionOfRun(c.id, c.activeRunId);
-    await this.streams.stream(res, { conversationId: c.id, ...runStream(c.activeRunId, after, true), aiSdk: true });
+    const activeRunId = c.activeRunId;
+    await this.slots.hold(userId, () => this.streams.stream(res, { conversationId: c.id, ...runStream(activeRunId, after, true), aiSdk: true }));
   }
 }

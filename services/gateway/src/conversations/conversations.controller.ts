@@ -1,9 +1,10 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
 import type { z } from 'zod';
-import { CreateConversationBody, PaginationQuery } from '@harness/contracts';
+import { CreateConversationBody, MessageListQuery, PaginationQuery, type PageQuery } from '@harness/contracts';
 import { CurrentUser } from '../auth/auth.guard.js';
 import { UuidParam } from '../http/uuid-param.pipe.js';
 import { ZodPipe } from '../http/zod.pipe.js';
+import { RateLimited } from '../limits/rate-limited.guard.js';
 import { CreateConversation } from './create-conversation/create-conversation.usecase.js';
 import { DeleteConversation } from './delete-conversation/delete-conversation.usecase.js';
 import { GetConversation } from './get-conversation/get-conversation.usecase.js';
@@ -23,6 +24,7 @@ export class ConversationsController {
   ) {}
 
   @Post()
+  @RateLimited('conversationCreates')
   create(@CurrentUser() user: string, @Body(new ZodPipe(CreateConversationBody)) body: z.infer<typeof CreateConversationBody>) {
     return this.createConversation.execute(user, body);
   }
@@ -44,7 +46,7 @@ export class ConversationsController {
   }
 
   @Get(':id/messages')
-  messages(@CurrentUser() user: string, @Param('id', ConversationId) id: string) {
-    return this.listMessages.execute(user, id);
+  messages(@CurrentUser() user: string, @Param('id', ConversationId) id: string, @Query(new ZodPipe(MessageListQuery)) query: PageQuery) {
+    return this.listMessages.execute(user, id, query);
   }
 }

@@ -54,6 +54,19 @@ export class GatewayMetrics {
     registers: [this.registry],
   });
 
+  readonly limitRejections = new Counter({
+    name: 'limit_rejections_total',
+    help: 'Requests refused with 429 by a per-user rate limit or cap',
+    labelNames: ['limit'] as const,
+    registers: [this.registry],
+  });
+  readonly limitFallbacks = new Counter({
+    name: 'limit_redis_fallbacks_total',
+    help: 'Limit decisions taken by this replica alone because Redis did not answer',
+    labelNames: ['limit'] as const,
+    registers: [this.registry],
+  });
+
   // BullMQ queues (watchQueue): read from Redis on each scrape, once for all four gauges.
   private readonly queues = new Map<string, WatchedQueue>();
   /** How long a scrape waits for each queue's numbers. */

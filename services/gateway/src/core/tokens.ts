@@ -18,6 +18,18 @@ export interface GatewayOptions {
   readinessTimeoutMs: number;
   /** Catch-up timings of SSE streams. */
   feedTuning?: Partial<FeedTuning>;
+  /** How long a limit decision waits for Redis before this replica decides alone. */
+  limitsRedisTimeoutMs: number;
+  /** An open stream's slot (the per-user stream cap) expires unless its replica refreshes it within this time. */
+  streamSlotTtlMs: number;
+  /** Retry-After of a refused stream (the client is expected to close one of its streams). */
+  streamCapRetryAfterSeconds: number;
 }
 
-export const DEFAULT_GATEWAY_OPTIONS: GatewayOptions = { commandTimeoutMs: 10_000, readinessTimeoutMs: 1_000 };
+export const DEFAULT_GATEWAY_OPTIONS: GatewayOptions = {
+  commandTimeoutMs: 10_000,
+  readinessTimeoutMs: 1_000,
+  limitsRedisTimeoutMs: 500,
+  streamSlotTtlMs: 30_000,
+  streamCapRetryAfterSeconds: 5,
+};

@@ -1,8 +1,9 @@
-import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post } from '@nestjs/common';
-import { CreateHarnessBody, PatchHarnessBody } from '@harness/contracts';
+import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Query } from '@nestjs/common';
+import { CreateHarnessBody, HarnessListQuery, PatchHarnessBody, ToolListQuery, type PageQuery } from '@harness/contracts';
 import { CurrentUser } from '../auth/auth.guard.js';
 import { UuidParam } from '../http/uuid-param.pipe.js';
 import { ZodPipe } from '../http/zod.pipe.js';
+import { RateLimited } from '../limits/rate-limited.guard.js';
 import { CreateHarness } from './create-harness/create-harness.usecase.js';
 import { DeleteHarness } from './delete-harness/delete-harness.usecase.js';
 import { GetHarness } from './get-harness/get-harness.usecase.js';
@@ -24,13 +25,14 @@ export class HarnessesController {
   ) {}
 
   @Post()
+  @RateLimited('harnessWrites')
   create(@CurrentUser() user: string, @Body(new ZodPipe(CreateHarnessBody)) body: CreateHarnessBody) {
     return this.createHarness.execute(user, body);
   }
 
   @Get()
-  list(@CurrentUser() user: string) {
-    return this.listHarnesses.execute(user);
+  list(@CurrentUser() user: string, @Query(new ZodPipe(HarnessListQuery)) query: PageQuery) {
+    return this.listHarnesses.execute(user, query);
   }
 
   @Get(':id')
@@ -39,11 +41,13 @@ export class HarnessesController {
   }
 
   @Get(':id/tools')
-  tools(@CurrentUser() user: string, @Param('id', HarnessId) id: string) {
-    return this.listHarnessTools.execute(user, id);
+  @RateLimited('toolLists')
+  tools(@CurrentUser() user: string, @Param('id', HarnessId) id: string, @Query(new ZodPipe(ToolListQuery)) query: PageQuery) {
+    return this.listHarnessTools.execute(user, id, query);
   }
 
   @Patch(':id')
+  @RateLimited('harnessWrites')
   update(@CurrentUser() user: string, @Param('id', HarnessId) id: string, @Body(new ZodPipe(PatchHarnessBody)) body: PatchHarnessBody) {
     return this.updateHarness.execute(user, id, body);
   }

@@ -5,6 +5,7 @@ import { CurrentUser } from '../auth/auth.guard.js';
 import { CONFIG } from '../core/tokens.js';
 import type { HttpRequest, HttpResponse } from '../http/types.js';
 import { ZodPipe } from '../http/zod.pipe.js';
+import { RateLimited } from '../limits/rate-limited.guard.js';
 import { BrowserBinding } from './browser-binding.js';
 import { renderCallbackPage } from './callback-page.js';
 import { McpOAuth } from './mcp-oauth.service.js';
@@ -25,6 +26,7 @@ export class McpOAuthController {
    */
   @Post('start')
   @HttpCode(200)
+  @RateLimited('oauthStarts')
   start(
     @CurrentUser() user: string,
     @Body(new ZodPipe(StartBody)) body: StartBody,

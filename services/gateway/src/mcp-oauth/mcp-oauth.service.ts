@@ -14,7 +14,10 @@ export class McpOAuth {
     @Inject(LOGGER) private readonly logger: Logger,
   ) {}
 
-  /** `binding`: the browser's (see BrowserBinding); only a callback carrying it completes the flow. */
+  /**
+   * `binding`: the browser's (see BrowserBinding); only a callback carrying it completes the flow. The cap on flows in
+   * flight is the auth service's (it owns the states).
+   */
   start(userId: string, serverUrl: string, binding: string): Promise<StartAuthorizationResult> {
     return this.auth.send(AuthCommand.start, { userId, serverUrl, binding });
   }

@@ -1,9 +1,10 @@
-import { Body, Controller, Delete, Get, Headers, HttpCode, Param, Post, Res } from '@nestjs/common';
+import { Body, Controller, Delete, Get, Headers, HttpCode, Param, Post, Query, Res } from '@nestjs/common';
 import type { z } from 'zod';
-import { SendMessageBody } from '@harness/contracts';
+import { QueueListQuery, SendMessageBody, type PageQuery } from '@harness/contracts';
 import { CurrentUser } from '../auth/auth.guard.js';
 import type { HttpResponse } from '../http/types.js';
 import { UuidParam } from '../http/uuid-param.pipe.js';
+import { RateLimited } from '../limits/rate-limited.guard.js';
 import { ZodPipe } from '../http/zod.pipe.js';
 import { GetQueue } from './get-queue/get-queue.usecase.js';
 import { InterruptRun } from './interrupt-run/interrupt-run.usecase.js';
@@ -27,6 +28,7 @@ export class RunsController {
   ) {}
 
   @Post('messages')
+  @RateLimited('messages')
   send(
     @CurrentUser() user: string,
     @Param('id', ConversationId) id: string,
@@ -44,8 +46,8 @@ export class RunsController {
   }
 
   @Get('queue')
-  queue(@CurrentUser() user: string, @Param('id', ConversationId) id: string) {
-    return this.getQueue.execute(user, id);
+  queue(@CurrentUser() user: string, @Param('id', ConversationId) id: string, @Query(new ZodPipe(QueueListQuery)) query: PageQuery) {
+    return this.getQueue.execute(user, id, query);
   }
 
   @Delete('queue/:itemId')
@@ -56,12 +58,14 @@ export class RunsController {
 
   @Post('queue/:itemId/send-now')
   @HttpCode(202)
+  @RateLimited('messages')
   sendNow(@CurrentUser() user: string, @Param('id', ConversationId) id: string, @Param('itemId', ItemId) itemId: string) {
     return this.sendQueueItemNow.execute(user, id, itemId);
   }
 
   @Post('messages/:messageId/regenerate')
   @HttpCode(202)
+  @RateLimited('messages')
   regenerate(@CurrentUser() user: string, @Param('id', ConversationId) id: string, @Param('messageId', new UuidParam('message')) messageId: string) {
     return this.regenerateMessage.execute(user, id, messageId).then(({ runId }) => ({ runId }));
   }

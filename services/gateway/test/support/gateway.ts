@@ -50,6 +50,8 @@ export async function startGateway(env: Record<string, string> = {}, options: Pa
         HARNESS_JWT_SECRET: randomBytes(24).toString('base64url'),
         HARNESS_ENCRYPTION_KEY: randomBytes(32).toString('hex'),
         WEB_ORIGIN: 'http://web.test',
+        // Redis keys of its own (rate limits, stream slots): parallel test runs on the same Redis never share a budget.
+        HARNESS_NATS_NAMESPACE: `gwtest-${randomBytes(4).toString('hex')}`,
         ...env,
       },
       'gateway-test',

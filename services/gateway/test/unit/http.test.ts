@@ -1,7 +1,7 @@
 import { BadRequestException, NotFoundException } from '@nestjs/common';
 import { z } from 'zod';
 import { DomainError, SendMessageBody } from '@harness/contracts';
-import { decodeCursor, encodeCursor } from '../../src/conversations/cursor.js';
+import { decodeCursor, encodeCursor } from '../../src/http/cursor.js';
 import { toHttpError } from '../../src/http/error-mapping.js';
 import { ZodPipe } from '../../src/http/zod.pipe.js';
 

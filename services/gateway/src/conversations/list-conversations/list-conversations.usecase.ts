@@ -5,7 +5,7 @@ import type { Database } from '@harness/db';
 import { DATABASE } from '../../core/tokens.js';
 import { ConversationAccess } from '../conversation-access.js';
 import { presentConversation, type ConversationResponse } from '../conversation.presenter.js';
-import { decodeCursor, encodeCursor } from '../cursor.js';
+import { decodeCursor, encodeCursor } from '../../http/cursor.js';
 
 /** Newest first, keyset-paginated on (createdAt, id). */
 @Injectable()

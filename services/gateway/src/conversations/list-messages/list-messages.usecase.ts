@@ -1,6 +1,8 @@
 import { Inject, Injectable } from '@nestjs/common';
+import type { PageQuery } from '@harness/contracts';
 import type { Database, MessageViewModel as MessageView } from '@harness/db';
 import { DATABASE } from '../../core/tokens.js';
+import { decodeSeqCursor, encodeSeqCursor } from '../../http/cursor.js';
 import { ConversationAccess } from '../conversation-access.js';
 
 export const presentMessage = (m: MessageView) => ({
@@ -14,7 +16,7 @@ export const presentMessage = (m: MessageView) => ({
   createdAt: m.createdAt.toISOString(),
 });
 
-/** The conversation's visible messages, oldest first, from the message projection. */
+/** The conversation's visible messages, oldest first, from the message projection; keyset-paginated on first_seq. */
 @Injectable()
 export class ListMessages {
   constructor(
@@ -22,9 +24,16 @@ export class ListMessages {
     private readonly access: ConversationAccess,
   ) {}
 
-  async execute(userId: string, conversationId: string) {
+  async execute(userId: string, conversationId: string, query: PageQuery) {
+    const after = query.cursor ? decodeSeqCursor(query.cursor) : undefined;
     await this.access.getOwned(userId, conversationId);
-    const rows = await this.db.prisma.messageView.findMany({ where: { conversationId, userId, hidden: false }, orderBy: { firstSeq: 'asc' } });
-    return { items: rows.map(presentMessage) };
+    const rows = await this.db.prisma.messageView.findMany({
+      where: { conversationId, userId, hidden: false, ...(after === undefined ? {} : { firstSeq: { gt: after } }) },
+      orderBy: { firstSeq: 'asc' },
+      take: query.limit + 1,
+    });
+    const page = rows.slice(0, query.limit);
+    const last = page[page.length - 1];
+    return { items: page.map(presentMessage), nextCursor: rows.length > query.limit && last ? encodeSeqCursor(last.firstSeq) : null };
   }
 }

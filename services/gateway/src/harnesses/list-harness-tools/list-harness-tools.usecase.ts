@@ -1,11 +1,13 @@
 import { Inject, Injectable } from '@nestjs/common';
-import type { ListToolsResult } from '@harness/contracts';
+import type { ListToolsResult, PageQuery } from '@harness/contracts';
 import type { Database } from '@harness/db';
 import { McpBrokerCommand, McpBrokerCommands } from '../../core/mcp-broker-commands.js';
 import { DATABASE } from '../../core/tokens.js';
+import { decodeNameCursor } from '../../http/cursor.js';
 import { findOwnedHarness } from '../owned-harness.js';
+import { toolPage } from './tool-page.js';
 
-/** The tools of a harness's MCP servers, listed by the mcp-broker; a server that failed is in `errors`. */
+/** The tools of a harness's MCP servers, listed by the mcp-broker (one page of them); a server that failed is in `errors`. */
 @Injectable()
 export class ListHarnessTools {
   constructor(
@@ -13,8 +15,9 @@ export class ListHarnessTools {
     @Inject(McpBrokerCommands) private readonly broker: McpBrokerCommands,
   ) {}
 
-  async execute(userId: string, harnessId: string): Promise<ListToolsResult> {
+  async execute(userId: string, harnessId: string, query: PageQuery): Promise<ListToolsResult & { nextCursor: string | null }> {
+    const after = query.cursor ? decodeNameCursor(query.cursor) : undefined; // a bad cursor is 400 before any server is asked
     await findOwnedHarness(this.db.prisma, userId, harnessId);
-    return this.broker.send(McpBrokerCommand.listTools, { userId, harnessId });
+    return toolPage(await this.broker.send(McpBrokerCommand.listTools, { userId, harnessId }), query.limit, after);
   }
 }

@@ -1,14 +1,33 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
+import type { PageQuery } from '@harness/contracts';
+import type { Database } from '@harness/db';
 import { ConversationAccess } from '../../conversations/conversation-access.js';
 import { presentQueueItem, type QueueItemResponse } from '../../conversations/conversation.presenter.js';
+import { DATABASE } from '../../core/tokens.js';
+import { decodePositionCursor, encodePositionCursor } from '../../http/cursor.js';
 
-/** The queued messages, in order, from the queue projection. */
+/** The queued messages, in order, from the queue projection; keyset-paginated on (position, id). */
 @Injectable()
 export class GetQueue {
-  constructor(private readonly access: ConversationAccess) {}
+  constructor(
+    @Inject(DATABASE) private readonly db: Database,
+    private readonly access: ConversationAccess,
+  ) {}
 
-  async execute(userId: string, conversationId: string): Promise<{ items: QueueItemResponse[] }> {
+  async execute(userId: string, conversationId: string, query: PageQuery): Promise<{ items: QueueItemResponse[]; nextCursor: string | null }> {
+    const after = query.cursor ? decodePositionCursor(query.cursor) : undefined;
     await this.access.getOwned(userId, conversationId);
-    return { items: (await this.access.queue(userId, conversationId)).map(presentQueueItem) };
+    const rows = await this.db.prisma.queueItemView.findMany({
+      where: {
+        userId,
+        conversationId,
+        ...(after ? { OR: [{ position: { gt: after.position } }, { position: after.position, id: { gt: after.id } }] } : {}),
+      },
+      orderBy: [{ position: 'asc' }, { id: 'asc' }],
+      take: query.limit + 1,
+    });
+    const page = rows.slice(0, query.limit);
+    const last = page[page.length - 1];
+    return { items: page.map(presentQueueItem), nextCursor: rows.length > query.limit && last ? encodePositionCursor(last.position, last.id) : null };
   }
 }

@@ -3,6 +3,7 @@ import type { z } from 'zod';
 import type { SendMessageBody } from '@harness/contracts';
 import type { HttpResponse } from '../../http/types.js';
 import { writeJson } from '../../http/write-json.js';
+import { StreamSlots } from '../../limits/stream-slots.js';
 import { ConversationStreams } from '../../streaming/conversation-streams.js';
 import { messageRunStream } from '../../streaming/message-run.js';
 import { wantsEventStream } from '../../streaming/sse-framing.js';
@@ -17,6 +18,7 @@ export class PostMessage {
   constructor(
     private readonly sendMessage: SendMessage,
     private readonly streams: ConversationStreams,
+    private readonly slots: StreamSlots,
   ) {}
 
   async execute(userId: string, conversationId: string, body: z.infer<typeof SendMessageBody>, accept: string | undefined, res: HttpResponse): Promise<void> {
@@ -25,12 +27,15 @@ export class PostMessage {
       const { replayed: _replayed, ...answer } = await this.sendMessage.execute(userId, conversationId, body);
       return writeJson(res, 202, answer);
     }
-    await this.streams.streamCommand(res, conversationId, false, async () => {
-      const result = await this.sendMessage.execute(userId, conversationId, body);
-      return {
-        ...messageRunStream(result, false),
-        headers: { 'x-harness-message-id': result.messageId, ...(result.queueItemId ? { 'x-harness-queue-item-id': result.queueItemId } : {}) },
-      };
-    });
+    // The slot is taken before the message is sent: a refused stream sends nothing.
+    await this.slots.hold(userId, () =>
+      this.streams.streamCommand(res, conversationId, false, async () => {
+        const result = await this.sendMessage.execute(userId, conversationId, body);
+        return {
+          ...messageRunStream(result, false),
+          headers: { 'x-harness-message-id': result.messageId, ...(result.queueItemId ? { 'x-harness-queue-item-id': result.queueItemId } : {}) },
+        };
+      }),
+    );
   }
 }

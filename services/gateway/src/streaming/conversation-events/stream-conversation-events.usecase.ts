@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { EventStore } from '@harness/event-store';
 import { ConversationAccess } from '../../conversations/conversation-access.js';
 import type { HttpResponse } from '../../http/types.js';
+import { StreamSlots } from '../../limits/stream-slots.js';
 import { ConversationStreams } from '../conversation-streams.js';
 import { parsePosition } from '../stream-position.js';
 
@@ -15,6 +16,7 @@ export class StreamConversationEvents {
     private readonly access: ConversationAccess,
     private readonly store: EventStore,
     private readonly streams: ConversationStreams,
+    private readonly slots: StreamSlots,
   ) {}
 
   async execute(userId: string, conversationId: string, lastEventId: string | undefined, after: unknown, res: HttpResponse): Promise<void> {
@@ -22,6 +24,6 @@ export class StreamConversationEvents {
     const c = await this.access.getOwned(userId, conversationId);
     const from =
       position ?? (c.activeRunId ? await this.streams.positionOfRun(c.id, c.activeRunId) : await this.store.version(c.id));
-    await this.streams.stream(res, { conversationId: c.id, after: from });
+    await this.slots.hold(userId, () => this.streams.stream(res, { conversationId: c.id, after: from }));
   }
 }

@@ -285,13 +285,25 @@ function portFree(port, host = '127.0.0.1') {
 
 // ---------- main ----------
 
+/**
+ * The outbound allowlist `npm start` sets when the environment sets none: loopback outside production (the simulator,
+ * local MCP and OAuth test servers), nothing in production — there the SSRF guard stays whole unless the operator
+ * names exceptions in HARNESS_OUTBOUND_ALLOWLIST. Undefined: leave the variable as it is.
+ */
+export function defaultOutboundAllowlist(env) {
+  if (env.HARNESS_OUTBOUND_ALLOWLIST !== undefined || env.NODE_ENV === 'production') return undefined;
+  return LOOPBACK_ALLOWLIST;
+}
+
 async function main() {
   const env = { ...process.env };
   say('Harness: starting the whole system (Ctrl-C stops it)');
 
   loadSecrets(env);
   env.DATABASE_URL ||= 'postgresql://postgres@127.0.0.1:5432/harness';
-  env.HARNESS_OUTBOUND_ALLOWLIST ??= LOOPBACK_ALLOWLIST;
+  const allowlist = defaultOutboundAllowlist(env);
+  if (allowlist !== undefined) env.HARNESS_OUTBOUND_ALLOWLIST = allowlist;
+  else if (env.HARNESS_OUTBOUND_ALLOWLIST === undefined) say('production: the outbound guard allows no private or loopback address (HARNESS_OUTBOUND_ALLOWLIST is not set)');
   const gatewayPort = Number(env.GATEWAY_PORT || 3000);
 
   // No NATS_URL: a nats-server of our own with per-service users (the production permissions).

@@ -47,6 +47,11 @@ const EnvSchema = z.object({
   NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   GATEWAY_PORT: int(3000),
+  /** A port of its own for GET /metrics (then not served on GATEWAY_PORT), e.g. one only the scraper can reach. */
+  HARNESS_METRICS_PORT: z.coerce.number().int().min(1).max(65_535).optional(),
+  HARNESS_METRICS_HOST: z.string().default('0.0.0.0'),
+  /** When set, GET /metrics needs `Authorization: Bearer <this>`. */
+  HARNESS_METRICS_TOKEN: z.string().min(16, 'HARNESS_METRICS_TOKEN must be at least 16 characters').optional(),
   DATABASE_URL: z.string().default('postgresql://postgres@127.0.0.1:5432/harness'),
   NATS_URL: z.string().default('nats://127.0.0.1:4222'),
   /** Prefix of every NATS subject: deployments (or tests) sharing one NATS server stay apart. */
@@ -142,7 +147,11 @@ export interface Config {
   env: Env['NODE_ENV'];
   logLevel: Env['LOG_LEVEL'];
   replicaId: string;
-  gateway: { port: number; publicUrl: string; webOrigin: string; adminUsers: string[]; sseHeartbeatMs: number; sseMaxBufferedBytes: number };
+  gateway: {
+    port: number; publicUrl: string; webOrigin: string; adminUsers: string[]; sseHeartbeatMs: number; sseMaxBufferedBytes: number;
+    /** Where /metrics is served: on `port` (metricsPort undefined) or a port of its own; `metricsToken` guards it. */
+    metricsPort: number | undefined; metricsHost: string; metricsToken: string | undefined;
+  };
   /** Per-user limits the gateway enforces (null: that rate limit is off). */
   limits: {
     rates: Record<RateLimitClass, RateLimitSpec | null>;
@@ -211,6 +220,13 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env, service = 'h
   if (production && !e.NATS_USER && !e.HARNESS_NATS_ALLOW_ANONYMOUS) {
     throw new ConfigError('NATS_USER and NATS_PASSWORD are required in production (this service\'s NATS credentials; see docs/operations.md), or set HARNESS_NATS_ALLOW_ANONYMOUS=true');
   }
+  if (production && service === 'gateway' && !e.HARNESS_METRICS_TOKEN && e.HARNESS_METRICS_PORT === undefined) {
+    // /metrics names conversations in flight, queue depths and error rates: not for anyone who can reach the API.
+    throw new ConfigError('in production /metrics needs HARNESS_METRICS_TOKEN or a port of its own (HARNESS_METRICS_PORT)');
+  }
+  if (e.HARNESS_METRICS_PORT !== undefined && e.HARNESS_METRICS_PORT === e.GATEWAY_PORT) {
+    throw new ConfigError('HARNESS_METRICS_PORT must differ from GATEWAY_PORT');
+  }
 
   const publicUrl = (e.PUBLIC_URL ?? `http://localhost:${e.GATEWAY_PORT}`).replace(/\/$/, '');
   return {
@@ -219,6 +235,9 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env, service = 'h
     replicaId: e.HARNESS_REPLICA_ID ?? `${service}-${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`,
     gateway: {
       port: e.GATEWAY_PORT,
+      metricsPort: e.HARNESS_METRICS_PORT,
+      metricsHost: e.HARNESS_METRICS_HOST,
+      metricsToken: e.HARNESS_METRICS_TOKEN,
       publicUrl,
       webOrigin: e.WEB_ORIGIN ?? 'http://localhost:3000',
       adminUsers: e.HARNESS_ADMIN_USERS,

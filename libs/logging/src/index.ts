@@ -1,34 +1,44 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type { LoggerService } from '@nestjs/common';
-import { pino, type Logger } from 'pino';
+import { pino, type DestinationStream, type Logger, type LoggerOptions } from 'pino';
+import { redactDeep } from './redact.js';
 
 export type { Logger } from 'pino';
 
-/** Field names whose values never reach a log line, at any depth pino's redaction can see. */
-const REDACT = [
-  'authorization', 'Authorization', '*.authorization', '*.Authorization', 'headers.authorization',
-  'authToken', '*.authToken', 'token', '*.token', 'accessToken', '*.accessToken', 'refreshToken', '*.refreshToken',
-  'apiKey', '*.apiKey', 'password', '*.password', 'secret', '*.secret', 'clientSecret', '*.clientSecret',
-];
+export { redactDeep, redactUrlQueries, REDACTED } from './redact.js';
 
 const correlation = new AsyncLocalStorage<{ correlationId: string }>();
 
 export const withCorrelation = <T>(correlationId: string, fn: () => T): T => correlation.run({ correlationId }, fn);
 export const currentCorrelationId = (): string | undefined => correlation.getStore()?.correlationId;
 
-export function createLogger(service: string, level = 'info', pretty = false): Logger {
-  return pino({
+/** A logger writing JSON lines to stdout (or `destination`, for tests); pretty when asked (development). */
+export function createLogger(service: string, level = 'info', pretty = false, destination?: DestinationStream): Logger {
+  const options: LoggerOptions = {
     name: service,
     level,
     base: { service, pid: process.pid },
-    redact: { paths: REDACT, censor: '[redacted]' },
+    // Every record and every child's bindings go through the deep redaction (secret keys at any depth, URL queries).
+    formatters: {
+      log: (record) => redactDeep(record) as Record<string, unknown>,
+      bindings: (bindings) => redactDeep(bindings) as Record<string, unknown>,
+    },
     timestamp: pino.stdTimeFunctions.isoTime,
     mixin: () => {
       const id = currentCorrelationId();
       return id ? { correlationId: id } : {};
     },
-    ...(pretty ? { transport: { target: 'pino-pretty', options: { colorize: true, translateTime: 'HH:MM:ss.l' } } } : {}),
-  });
+    ...(pretty && !destination ? { transport: { target: 'pino-pretty', options: { colorize: true, translateTime: 'HH:MM:ss.l' } } } : {}),
+  };
+  return redactingChildren(destination ? pino(options, destination) : pino(options));
+}
+
+/** pino formats a child's bindings once, without `formatters.bindings`: they are redacted here, for every descendant. */
+function redactingChildren(logger: Logger): Logger {
+  const child = logger.child.bind(logger);
+  logger.child = ((bindings: Record<string, unknown>, opts?: object) =>
+    redactingChildren(child(redactDeep(bindings) as Record<string, unknown>, opts as never))) as unknown as Logger['child'];
+  return logger;
 }
 
 /** Routes NestJS's own logging through pino so every line is structured. */

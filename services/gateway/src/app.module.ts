@@ -13,6 +13,7 @@ import { LimitsModule } from './limits/limits.module.js';
 import { McpOAuthModule } from './mcp-oauth/mcp-oauth.module.js';
 import { ModelCatalog } from './models/model-catalog.js';
 import { ModelsController } from './models/models.controller.js';
+import { MetricsServer } from './ops/metrics-server.js';
 import { OpsController } from './ops/ops.controller.js';
 import { Readiness } from './ops/readiness.js';
 import { RunsModule } from './runs/runs.module.js';
@@ -29,7 +30,7 @@ export class AppModule {
       module: AppModule,
       imports: [CoreModule.forRoot(config, logger, options), LimitsModule, HarnessesModule, ConversationsModule, RunsModule, StreamingModule, AiChatModule, AdminModule, McpOAuthModule],
       controllers: [SettingsController, UsageController, ModelsController, OpsController],
-      providers: [{ provide: APP_GUARD, useClass: AuthGuard }, GetSettings, PutSettings, GetUsage, ModelCatalog, Readiness],
+      providers: [{ provide: APP_GUARD, useClass: AuthGuard }, GetSettings, PutSettings, GetUsage, ModelCatalog, Readiness, MetricsServer],
     };
   }
 }

@@ -1,7 +1,10 @@
-import { Controller, Get, Res } from '@nestjs/common';
+import { Controller, Get, Headers, Inject, Res } from '@nestjs/common';
+import type { Config } from '@harness/config';
 import { Public } from '../auth/auth.guard.js';
 import { GatewayMetrics } from '../core/metrics.js';
+import { CONFIG } from '../core/tokens.js';
 import type { HttpResponse } from '../http/types.js';
+import { checkMetricsAccess } from './metrics-access.js';
 import { Readiness } from './readiness.js';
 
 @Public()
@@ -10,6 +13,7 @@ export class OpsController {
   constructor(
     private readonly readiness: Readiness,
     private readonly metrics: GatewayMetrics,
+    @Inject(CONFIG) private readonly config: Config,
   ) {}
 
   @Get('healthz')
@@ -23,7 +27,8 @@ export class OpsController {
   }
 
   @Get('metrics')
-  async prometheus(@Res() res: HttpResponse) {
+  async prometheus(@Headers('authorization') authorization: string | undefined, @Res() res: HttpResponse) {
+    checkMetricsAccess(this.config, authorization, false);
     const text = await this.metrics.registry.metrics();
     res.setHeader('content-type', this.metrics.registry.contentType);
     res.end(text);

@@ -10,7 +10,8 @@
 //      NATS_URL, uses that server (and NATS_USER / NATS_PASSWORD when set)
 //   6. starts gateway, chat, mcp-broker and auth (`node services/<name>/dist/main.js`), output prefixed by name,
 //      waits for GET /readyz and prints the gateway URL
-// A child that exits unexpectedly stops everything (exit 1). Ctrl-C / SIGTERM stops every child (SIGTERM, then
+// A service that exits unexpectedly is started again after a short back-off (0.5 s, doubling); one that exits 5 times
+// within a minute, or the simulator or NATS exiting, stops everything (exit 1). Ctrl-C / SIGTERM stops every child (SIGTERM, then
 // SIGKILL after 5 s). Flags: --json prints the services' JSON log lines as they are.
 import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -156,6 +157,17 @@ function pretty(line) {
   return `${head} ${msg ?? ''}${extra ? ` ${paint('2', extra)}` : ''}`;
 }
 
+/** A Harness service that exits unexpectedly is started again (like compose's `restart: unless-stopped`), at most this often. */
+const RESTARTS_PER_MINUTE = 5;
+const restarts = new Map(); // name → timestamps of recent restarts
+
+/** The delay before restarting `name` again, or undefined when it keeps dying (then everything stops). */
+export function nextRestartDelayMs(history, now = Date.now()) {
+  const recent = history.filter((t) => now - t < 60_000);
+  if (recent.length >= RESTARTS_PER_MINUTE) return undefined;
+  return Math.min(8_000, 500 * 2 ** recent.length);
+}
+
 function startChild(name, args, env, command = process.execPath) {
   const child = spawn(command, args, { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });
   const prefix = paint(COLORS[name] ?? '37', `${name.padEnd(PAD)} │`);
@@ -175,8 +187,18 @@ function startChild(name, args, env, command = process.execPath) {
     // Ctrl-C reaches the children too; give our own signal handler a moment to mark the shutdown.
     setTimeout(() => {
       if (shuttingDown) return;
-      fail(`${name} exited unexpectedly (${signal ?? `code ${code}`}): stopping everything`);
-      void shutdown(1);
+      const history = restarts.get(name) ?? [];
+      const delay = SERVICES.includes(name) ? nextRestartDelayMs(history) : undefined;
+      if (delay === undefined) {
+        fail(`${name} exited unexpectedly (${signal ?? `code ${code}`})${SERVICES.includes(name) ? `, ${RESTARTS_PER_MINUTE} times within a minute` : ''}: stopping everything`);
+        void shutdown(1);
+        return;
+      }
+      warn(`${name} exited unexpectedly (${signal ?? `code ${code}`}): starting it again in ${delay} ms`);
+      restarts.set(name, [...history.filter((t) => Date.now() - t < 60_000), Date.now()]);
+      setTimeout(() => {
+        if (!shuttingDown) startChild(name, args, env, command);
+      }, delay);
     }, 300);
   });
   return { child, exited };

@@ -10,3 +10,17 @@ describe('npm start: the outbound allowlist it sets', () => {
     expect(defaultOutboundAllowlist({ HARNESS_OUTBOUND_ALLOWLIST: '' })).toBeUndefined();
   });
 });
+
+describe('npm start: restarting a service that exited', () => {
+  it('backs off (0.5 s, doubling, at most 8 s) and gives up after 5 restarts within a minute', async () => {
+    // @ts-expect-error a plain ESM script without type declarations
+    const { nextRestartDelayMs } = await import('../../scripts/start.mjs');
+    const now = 1_000_000;
+    expect(nextRestartDelayMs([], now)).toBe(500);
+    expect(nextRestartDelayMs([now - 1_000], now)).toBe(1_000);
+    expect(nextRestartDelayMs([now - 4_000, now - 3_000, now - 2_000, now - 1_000], now)).toBe(8_000);
+    expect(nextRestartDelayMs([now - 5_000, now - 4_000, now - 3_000, now - 2_000, now - 1_000], now)).toBeUndefined();
+    // Restarts older than a minute are forgiven.
+    expect(nextRestartDelayMs([now - 120_000, now - 90_000, now - 70_000, now - 65_000, now - 61_000], now)).toBe(500);
+  });
+});

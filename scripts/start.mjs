@@ -90,13 +90,15 @@ function loadSecrets(env) {
   // Every KEY=VALUE of .harness/dev.env is a default; the real environment wins.
   for (const [k, v] of Object.entries(fileValues)) if (env[k] === undefined || env[k] === '') env[k] = v;
   if (production) {
-    const missing = ['HARNESS_JWT_SECRET', 'HARNESS_ENCRYPTION_KEY'].filter((k) => !env[k]);
-    if (missing.length) throw new Error(`${missing.join(' and ')} must be set in production (NODE_ENV=production)`);
+    const missing = ['HARNESS_JWT_SECRET', 'HARNESS_ENCRYPTION_KEY', 'HARNESS_JOB_SIGNING_KEY'].filter((k) => !env[k]);
+    if (missing.length) throw new Error(`${missing.join(', ')} must be set in production (NODE_ENV=production)`);
     return { generatedJwt: false };
   }
   const generated = {};
   if (!env.HARNESS_JWT_SECRET) generated.HARNESS_JWT_SECRET = randomBytes(32).toString('base64url');
   if (!env.HARNESS_ENCRYPTION_KEY) generated.HARNESS_ENCRYPTION_KEY = randomBytes(32).toString('hex');
+  // chat signs each tool call with it and the mcp-broker checks it: both must have the same one.
+  if (!env.HARNESS_JOB_SIGNING_KEY) generated.HARNESS_JOB_SIGNING_KEY = randomBytes(32).toString('base64url');
   if (Object.keys(generated).length === 0) return { generatedJwt: false };
 
   const all = { ...fileValues, ...generated };
@@ -111,6 +113,7 @@ function loadSecrets(env) {
   chmodSync(DEV_ENV_FILE, 0o600);
   Object.assign(env, generated);
   if (generated.HARNESS_ENCRYPTION_KEY) say(`generated HARNESS_ENCRYPTION_KEY, saved in ${rel(DEV_ENV_FILE)}`);
+  if (generated.HARNESS_JOB_SIGNING_KEY) say(`generated HARNESS_JOB_SIGNING_KEY, saved in ${rel(DEV_ENV_FILE)}`);
   if (generated.HARNESS_JWT_SECRET) {
     say(`generated HARNESS_JWT_SECRET (saved in ${rel(DEV_ENV_FILE)}; shown this once):`);
     process.stdout.write(`\n    HARNESS_JWT_SECRET=${generated.HARNESS_JWT_SECRET}\n\n`);
@@ -122,6 +125,15 @@ function loadSecrets(env) {
 const rel = (p) => p.replace(`${root}/`, '');
 
 // ---------- children ----------
+
+/** Only chat (signs tool calls) and the mcp-broker (checks them) get the job signing key. */
+const JOB_SIGNING_SERVICES = new Set(['chat', 'mcp-broker']);
+
+function envOf(name, env) {
+  if (JOB_SIGNING_SERVICES.has(name)) return env;
+  const { HARNESS_JOB_SIGNING_KEY: _key, ...rest } = env;
+  return rest;
+}
 
 const children = new Map(); // name → {child, exited: Promise<code>}
 let shuttingDown = false;
@@ -279,7 +291,7 @@ async function main() {
     const simPort = Number(env.LLM_SIMULATOR_PORT || 4010);
     const simMain = join(root, 'tools/llm-simulator/dist/main.js');
     if (!existsSync(simMain)) throw new Error(`${rel(simMain)} is missing after the build`);
-    startChild('llm-sim', [simMain], { ...env, LLM_SIMULATOR_PORT: String(simPort) });
+    startChild('llm-sim', [simMain], { ...envOf('llm-sim', env), LLM_SIMULATOR_PORT: String(simPort) });
     const health = await waitHttp(`http://127.0.0.1:${simPort}/__sim/health`, { timeoutMs: 15_000, abortWhen: () => shuttingDown });
     if (!health.ok) throw new Error(`the LLM simulator did not answer on port ${simPort}: ${health.last}`);
     env.LLM_BASE_URL = `http://127.0.0.1:${simPort}/v1`;
@@ -293,7 +305,7 @@ async function main() {
     say(`LLM: ${env.LLM_BASE_URL} (LLM_API_KEY is set)`);
   }
 
-  for (const name of SERVICES) startChild(name, [join(root, 'services', name, 'dist', 'main.js')], env);
+  for (const name of SERVICES) startChild(name, [join(root, 'services', name, 'dist', 'main.js')], envOf(name, env));
 
   const base = `http://127.0.0.1:${gatewayPort}`;
   const timeoutMs = Number(env.HARNESS_START_TIMEOUT_MS || 120_000);

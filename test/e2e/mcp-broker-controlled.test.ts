@@ -56,7 +56,7 @@ describe('MCP broker against a misbehaving server', () => {
     ]);
     system = await startSystem({ label: 'mcp-controlled', services: ['gateway', 'mcp-broker'], env: { HARNESS_NATS_NAMESPACE: ns } });
     void system.process('mcp-broker').exited.then(() => (brokerExited = true));
-    broker = await BrokerCommands.connect();
+    broker = await BrokerCommands.connect(system.jobSigningKey);
     await broker.waitReady();
     [alice, bob] = await Promise.all([Client.as(system, 'alice'), Client.as(system, 'bob')]);
     const harness = async (client: Client, mcpServers: unknown[]) => (await client.createHarness({ mcpServers })).id;

@@ -46,7 +46,7 @@ describe('MCP: the reference server-everything through the broker', () => {
       startChildServer(EVERYTHING, ['sse']),
     ]);
     system = await startSystem({ label: 'mcp-everything', services: ['gateway', 'mcp-broker'], env: { HARNESS_NATS_NAMESPACE: ns } });
-    broker = await BrokerCommands.connect();
+    broker = await BrokerCommands.connect(system.jobSigningKey);
     await broker.waitReady();
     userId = 'alice';
     alice = await Client.as(system, userId);

@@ -58,6 +58,8 @@ export interface System {
   db: Database;
   jwtSecret: string;
   encryptionKey: string;
+  /** HARNESS_JOB_SIGNING_KEY of chat and the mcp-broker (the only children that get it), to sign tool calls as chat does. */
+  jobSigningKey: string;
   /** All children's stdout/stderr, each line prefixed with `<name>#<index>`. */
   logFile: string;
   /** The last `lines` lines of logFile. */
@@ -73,6 +75,8 @@ export interface System {
 }
 
 const STOP_GRACE_MS = 5_000;
+/** Only chat (signs tool calls) and the mcp-broker (checks them) get HARNESS_JOB_SIGNING_KEY, never the gateway. */
+const JOB_SIGNING_SERVICES = new Set<ServiceName>(['chat', 'mcp-broker']);
 
 /** A free TCP port on 127.0.0.1 (asks the OS for one, then releases it). */
 export async function getFreePort(): Promise<number> {
@@ -177,6 +181,7 @@ export async function startSystem(opts: StartSystemOptions = {}): Promise<System
     const gatewayUrl = `http://127.0.0.1:${gatewayPort}`;
     const jwtSecret = randomBytes(32).toString('base64url');
     const encryptionKey = randomBytes(32).toString('hex');
+    const jobSigningKey = opts.env?.HARNESS_JOB_SIGNING_KEY ?? randomBytes(32).toString('base64url');
 
     const baseEnv: Record<string, string> = {};
     for (const [k, v] of Object.entries(process.env)) if (v !== undefined && !CONFIG_KEY.test(k)) baseEnv[k] = v;
@@ -197,6 +202,7 @@ export async function startSystem(opts: StartSystemOptions = {}): Promise<System
       HARNESS_OUTBOUND_ALLOWLIST: '127.0.0.0/8,::1,localhost',
     });
     Object.assign(baseEnv, opts.env);
+    delete baseEnv['HARNESS_JOB_SIGNING_KEY'];
 
     writeLog(`[testing] system ${systemId}: services ${services.join(',')} chatReplicas=${chatReplicas} authReplicas=${authReplicas}`);
     writeLog(`[testing] database ${testDb.name}, gateway ${gatewayUrl}, llm ${llmBaseUrl}`);
@@ -205,7 +211,7 @@ export async function startSystem(opts: StartSystemOptions = {}): Promise<System
       const replicaId = `test-${systemId}-${name}-${index}${generation ? `-r${generation}` : ''}`;
       const child = spawn(process.execPath, [join(repoRoot, 'services', name, 'dist', 'main.js')], {
         cwd: repoRoot,
-        env: { ...baseEnv, HARNESS_REPLICA_ID: replicaId },
+        env: { ...baseEnv, ...(JOB_SIGNING_SERVICES.has(name) ? { HARNESS_JOB_SIGNING_KEY: jobSigningKey } : {}), HARNESS_REPLICA_ID: replicaId },
         stdio: ['ignore', 'pipe', 'pipe'],
       });
       const prefix = `${name}#${index}${generation ? `.${generation}` : ''}`;
@@ -294,6 +300,7 @@ export async function startSystem(opts: StartSystemOptions = {}): Promise<System
       db,
       jwtSecret,
       encryptionKey,
+      jobSigningKey,
       logFile,
       logTail,
       token: (userId, ttl = '1h') => signToken(jwtSecret, userId, ttl),

@@ -4,6 +4,7 @@ import type { z } from 'zod';
 import {
   CallToolCommand, CallToolResult, ListToolsCommand, ListToolsResult, McpBrokerSubjects, replyOf, setSubjectNamespace, type Reply,
 } from '@harness/contracts';
+import { signToolCall } from '@harness/crypto';
 import { waitFor } from '@harness/testing';
 
 /**
@@ -22,11 +23,12 @@ export function testNamespace(label: string): string {
  * the contracts in libs/contracts.
  */
 export class BrokerCommands {
-  private constructor(private readonly nc: NatsConnection) {}
+  private constructor(private readonly nc: NatsConnection, private readonly signingKey: Buffer | undefined) {}
 
-  static async connect(): Promise<BrokerCommands> {
+  /** `signingKey`: the system's jobSigningKey, to sign each callTool as chat does (without it calls go unsigned). */
+  static async connect(signingKey?: string): Promise<BrokerCommands> {
     const nc = await connect({ servers: process.env.NATS_URL || 'nats://127.0.0.1:4222', name: 'harness-e2e-broker-commands' });
-    return new BrokerCommands(nc);
+    return new BrokerCommands(nc, signingKey === undefined ? undefined : Buffer.from(signingKey, 'utf8'));
   }
 
   /** Waits until an mcp-broker replica answers its health subject. */
@@ -46,7 +48,8 @@ export class BrokerCommands {
 
   /** The reply to a callTool command; waits the call's own timeout (default 60 s) plus a margin. */
   callTool(payload: z.input<typeof CallToolCommand>, waitMs = (payload.timeoutMs ?? 60_000) + 15_000): Promise<Reply<CallToolResult>> {
-    return this.send(McpBrokerSubjects.callTool, CallToolCommand, CallToolResult, payload, waitMs);
+    const signed = this.signingKey && payload.signature === undefined ? { ...payload, signature: signToolCall(this.signingKey, payload) } : payload;
+    return this.send(McpBrokerSubjects.callTool, CallToolCommand, CallToolResult, signed, waitMs);
   }
 
   /** callTool that must get an `ok: true` reply (the tool's own outcome may still be a failure). */

@@ -10,6 +10,7 @@ import { verifyToolCall } from '@harness/crypto';
 import { errorFields, type Logger } from '@harness/logging';
 import { ServerAccess, ServerAccessError } from '../../auth/server-access.js';
 import { CALL_TOOL_OPTIONS, CONFIG, LOGGER } from '../../tokens.js';
+import { tooLargeMessage } from '../../sessions/oversized-response.js';
 import { ListTools } from '../list-tools/list-tools.usecase.js';
 import { mapToolResult, type ToolResultLimits } from '../tool-result.js';
 import { KeyedSlots } from './server-slots.js';
@@ -264,11 +265,14 @@ export class CallTool implements OnApplicationShutdown {
       const fields = { serverId: resolved.serverId, serverUrl: resolved.serverUrl, tool: resolved.originalName, ...errorFields(err) };
       if (abort.signal.reason instanceof CancelledError) this.logger.info(fields, 'MCP tools/call cancelled');
       else this.logger.warn(fields, 'MCP tools/call failed');
+      const tooLarge = tooLargeMessage(err);
       const message = abort.signal.reason instanceof CancelledError
         ? CANCELLED_TEXT
         : abort.signal.aborted
           ? `the tool did not answer within ${Math.round(timeoutMs / 1000)} s`
-          : `the tool call failed: ${err instanceof Error ? err.message : String(err)}`;
+          : tooLarge
+            ? `the tool call failed: ${tooLarge}`
+            : `the tool call failed: ${err instanceof Error ? err.message : String(err)}`;
       return failure(message.slice(0, 500), Date.now() - started);
     } finally {
       clearTimeout(timer);

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // `npm start`: brings the whole system up on this machine.
 //   1. dev secrets: .harness/dev.env (created once, outside production) provides HARNESS_JWT_SECRET and
-//      HARNESS_ENCRYPTION_KEY unless the environment sets them; any other KEY=VALUE there is a default too.
+//      HARNESS_ENCRYPTION_KEY and HARNESS_JOB_SIGNING_KEY unless the environment sets them; any other KEY=VALUE there is a default too.
 //   2. checks Postgres, NATS and Redis answer (says which does not, and how to start it)
 //   3. builds (scripts/build.mjs) and migrates (scripts/migrate.mjs, creates the database if missing)
 //   4. LLM: without LLM_API_KEY, starts the built-in LLM simulator and points LLM_BASE_URL at it (with a warning)

@@ -42,6 +42,7 @@ import { createInterface } from 'node:readline';
 import { pathToFileURL } from 'node:url';
 import { startSystem } from '@harness/testing';
 import { McpBrokerSubjects, queuePrefix, Queues, setSubjectNamespace } from '@harness/contracts';
+import { signToolCall } from '@harness/crypto';
 import { createOutboundPolicy } from '@harness/outbound';
 import { Logger as NestLogger } from '@nestjs/common';
 import { ClientProxyFactory, NatsRecordBuilder, Transport } from '@nestjs/microservices';
@@ -251,11 +252,15 @@ async function command(client, subject, payload, waitMs) {
   return reply.data;
 }
 
+/** The system's HARNESS_JOB_SIGNING_KEY: each call is signed as chat signs it (the broker runs no unsigned job). */
+let jobSigningKey;
+
 async function brokerCall(client, user, name, input, timeoutMs = 30_000) {
+  const call = { userId: user.userId, harnessId: user.harnessId, toolCallId: randomUUID(), name, input, timeoutMs };
   const data = await command(
     client,
     McpBrokerSubjects.callTool,
-    { userId: user.userId, harnessId: user.harnessId, toolCallId: randomUUID(), name, input, timeoutMs },
+    { ...call, signature: signToolCall(jobSigningKey, call) },
     timeoutMs + 15_000,
   );
   if (!data.ok) throw new Error(`tool call ${name} failed in the broker: ${data.errorText}`);
@@ -323,6 +328,7 @@ async function main() {
       env: { HARNESS_NATS_NAMESPACE: namespace },
     });
     cleanups.push(['system', () => system.stop()]);
+    jobSigningKey = Buffer.from(system.jobSigningKey, 'utf8');
     log(`system up: gateway ${system.gatewayUrl}, mcp-broker pid ${system.process('mcp-broker').pid}`);
 
     NestLogger.overrideLogger(false); // the NATS client's connect/close notices

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // `npm start`: brings the whole system up on this machine.
 //   1. dev secrets: .harness/dev.env (created once, outside production) provides HARNESS_JWT_SECRET and
-//      HARNESS_ENCRYPTION_KEY unless the environment sets them; any other KEY=VALUE there is a default too.
+//      HARNESS_ENCRYPTION_KEY and HARNESS_JOB_SIGNING_KEY unless the environment sets them; any other KEY=VALUE there is a default too.
 //   2. checks Postgres, NATS and Redis answer (says which does not, and how to start it)
 //   3. builds (scripts/build.mjs) and migrates (scripts/migrate.mjs, creates the database if missing)
 //   4. LLM: without LLM_API_KEY, starts the built-in LLM simulator and points LLM_BASE_URL at it (with a warning)
@@ -95,13 +95,15 @@ function loadSecrets(env) {
   // Every KEY=VALUE of .harness/dev.env is a default; the real environment wins.
   for (const [k, v] of Object.entries(fileValues)) if (env[k] === undefined || env[k] === '') env[k] = v;
   if (production) {
-    const missing = ['HARNESS_JWT_SECRET', 'HARNESS_ENCRYPTION_KEY'].filter((k) => !env[k]);
-    if (missing.length) throw new Error(`${missing.join(' and ')} must be set in production (NODE_ENV=production)`);
+    const missing = ['HARNESS_JWT_SECRET', 'HARNESS_ENCRYPTION_KEY', 'HARNESS_JOB_SIGNING_KEY'].filter((k) => !env[k]);
+    if (missing.length) throw new Error(`${missing.join(', ')} must be set in production (NODE_ENV=production)`);
     return { generatedJwt: false };
   }
   const generated = {};
   if (!env.HARNESS_JWT_SECRET) generated.HARNESS_JWT_SECRET = randomBytes(32).toString('base64url');
   if (!env.HARNESS_ENCRYPTION_KEY) generated.HARNESS_ENCRYPTION_KEY = randomBytes(32).toString('hex');
+  // chat signs each tool call with it and the mcp-broker checks it: both must have the same one.
+  if (!env.HARNESS_JOB_SIGNING_KEY) generated.HARNESS_JOB_SIGNING_KEY = randomBytes(32).toString('base64url');
   if (Object.keys(generated).length === 0) return { generatedJwt: false };
 
   const all = { ...fileValues, ...generated };
@@ -116,6 +118,7 @@ function loadSecrets(env) {
   chmodSync(DEV_ENV_FILE, 0o600);
   Object.assign(env, generated);
   if (generated.HARNESS_ENCRYPTION_KEY) say(`generated HARNESS_ENCRYPTION_KEY, saved in ${rel(DEV_ENV_FILE)}`);
+  if (generated.HARNESS_JOB_SIGNING_KEY) say(`generated HARNESS_JOB_SIGNING_KEY, saved in ${rel(DEV_ENV_FILE)}`);
   if (generated.HARNESS_JWT_SECRET) {
     say(`generated HARNESS_JWT_SECRET (saved in ${rel(DEV_ENV_FILE)}; shown this once):`);
     process.stdout.write(`\n    HARNESS_JWT_SECRET=${generated.HARNESS_JWT_SECRET}\n\n`);
@@ -127,6 +130,15 @@ function loadSecrets(env) {
 const rel = (p) => p.replace(`${root}/`, '');
 
 // ---------- children ----------
+
+/** Only chat (signs tool calls) and the mcp-broker (checks them) get the job signing key. */
+const JOB_SIGNING_SERVICES = new Set(['chat', 'mcp-broker']);
+
+function envOf(name, env) {
+  if (JOB_SIGNING_SERVICES.has(name)) return env;
+  const { HARNESS_JOB_SIGNING_KEY: _key, ...rest } = env;
+  return rest;
+}
 
 const children = new Map(); // name → {child, exited: Promise<code>}
 let shuttingDown = false;
@@ -363,7 +375,7 @@ async function main() {
     const simPort = Number(env.LLM_SIMULATOR_PORT || 4010);
     const simMain = join(root, 'tools/llm-simulator/dist/main.js');
     if (!existsSync(simMain)) throw new Error(`${rel(simMain)} is missing after the build`);
-    startChild('llm-sim', [simMain], { ...env, LLM_SIMULATOR_PORT: String(simPort) });
+    startChild('llm-sim', [simMain], { ...envOf('llm-sim', env), LLM_SIMULATOR_PORT: String(simPort) });
     const health = await waitHttp(`http://127.0.0.1:${simPort}/__sim/health`, { timeoutMs: 15_000, abortWhen: () => shuttingDown });
     if (!health.ok) throw new Error(`the LLM simulator did not answer on port ${simPort}: ${health.last}`);
     env.LLM_BASE_URL = `http://127.0.0.1:${simPort}/v1`;
@@ -386,7 +398,7 @@ async function main() {
     say(`NATS: ${env.NATS_URL || 'nats://127.0.0.1:4222'} without credentials`);
   }
 
-  for (const name of SERVICES) startChild(name, [join(root, 'services', name, 'dist', 'main.js')], { ...env, ...serviceEnv[name] });
+  for (const name of SERVICES) startChild(name, [join(root, 'services', name, 'dist', 'main.js')], { ...envOf(name, env), ...serviceEnv[name] });
 
   const base = `http://127.0.0.1:${gatewayPort}`;
   const timeoutMs = Number(env.HARNESS_START_TIMEOUT_MS || 120_000);

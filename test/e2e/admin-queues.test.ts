@@ -143,7 +143,7 @@ describe('admin queue board and queue metrics', () => {
     await expectError(await get('/v1/harnesses', cookie(admin)), 401, 'unauthorized');
   });
 
-  it('reports the queue in /metrics, follows its jobs, and lets only admins act on them', async () => {
+  it('reports the queue in /metrics, follows its jobs, lets only admins act on them, and only to retry or clean', async () => {
     let text = await metrics();
     expect(sample(text, 'queue_up', { queue: QUEUE })).toBe(1);
     expect(sample(text, 'queue_paused', { queue: QUEUE })).toBe(0);
@@ -166,9 +166,51 @@ describe('admin queue board and queue metrics', () => {
     expect(await queue.isPaused()).toBe(false);
     expect(await queue.getJob(delayed.id!)).toBeDefined();
 
-    // An admin pauses the queue; a job added now waits, and its age shows.
-    expect((await get(`${API}/${QUEUE}/pause`, bearer(admin), 'PUT')).status).toBe(200);
-    expect(await queue.isPaused()).toBe(true);
+    // The board is read-only but for retry and clean: an admin can neither add nor edit a job (it would run a tool
+    // call as any user), nor pause, promote, empty or obliterate the queue.
+    const send = (path: string, method: string, body?: unknown) =>
+      fetch(`${system.gatewayUrl}${path}`, {
+        method, redirect: 'manual', headers: { ...bearer(admin), 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body),
+      });
+    const forged = { userId: 'alice', harnessId: '00000000-0000-4000-8000-000000000000', toolCallId: 'forged', name: 'echo', input: { text: 'x' } };
+    for (const [method, path, body] of [
+      ['POST', `${API}/${QUEUE}/add`, { name: 'call', data: forged, options: {} }],
+      ['PATCH', `${API}/${QUEUE}/${delayed.id}/update-data`, { jobData: forged }],
+      ['PATCH', `${API}/${QUEUE}/${delayed.id}/delay`, { delay: 0 }],
+      ['PUT', `${API}/${QUEUE}/${delayed.id}/promote`, undefined],
+      ['PUT', `${API}/${QUEUE}/promote`, undefined],
+      ['PUT', `${API}/${QUEUE}/pause`, undefined],
+      ['PUT', `${API}/pause`, undefined],
+      ['PUT', `${API}/${QUEUE}/empty`, undefined],
+      ['PUT', `${API}/${QUEUE}/obliterate`, undefined],
+      ['PUT', `${API}/${QUEUE.toUpperCase()}/PAUSE`, undefined],
+    ] as const) {
+      const res = await send(path, method, body);
+      const error = ((await res.json()) as { error?: { code?: string; message?: string } }).error;
+      expect({ method, path, status: res.status, code: error?.code }).toEqual({ method, path, status: 403, code: 'forbidden' });
+      expect(error?.message).toMatch(/read-only/);
+    }
+    expect(await queue.isPaused()).toBe(false);
+    expect(await queue.getJobCounts('waiting', 'prioritized', 'active')).toEqual({ waiting: 0, prioritized: 0, active: 0 });
+    const unchanged = await queue.getJob(delayed.id!);
+    expect(unchanged?.data).toEqual({ test: 'admin-queues' });
+    expect(await unchanged?.getState()).toBe('delayed');
+
+    // A job that was not signed by chat (as the board's "add" would have made) is refused by the broker's worker, never
+    // run. The board can retry it (a finished job goes back to the queue), and it is refused again.
+    const unsigned = await queue.add('call', forged, { jobId: 'admin-queues-unsigned' });
+    const finished = async (after = 0) => {
+      const job = await queue.getJob(unsigned.id!);
+      return (await job?.getState()) === 'completed' && (job?.finishedOn ?? 0) > after && job;
+    };
+    const refused = await waitFor(() => finished(), { description: 'the unsigned job refused by the worker' });
+    expect(refused.returnvalue).toMatchObject({ ok: false, errorText: expect.stringMatching(/not signed/) });
+    expect((await get(`${API}/${QUEUE}/${unsigned.id}/retry`, bearer(admin), 'PUT')).status).toBe(204);
+    const again = await waitFor(() => finished(refused.finishedOn), { description: 'the retried job refused again' });
+    expect(again.returnvalue).toMatchObject({ ok: false, errorText: expect.stringMatching(/not signed/) });
+
+    // The queue paused (from outside the board); a job added now waits, and its age shows.
+    await queue.pause();
     const waiting = await queue.add('call', { test: 'admin-queues' }, { jobId: 'admin-queues-waiting' });
     await waitFor(async () => {
       const t = await metrics();
@@ -178,9 +220,9 @@ describe('admin queue board and queue metrics', () => {
       description: 'the oldest waiting job age',
     });
 
-    // The admin removes both jobs (the board's clean action, as with a cookie) and resumes the queue.
-    for (const id of [waiting.id!, delayed.id!]) expect((await get(`${API}/${QUEUE}/${id}/clean`, cookie(admin), 'PUT')).status).toBe(204);
-    expect((await get(`${API}/${QUEUE}/resume`, bearer(admin), 'PUT')).status).toBe(200);
+    // The admin removes the jobs (the board's clean action, as with a cookie), and the queue is resumed.
+    for (const id of [waiting.id!, delayed.id!, unsigned.id!]) expect((await get(`${API}/${QUEUE}/${id}/clean`, cookie(admin), 'PUT')).status).toBe(204);
+    await queue.resume();
     text = await waitFor(async () => {
       const t = await metrics();
       return jobs(t, 'delayed') === delayedBefore && jobs(t, 'waiting') === 0 && sample(t, 'queue_paused', { queue: QUEUE }) === 0 && t;

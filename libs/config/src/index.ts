@@ -66,6 +66,8 @@ const EnvSchema = z.object({
   LLM_BASE_URL: z.string().url().default('https://openrouter.ai/api/v1'),
   LLM_API_KEY: z.string().optional(),
   HARNESS_ENCRYPTION_KEY: z.string().optional(),
+  /** HMAC key with which chat signs each MCP tool call and the mcp-broker's worker checks it (chat and mcp-broker only). */
+  HARNESS_JOB_SIGNING_KEY: z.string().min(32, 'HARNESS_JOB_SIGNING_KEY must be at least 32 characters').optional(),
   /** Keys HARNESS_ENCRYPTION_KEY replaced (comma-separated, same format): still read, never written. */
   HARNESS_ENCRYPTION_KEY_PREVIOUS: list,
   WEB_ORIGIN: z.string().optional(),
@@ -104,6 +106,14 @@ const EnvSchema = z.object({
   HARNESS_MCP_MAX_SESSIONS: z.coerce.number().int().min(1).max(1_000_000).default(1_000),
   /** Tool calls one broker replica runs at once against one MCP server (the rest wait their turn). */
   HARNESS_MCP_PER_SERVER_CONCURRENCY: z.coerce.number().int().min(1).max(1_000).default(8),
+  /** Open MCP sessions of one user in one broker replica (the user's least recently used idle one is closed first). */
+  HARNESS_MCP_MAX_SESSIONS_PER_USER: z.coerce.number().int().min(1).max(100_000).default(50),
+  /** Most bytes of one MCP server response after decompression: a JSON body in total, an SSE stream per event. */
+  HARNESS_MCP_MAX_RESPONSE_BYTES: z.coerce.number().int().min(1_024).max(1024 * 1024 * 1024).default(16 * 1024 * 1024),
+  /** Most bytes of one server's tool list (all its tools/list pages, as JSON). */
+  HARNESS_MCP_MAX_LISTING_BYTES: z.coerce.number().int().min(1_024).max(256 * 1024 * 1024).default(1024 * 1024),
+  /** Most bytes (as JSON) of the tool listings a broker replica keeps cached. */
+  HARNESS_MCP_LISTING_CACHE_BYTES: z.coerce.number().int().min(0).max(4 * 1024 * 1024 * 1024).default(64 * 1024 * 1024),
   SSE_HEARTBEAT_MS: int(15_000),
   /** Per-user rate limits of the costly endpoints, across gateway replicas (docs/operations.md says which routes each covers). */
   HARNESS_RATE_LIMIT_MESSAGES: rateLimit('60/1m'),
@@ -168,6 +178,8 @@ export interface Config {
   jwtSecret: string;
   encryptionKey: Buffer;
   previousEncryptionKeys: Buffer[];
+  /** The tool call signing key: set for the services that sign (chat) or check (mcp-broker) tool calls, never others. */
+  jobSigningKey: Buffer | undefined;
   outboundAllowlist: string[];
   llm: {
     baseUrl: string;
@@ -189,7 +201,10 @@ export interface Config {
     maxQueueBytes: number;
   };
   /** MCP tool calls: how many the broker's worker runs at once, and each call's timeout. */
-  mcp: { toolConcurrency: number; toolTimeoutMs: number; perServerConcurrency: number; sessionIdleTtlMs: number; maxSessionsPerServer: number; maxSessions: number };
+  mcp: {
+    toolConcurrency: number; toolTimeoutMs: number; perServerConcurrency: number; sessionIdleTtlMs: number; maxSessionsPerServer: number; maxSessions: number;
+    maxSessionsPerUser: number; maxResponseBytes: number; maxListingBytes: number; listingCacheBytes: number;
+  };
   oauth: {
     /** Raw JSON of pre-registered clients (parsed and validated by the auth service). */
     clientsJson: string | undefined;
@@ -204,6 +219,12 @@ export interface Config {
 }
 
 export class ConfigError extends Error {}
+
+/**
+ * The services that hold HARNESS_JOB_SIGNING_KEY: chat signs each tool call, the mcp-broker's worker checks it. The
+ * others never read it (a gateway that held it could forge a call for any user).
+ */
+const JOB_SIGNING_SERVICES = new Set(['chat', 'mcp-broker']);
 
 /** Parses an environment (process.env by default). Throws ConfigError listing every bad variable. */
 export function loadConfig(source: NodeJS.ProcessEnv = process.env, service = 'harness'): Config {
@@ -227,6 +248,8 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env, service = 'h
   if (e.HARNESS_METRICS_PORT !== undefined && e.HARNESS_METRICS_PORT === e.GATEWAY_PORT) {
     throw new ConfigError('HARNESS_METRICS_PORT must differ from GATEWAY_PORT');
   }
+  const signsJobs = JOB_SIGNING_SERVICES.has(service);
+  if (production && signsJobs && !e.HARNESS_JOB_SIGNING_KEY) throw new ConfigError('HARNESS_JOB_SIGNING_KEY is required in production');
 
   const publicUrl = (e.PUBLIC_URL ?? `http://localhost:${e.GATEWAY_PORT}`).replace(/\/$/, '');
   return {
@@ -264,6 +287,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env, service = 'h
     jwtSecret: e.HARNESS_JWT_SECRET ?? devSecret('HARNESS_JWT_SECRET'),
     encryptionKey: parseEncryptionKey(e.HARNESS_ENCRYPTION_KEY ?? devSecret('HARNESS_ENCRYPTION_KEY')),
     previousEncryptionKeys: e.HARNESS_ENCRYPTION_KEY_PREVIOUS.map(parseEncryptionKey),
+    jobSigningKey: signsJobs ? Buffer.from(e.HARNESS_JOB_SIGNING_KEY ?? devSecret('HARNESS_JOB_SIGNING_KEY'), 'utf8') : undefined,
     outboundAllowlist: e.HARNESS_OUTBOUND_ALLOWLIST,
     llm: {
       baseUrl: e.LLM_BASE_URL.replace(/\/$/, ''),
@@ -286,7 +310,9 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env, service = 'h
       maxQueueBytes: e.CHAT_MAX_QUEUE_BYTES,
     },
     mcp: { toolConcurrency: e.HARNESS_MCP_TOOL_CONCURRENCY, toolTimeoutMs: e.HARNESS_MCP_TOOL_TIMEOUT_MS, perServerConcurrency: e.HARNESS_MCP_PER_SERVER_CONCURRENCY,
-      sessionIdleTtlMs: e.HARNESS_MCP_SESSION_IDLE_TTL_MS, maxSessionsPerServer: e.HARNESS_MCP_MAX_SESSIONS_PER_SERVER, maxSessions: e.HARNESS_MCP_MAX_SESSIONS },
+      sessionIdleTtlMs: e.HARNESS_MCP_SESSION_IDLE_TTL_MS, maxSessionsPerServer: e.HARNESS_MCP_MAX_SESSIONS_PER_SERVER, maxSessions: e.HARNESS_MCP_MAX_SESSIONS,
+      maxSessionsPerUser: e.HARNESS_MCP_MAX_SESSIONS_PER_USER, maxResponseBytes: e.HARNESS_MCP_MAX_RESPONSE_BYTES, maxListingBytes: e.HARNESS_MCP_MAX_LISTING_BYTES,
+      listingCacheBytes: e.HARNESS_MCP_LISTING_CACHE_BYTES },
     oauth: {
       clientsJson: e.HARNESS_OAUTH_CLIENTS,
       clientMetadataUrl: e.HARNESS_OAUTH_CLIENT_METADATA_URL ?? (publicUrl.startsWith('https://') ? `${publicUrl}/oauth/client-metadata.json` : undefined),

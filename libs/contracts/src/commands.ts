@@ -88,6 +88,11 @@ export const CallToolCommand = z.object({
   input: z.unknown(),
   timeoutMs: z.number().int().positive().max(15 * 60_000).optional(),
   correlationId: z.string().max(200).optional(),
+  /**
+   * chat's HMAC of the call (libs/crypto signToolCall over userId, harnessId, toolCallId, name, input, timeoutMs); the
+   * broker's worker runs no job without a valid one.
+   */
+  signature: z.string().max(200).optional(),
 });
 export type CallToolCommand = z.infer<typeof CallToolCommand>;
 export const CallToolResult = z.object({

@@ -6,7 +6,8 @@ export type OutboundRefusalCode =
   | 'dns_failed'
   | 'redirect_not_allowed'
   | 'too_many_redirects'
-  | 'body_too_large';
+  | 'body_too_large'
+  | 'event_too_large';
 
 /**
  * An outbound URL refused by the SSRF guard. `code` is stable; `message` is safe to show to users (it names the

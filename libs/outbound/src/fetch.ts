@@ -6,6 +6,7 @@ import zlib from 'node:zlib';
 import { OutboundRefusedError } from './errors.js';
 import { pinnedLookup } from './pinning.js';
 import { checkUrl, type CheckedUrl, type OutboundPolicy } from './policy.js';
+import { SseEventMeter } from './sse-event-meter.js';
 
 export interface GuardedFetchOptions {
   /** Redirects followed before giving up (default 5). */
@@ -22,6 +23,13 @@ export interface GuardedFetchOptions {
    * `OutboundRefusedError('body_too_large')` and the connection is closed. Default: no limit.
    */
   maxBodyBytes?: number;
+  /**
+   * For `text/event-stream` responses: most bytes of one SSE event (from one event boundary, a blank line, to the
+   * next), counted after decoding, instead of `maxBodyBytes` for the whole body (an SSE stream may stay open and carry
+   * any number of events). Past it the body stream fails with `OutboundRefusedError('event_too_large')` and the
+   * connection is closed. Default: none (`maxBodyBytes`, if set, then bounds SSE bodies too).
+   */
+  maxEventBytes?: number;
 }
 
 interface BodyLimits {
@@ -29,6 +37,7 @@ interface BodyLimits {
   deadline: number | undefined;
   deadlineMs: number | undefined;
   maxBodyBytes: number | undefined;
+  maxEventBytes: number | undefined;
 }
 
 export type FetchLike = (input: string | URL | Request, init?: RequestInit) => Promise<Response>;
@@ -58,7 +67,7 @@ function networkError(cause: unknown): TypeError {
 export function guardedFetch(policy: OutboundPolicy, options: GuardedFetchOptions = {}): FetchLike {
   const maxRedirects = options.maxRedirects ?? 5;
   const timeoutMs = options.timeoutMs ?? 30_000;
-  const { deadlineMs, maxBodyBytes } = options;
+  const { deadlineMs, maxBodyBytes, maxEventBytes } = options;
   // Private agents: a kept-alive socket is only ever reused by requests checked under this same policy.
   const agents = { http: new http.Agent({ keepAlive: true }), https: new https.Agent({ keepAlive: true }) };
 
@@ -86,7 +95,7 @@ export function guardedFetch(policy: OutboundPolicy, options: GuardedFetchOption
       const status = res.statusCode ?? 0;
       const location = res.headers.location;
       if (!REDIRECT_STATUSES.has(status) || redirectMode === 'manual' || !location) {
-        return toResponse(res, checked.url, hops > 0, method, signal, { deadline, deadlineMs, maxBodyBytes });
+        return toResponse(res, checked.url, hops > 0, method, signal, { deadline, deadlineMs, maxBodyBytes, maxEventBytes });
       }
       res.destroy();
       if (redirectMode === 'error') throw networkError(new Error('unexpected redirect'));
@@ -229,6 +238,9 @@ function toResponse(res: http.IncomingMessage, url: URL, redirected: boolean, me
     res.resume();
   } else {
     const source = decoded(res);
+    const perEvent = limits.maxEventBytes !== undefined && isEventStream(headers.get('content-type'));
+    const maxBodyBytes = perEvent ? undefined : limits.maxBodyBytes;
+    const events = perEvent ? new SseEventMeter() : undefined;
     let done = false;
     let received = 0;
     let deadlineTimer: NodeJS.Timeout | undefined;
@@ -262,14 +274,19 @@ function toResponse(res: http.IncomingMessage, url: URL, redirected: boolean, me
           source.on('data', (chunk: Buffer) => {
             if (done) return;
             received += chunk.byteLength;
-            if (limits.maxBodyBytes !== undefined && received > limits.maxBodyBytes) {
-              stop(new OutboundRefusedError('body_too_large', `The response body from ${url.host} is larger than ${limits.maxBodyBytes} bytes.`));
+            if (maxBodyBytes !== undefined && received > maxBodyBytes) {
+              stop(new OutboundRefusedError('body_too_large', `The response body from ${url.host} is larger than ${maxBodyBytes} bytes.`));
+              return;
+            }
+            if (events && events.largestAfter(chunk) > limits.maxEventBytes!) {
+              stop(new OutboundRefusedError('event_too_large', `An SSE event from ${url.host} is larger than ${limits.maxEventBytes} bytes.`));
               return;
             }
             controller.enqueue(new Uint8Array(chunk));
-            // Backpressure only without a limit: with one, the queue is bounded by it, and a paused decoder would
-            // buffer a whole input chunk's expansion (a gzip bomb) before it is counted here.
-            if (limits.maxBodyBytes === undefined && (controller.desiredSize ?? 1) <= 0) source.pause();
+            // Backpressure only without a total limit: with one, the queue is bounded by it and the decoder is never
+            // paused. An SSE body (per-event limit) has no total, so it pauses: a paused zlib decoder stops inflating
+            // once its own 16 KiB buffer is full, and every chunk it produces is counted here before it is queued.
+            if (maxBodyBytes === undefined && (controller.desiredSize ?? 1) <= 0) source.pause();
           });
           source.on('end', () => {
             if (done) return;
@@ -307,3 +324,6 @@ function toResponse(res: http.IncomingMessage, url: URL, redirected: boolean, me
   Object.defineProperty(response, 'redirected', { value: redirected });
   return response;
 }
+
+const isEventStream = (contentType: string | null): boolean =>
+  (contentType ?? '').split(';')[0]!.trim().toLowerCase() === 'text/event-stream';

@@ -65,6 +65,8 @@ export interface System {
   db: Database;
   jwtSecret: string;
   encryptionKey: string;
+  /** HARNESS_JOB_SIGNING_KEY of chat and the mcp-broker (the only children that get it), to sign tool calls as chat does. */
+  jobSigningKey: string;
   /** All children's stdout/stderr, each line prefixed with `<name>#<index>`. */
   logFile: string;
   /** The last `lines` lines of logFile. */
@@ -80,6 +82,8 @@ export interface System {
 }
 
 const STOP_GRACE_MS = 5_000;
+/** Only chat (signs tool calls) and the mcp-broker (checks them) get HARNESS_JOB_SIGNING_KEY, never the gateway. */
+const JOB_SIGNING_SERVICES = new Set<ServiceName>(['chat', 'mcp-broker']);
 
 /** Keys of libs/config (and NODE_ENV) that a developer's shell must not leak into the test system. */
 const CONFIG_KEY = /^(NODE_ENV|LOG_LEVEL|GATEWAY_PORT|DATABASE_URL|NATS_.*|REDIS_URL|WEB_ORIGIN|PUBLIC_URL|HARNESS_.*|LLM_.*|CHAT_.*|SSE_.*|DEV_TOKEN_TTL)$/;
@@ -173,6 +177,7 @@ export async function startSystem(opts: StartSystemOptions = {}): Promise<System
     const gatewayUrl = `http://127.0.0.1:${gatewayPort}`;
     const jwtSecret = randomBytes(32).toString('base64url');
     const encryptionKey = randomBytes(32).toString('hex');
+    const jobSigningKey = opts.env?.HARNESS_JOB_SIGNING_KEY ?? randomBytes(32).toString('base64url');
 
     const baseEnv: Record<string, string> = {};
     for (const [k, v] of Object.entries(process.env)) if (v !== undefined && !CONFIG_KEY.test(k)) baseEnv[k] = v;
@@ -196,6 +201,7 @@ export async function startSystem(opts: StartSystemOptions = {}): Promise<System
     nats = await startNatsServer({ namespace: baseEnv['HARNESS_NATS_NAMESPACE']!, log: writeLog });
     baseEnv['NATS_URL'] = nats.url;
     const natsServer = nats;
+    delete baseEnv['HARNESS_JOB_SIGNING_KEY'];
 
     writeLog(`[testing] system ${systemId}: services ${services.join(',')} chatReplicas=${chatReplicas} authReplicas=${authReplicas}`);
     writeLog(`[testing] database ${testDb.name}, gateway ${gatewayUrl}, llm ${llmBaseUrl}, nats ${natsServer.url}`);
@@ -204,7 +210,10 @@ export async function startSystem(opts: StartSystemOptions = {}): Promise<System
       const replicaId = `test-${systemId}-${name}-${index}${generation ? `-r${generation}` : ''}`;
       const child = spawn(process.execPath, [join(repoRoot, 'services', name, 'dist', 'main.js')], {
         cwd: repoRoot,
-        env: { ...baseEnv, HARNESS_REPLICA_ID: replicaId, NATS_USER: name, NATS_PASSWORD: natsServer.connectOptions(name).pass, ...opts.serviceEnv?.[name] },
+        env: {
+          ...baseEnv, ...(JOB_SIGNING_SERVICES.has(name) ? { HARNESS_JOB_SIGNING_KEY: jobSigningKey } : {}), HARNESS_REPLICA_ID: replicaId,
+          NATS_USER: name, NATS_PASSWORD: natsServer.connectOptions(name).pass, ...opts.serviceEnv?.[name],
+        },
         stdio: ['ignore', 'pipe', 'pipe'],
       });
       const prefix = `${name}#${index}${generation ? `.${generation}` : ''}`;
@@ -295,6 +304,7 @@ export async function startSystem(opts: StartSystemOptions = {}): Promise<System
       db,
       jwtSecret,
       encryptionKey,
+      jobSigningKey,
       logFile,
       logTail,
       token: (userId, ttl = '1h') => signToken(jwtSecret, userId, ttl),

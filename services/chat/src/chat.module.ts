@@ -94,9 +94,11 @@ function createRegistry({ config, logger, db, nats }: ChatRuntime, broker: Clien
     },
     logger,
   );
+  const signingKey = config.jobSigningKey;
+  if (!signingKey) throw new Error('chat needs HARNESS_JOB_SIGNING_KEY (loadConfig gives it to the chat service)');
   const registry: ActorRegistry = new ActorRegistry({
     config, pool: db.pool, store: new EventStore(db.pool), nats, live: new LivePublisher(nats, logger), leases: new LeaseRepository(db.pool, config.chat.leaseTtlMs),
-    llm, prices, tools: (harnessId, userId) => brokerTools({ client: broker, db, logger, toolTimeoutMs: config.mcp.toolTimeoutMs }, harnessId, userId), backfill, logger,
+    llm, prices, tools: (harnessId, userId) => brokerTools({ client: broker, db, logger, toolTimeoutMs: config.mcp.toolTimeoutMs, signingKey }, harnessId, userId), backfill, logger,
   });
   return registry;
 }

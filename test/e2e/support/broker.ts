@@ -4,6 +4,7 @@ import type { z } from 'zod';
 import {
   CallToolCommand, CallToolResult, ListToolsCommand, ListToolsResult, McpBrokerSubjects, replyOf, setSubjectNamespace, type Reply,
 } from '@harness/contracts';
+import { signToolCall } from '@harness/crypto';
 import { waitFor, type System } from '@harness/testing';
 
 /**
@@ -22,12 +23,15 @@ export function testNamespace(label: string): string {
  * the contracts in libs/contracts.
  */
 export class BrokerCommands {
-  private constructor(private readonly nc: NatsConnection) {}
+  private constructor(private readonly nc: NatsConnection, private readonly signingKey: Buffer | undefined) {}
 
-  /** Connects to the system's NATS as its test user (may send any command of the namespace). */
-  static async connect(system: Pick<System, 'natsConnectOptions'>): Promise<BrokerCommands> {
+  /**
+   * Connects to the system's NATS as its test user (may send any command of the namespace) and signs each callTool
+   * with the system's job signing key, as chat does (`signed: false`: calls go unsigned).
+   */
+  static async connect(system: Pick<System, 'natsConnectOptions' | 'jobSigningKey'>, opts: { signed?: boolean } = {}): Promise<BrokerCommands> {
     const nc = await connect({ ...system.natsConnectOptions('test'), name: 'harness-e2e-broker-commands' });
-    return new BrokerCommands(nc);
+    return new BrokerCommands(nc, opts.signed === false ? undefined : Buffer.from(system.jobSigningKey, 'utf8'));
   }
 
   /** Waits until an mcp-broker replica answers its health subject. */
@@ -47,7 +51,8 @@ export class BrokerCommands {
 
   /** The reply to a callTool command; waits the call's own timeout (default 60 s) plus a margin. */
   callTool(payload: z.input<typeof CallToolCommand>, waitMs = (payload.timeoutMs ?? 60_000) + 15_000): Promise<Reply<CallToolResult>> {
-    return this.send(McpBrokerSubjects.callTool, CallToolCommand, CallToolResult, payload, waitMs);
+    const signed = this.signingKey && payload.signature === undefined ? { ...payload, signature: signToolCall(this.signingKey, payload) } : payload;
+    return this.send(McpBrokerSubjects.callTool, CallToolCommand, CallToolResult, signed, waitMs);
   }
 
   /** callTool that must get an `ok: true` reply (the tool's own outcome may still be a failure). */

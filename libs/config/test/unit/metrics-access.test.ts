@@ -8,7 +8,7 @@ describe('where /metrics may be read', () => {
   test('a production gateway refuses to start with /metrics open to anyone on the API port', () => {
     expect(() => loadConfig({ ...production }, 'gateway')).toThrow(/HARNESS_METRICS_TOKEN or a port of its own/);
     // Other services serve no /metrics: nothing to require.
-    expect(() => loadConfig({ ...production }, 'chat')).not.toThrow();
+    expect(() => loadConfig({ ...production }, 'auth')).not.toThrow();
   });
 
   test('a token, or a port of its own (not the API port), is enough', () => {

@@ -1,6 +1,9 @@
 import { loadConfig } from '../../src/index.js';
 
-const production = { NODE_ENV: 'production', HARNESS_JWT_SECRET: 'x'.repeat(32), HARNESS_ENCRYPTION_KEY: 'a'.repeat(64) } as const;
+// Everything else production requires, so only the NATS credentials are in question here.
+const production = {
+  NODE_ENV: 'production', HARNESS_JWT_SECRET: 'x'.repeat(32), HARNESS_ENCRYPTION_KEY: 'a'.repeat(64), HARNESS_JOB_SIGNING_KEY: 'k'.repeat(32),
+} as const;
 
 describe('NATS credentials in the config', () => {
   test('production refuses to start without them, naming the variables', () => {

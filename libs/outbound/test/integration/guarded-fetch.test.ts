@@ -16,6 +16,11 @@ const streaming = new Set<http.ServerResponse>();
 const bomb = Buffer.alloc(10 * 1024 * 1024);
 const gzipBomb = zlib.gzipSync(bomb);
 const brBomb = zlib.brotliCompressSync(bomb);
+/** One SSE event of 10 MiB that never ends, gzip-compressed. */
+const sseEventBomb = zlib.gzipSync(Buffer.concat([Buffer.from('data: '), Buffer.alloc(10 * 1024 * 1024, 'a')]));
+/** 64 MiB of small SSE events (CRLF line ends), gzip-compressed: each event is small, the body is not. */
+const smallEvent = 'data: {"jsonrpc":"2.0","method":"notifications/progress"}\r\n\r\n';
+const sseManyEvents = zlib.gzipSync(Buffer.from(smallEvent.repeat(Math.ceil((64 * 1024 * 1024) / smallEvent.length))));
 
 beforeAll(async () => {
   server = http.createServer((req, res) => {
@@ -75,6 +80,10 @@ beforeAll(async () => {
         const br = u.searchParams.get('enc') === 'br';
         const body = br ? brBomb : gzipBomb;
         res.writeHead(200, { 'content-type': 'application/json', 'content-encoding': br ? 'br' : 'gzip', 'content-length': String(body.byteLength) });
+        res.end(body);
+      } else if (u.pathname === '/sse-bomb' || u.pathname === '/sse-many') {
+        const body = u.pathname === '/sse-bomb' ? sseEventBomb : sseManyEvents;
+        res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'content-encoding': 'gzip', 'content-length': String(body.byteLength) });
         res.end(body);
       } else if (u.pathname === '/slow') {
         const timer = setTimeout(() => res.end('late'), 2000);
@@ -314,6 +323,37 @@ describe('guardedFetch body limits', () => {
     const res = await f(`${base}/bomb?enc=${enc}`);
     expect(res.headers.get('content-encoding')).toBe(enc);
     expect(await readError(res)).toMatchObject({ name: 'OutboundRefusedError', code: 'body_too_large' });
+  });
+
+  it('maxEventBytes bounds each SSE event, counted after decoding: a one-event gzip bomb is refused at the limit', async () => {
+    expect(sseEventBomb.byteLength).toBeLessThan(64 * 1024);
+    const f = guardedFetch(policy(), { maxBodyBytes: 1024 * 1024 * 1024, maxEventBytes: 256 * 1024 });
+    const res = await f(`${base}/sse-bomb`);
+    const err = await readError(res);
+    expect(err).toMatchObject({ name: 'OutboundRefusedError', code: 'event_too_large' });
+    expect((err as Error).message).toBe(`An SSE event from 127.0.0.1:${port} is larger than ${256 * 1024} bytes.`);
+  });
+
+  it('maxEventBytes replaces maxBodyBytes for SSE only: many small events pass whatever their total, a JSON body is still capped', async () => {
+    const f = guardedFetch(policy(), { maxBodyBytes: 64 * 1024, maxEventBytes: 1024 });
+    const res = await f(`${base}/sse-many`);
+    const reader = res.body!.getReader();
+    let total = (await reader.read()).value!.byteLength;
+    // Nobody reads for a while: the decoder is paused (backpressure), it does not inflate 64 MiB into memory. Watched for 300 ms (the absence of growth has no event to wait for).
+    const before = process.memoryUsage().arrayBuffers;
+    let grown = 0;
+    for (const end = Date.now() + 300; Date.now() < end; ) {
+      await new Promise((r) => setTimeout(r, 10));
+      grown = Math.max(grown, process.memoryUsage().arrayBuffers - before);
+    }
+    expect(grown).toBeLessThan(8 * 1024 * 1024);
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      total += value.byteLength;
+    }
+    expect(total).toBe(Math.ceil((64 * 1024 * 1024) / smallEvent.length) * smallEvent.length);
+    expect(await readError(await f(`${base}/bytes?n=200000`))).toMatchObject({ code: 'body_too_large' });
   });
 
   it('without deadlineMs and maxBodyBytes the body is not cut: an SSE stream outlasting the header timeout arrives whole, and a large body too', async () => {

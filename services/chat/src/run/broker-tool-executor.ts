@@ -8,6 +8,7 @@ import {
   CallToolCommand, CallToolResult, CancelToolCallCommand, CancelToolCallResult, CORRELATION_HEADER, DomainError, ListToolsCommand, ListToolsResult, McpBrokerSubjects, replyOf,
   type McpToolItem, type Reply,
 } from '@harness/contracts';
+import { signToolCall } from '@harness/crypto';
 import type { Database } from '@harness/db';
 import { errorFields, type Logger } from '@harness/logging';
 import { noTools, withAuthNeeded, type McpAuthNeeded, type ToolCall, type ToolExecutor, type ToolOutcome } from './tool-executor.js';
@@ -24,6 +25,8 @@ export interface BrokerToolsDeps {
   logger: Logger;
   /** Per tool call. */
   toolTimeoutMs: number;
+  /** HARNESS_JOB_SIGNING_KEY: every call is signed with it, the broker's worker runs no unsigned job. */
+  signingKey: Buffer;
 }
 
 /** Sends one command to the mcp-broker; a domain error in the reply is thrown as a DomainError. */
@@ -101,10 +104,11 @@ export class BrokerToolExecutor implements ToolExecutor {
   async execute(call: ToolCall, signal: AbortSignal): Promise<ToolOutcome> {
     if (!this.names.has(call.toolName)) return noTools.execute(call, signal);
     if (signal.aborted) return { ok: false, errorText: 'cancelled' };
-    const payload = {
+    const signed = {
       userId: this.userId, harnessId: this.harnessId, toolCallId: `${this.runScope}.${call.toolCallId}`, name: call.toolName, input: call.input,
       timeoutMs: this.deps.toolTimeoutMs,
     };
+    const payload = { ...signed, signature: signToolCall(this.deps.signingKey, signed) };
     let onAbort: (() => void) | undefined;
     const aborted = new Promise<ToolOutcome>((resolve) => {
       onAbort = () => {

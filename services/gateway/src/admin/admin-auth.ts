@@ -5,6 +5,7 @@ import { verifyUserToken } from '../auth/verify-token.js';
 import { toHttpError } from '../http/error-mapping.js';
 import type { HttpRequest, HttpResponse } from '../http/types.js';
 import { writeHttpError } from '../http/write-error.js';
+import { isAllowedBoardRequest } from './board-actions.js';
 
 /** Where the queue board is served. */
 export const ADMIN_QUEUES_PATH = '/admin/queues';
@@ -34,7 +35,8 @@ function readCookie(header: string | undefined, name: string): string | undefine
  *      as the token, and the browser is redirected (303) to the same address without the token;
  *   2. `Authorization: Bearer <token>`;
  *   3. that cookie (cleared when its token no longer verifies).
- * No or a bad token → 401, a valid token of a user who is not an admin → 403, with the gateway's error body.
+ * No or a bad token → 401, a valid token of a user who is not an admin → 403, with the gateway's error body. Then the
+ * board is read-only but for retry and clean (isAllowedBoardRequest): any other action → 403 as well.
  * The request log keeps only the path (never the query string), so the token never reaches a log line.
  */
 export function adminOnly(config: Config) {
@@ -79,6 +81,11 @@ export function adminOnly(config: Config) {
       throw err;
     }
     requireAdmin(req, userId);
+    if (!isAllowedBoardRequest(req.method, url.pathname)) {
+      throw new DomainError('forbidden', 'the queue board is read-only: of its actions only retry and clean are allowed', {
+        method: req.method, path: `${ADMIN_QUEUES_PATH}${url.pathname}`,
+      });
+    }
     return true;
   };
 

@@ -16,7 +16,9 @@ type Handler = (req: HttpRequest, res: HttpResponse, next: (err?: unknown) => vo
 
 /**
  * Bull Board for the mcp-broker's tool-call queue (same name and key prefix as the broker's, on a Redis connection of
- * its own), behind adminOnly; the same queue feeds the `queue_*` gauges of /metrics.
+ * its own), behind adminOnly, which also keeps it read-only but for retry and clean (a job the board could add or
+ * edit would run a tool call as any user; the broker's worker also refuses jobs chat did not sign). The same queue
+ * feeds the `queue_*` gauges of /metrics.
  */
 @Injectable()
 export class QueueBoard implements OnApplicationShutdown {
@@ -37,7 +39,8 @@ export class QueueBoard implements OnApplicationShutdown {
     const server = new ExpressAdapter();
     server.setBasePath(ADMIN_QUEUES_PATH);
     createBullBoard({
-      queues: [new BullMQAdapter(this.queue, { description: 'MCP tool calls, run by the mcp-broker workers' })],
+      // Not the adapter's readOnlyMode (it also removes retry): adminOnly refuses every action but retry and clean.
+      queues: [new BullMQAdapter(this.queue, { description: 'MCP tool calls, run by the mcp-broker workers', allowRetries: true })],
       serverAdapter: server,
       options: { uiConfig: { boardTitle: 'Harness queues' } },
     });

@@ -1,4 +1,4 @@
-export type SessionPoolErrorCode = 'pool_exhausted' | 'server_backoff' | 'pool_closed';
+export type SessionPoolErrorCode = 'pool_exhausted' | 'server_backoff' | 'pool_closed' | 'user_session_limit';
 
 export class SessionPoolError extends Error {
   override readonly name = 'SessionPoolError';

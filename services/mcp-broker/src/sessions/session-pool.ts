@@ -5,6 +5,7 @@ import type { FetchLike } from '@modelcontextprotocol/sdk/shared/transport.js';
 import { guardedFetch, type OutboundPolicy } from '@harness/outbound';
 import { connectClient, type ConnectedClient } from './connect-client.js';
 import { CredentialRefusedError } from './credential-refused-error.js';
+import { answerOversizedEvents } from './oversized-response.js';
 import { ServerBackoff } from './server-backoff.js';
 import { sessionKeyId, type SessionKey } from './session-key.js';
 import { SessionPoolError } from './session-pool-error.js';
@@ -20,6 +21,13 @@ export interface SessionPoolOptions {
   idleTtlMs: number;
   maxPerServer: number;
   maxTotal: number;
+  /** Sessions of one user (so one user cannot fill the pool): their least recently used idle one is closed first. */
+  maxPerUser: number;
+  /**
+   * Most bytes of one server response after decompression: a JSON body in total, an SSE stream per event (it may stay
+   * open). Past it the request fails with the reason (OutboundRefusedError, or an McpError for an SSE response).
+   */
+  maxResponseBytes: number;
   clientInfo: { name: string; version: string };
   connectTimeoutMs: number;
   /** How long `acquire` waits for a session slot when every session is busy. Default: `connectTimeoutMs`. */
@@ -49,9 +57,12 @@ export class SessionPool {
   private closed = false;
 
   constructor(private readonly options: SessionPoolOptions) {
-    this.fetch = guardedFetch(options.policy);
+    this.fetch = guardedFetch(options.policy, { maxBodyBytes: options.maxResponseBytes, maxEventBytes: options.maxResponseBytes });
     const sweepEveryMs = Math.max(25, Math.min(options.idleTtlMs / 2, 30_000));
-    this.sweepTimer = setInterval(() => this.sweepIdle(), sweepEveryMs);
+    this.sweepTimer = setInterval(() => {
+      this.sweepIdle();
+      this.backoff.sweep();
+    }, sweepEveryMs);
     this.sweepTimer.unref();
   }
 
@@ -123,7 +134,7 @@ export class SessionPool {
     if (waitMs > 0) {
       throw new SessionPoolError('server_backoff', `The MCP server failed to connect; retry in ${waitMs} ms`, waitMs);
     }
-    await this.makeRoom(key.serverUrl);
+    await this.makeRoom(key);
     // Another caller may have opened this key while we waited for room.
     const opened = this.entries.get(id);
     if (opened) return opened;
@@ -147,11 +158,11 @@ export class SessionPool {
 
   /** The pool's guarded fetch, noting the challenge of a 401/403 on the entry. */
   private fetchFor(entry: PoolEntry): FetchLike {
-    return async (url, init) => {
+    return answerOversizedEvents(async (url, init) => {
       const response = await this.fetch(url, init);
       if (response.status === 401 || response.status === 403) entry.challenge = response.headers.get('www-authenticate') ?? undefined;
       return response;
-    };
+    });
   }
 
   private async open(entry: PoolEntry, headers: HeadersProvider): Promise<ConnectedClient> {
@@ -197,12 +208,29 @@ export class SessionPool {
     }
   }
 
-  /** Evicts least recently used idle sessions until a new one for `serverUrl` fits, waiting (bounded) if all are busy. */
-  private async makeRoom(serverUrl: string): Promise<void> {
+  /**
+   * Evicts least recently used idle sessions until a new one for `key` fits: the user's own first (a user at their
+   * limit with every session busy is refused at once), then the server's or the pool's, waiting (bounded) if all
+   * those are busy.
+   */
+  private async makeRoom(key: SessionKey): Promise<void> {
+    const { serverUrl, userId } = key;
     const deadline = Date.now() + (this.options.acquireWaitMs ?? this.options.connectTimeoutMs);
     for (;;) {
       if (this.closed) throw new SessionPoolError('pool_closed', 'The session pool is closed');
       const all = [...this.entries.values()];
+      const sameUser = all.filter((entry) => entry.key.userId === userId);
+      if (sameUser.length >= this.options.maxPerUser) {
+        const victim = leastRecentlyUsedIdle(sameUser);
+        if (!victim) {
+          throw new SessionPoolError(
+            'user_session_limit',
+            `Too many MCP sessions of this user are in use at once (at most ${this.options.maxPerUser}); try again when a tool call has finished`,
+          );
+        }
+        this.drop(victim, true);
+        continue;
+      }
       const sameServer = all.filter((entry) => entry.key.serverUrl === serverUrl);
       const scope =
         sameServer.length >= this.options.maxPerServer ? sameServer : all.length >= this.options.maxTotal ? all : undefined;

@@ -21,6 +21,8 @@ function makePool(overrides: Partial<SessionPoolOptions> = {}): SessionPool {
     idleTtlMs: 60_000,
     maxPerServer: 10,
     maxTotal: 100,
+    maxPerUser: 100,
+    maxResponseBytes: 16 * 1024 * 1024,
     clientInfo: { name: 'harness-test', version: '0.0.0' },
     connectTimeoutMs: 3_000,
     ...overrides,
@@ -121,6 +123,30 @@ describe('SessionPool', () => {
     expect(srv.stats.initializeCount).toBe(3);
     await pool.call(keyFor('alice'), bearer(TOKENS.alice), whoami);
     expect(srv.stats.initializeCount).toBe(4);
+  });
+
+  it("caps one user's sessions: their least recently used idle one is closed first, then the user (only) is refused", async () => {
+    const pool = makePool({ maxPerUser: 2 });
+    // One user, three credentials (three session keys): the third closes the first.
+    await pool.call(keyFor('alice', 'v1'), bearer(TOKENS.alice), whoami);
+    await pool.call(keyFor('alice', 'v2'), bearer(TOKENS.alice), whoami);
+    await pool.call(keyFor('alice', 'v3'), bearer(TOKENS.alice), whoami);
+    await waitFor(() => srv.stats.deleteCount === 1);
+    expect(pool.size).toBe(2);
+
+    // Both of alice's sessions busy: a third is refused at once, with a clear error, while bob is served.
+    const busy = ['v2', 'v3'].map((v) =>
+      pool.call(keyFor('alice', v), bearer(TOKENS.alice), (client) => client.callTool({ name: 'slow', arguments: { ms: 800 } })),
+    );
+    await waitFor(() => srv.stats.inFlight === 2);
+    const refused = pool.call(keyFor('alice', 'v4'), bearer(TOKENS.alice), whoami);
+    await expect(refused).rejects.toBeInstanceOf(SessionPoolError);
+    await expect(refused).rejects.toMatchObject({ code: 'user_session_limit', message: expect.stringMatching(/at most 2/) });
+    expect((await pool.call(keyFor('bob'), bearer(TOKENS.bob), whoami)).token).toBe('B0b7');
+    await Promise.all(busy);
+    // Idle again: the next key of alice's closes one of hers.
+    expect((await pool.call(keyFor('alice', 'v4'), bearer(TOKENS.alice), whoami)).token).toBe('A1c3');
+    expect(pool.size).toBe(3);
   });
 
   it('fails with pool_exhausted when every session is busy past the wait', async () => {

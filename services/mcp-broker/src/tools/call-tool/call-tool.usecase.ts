@@ -6,9 +6,11 @@ import {
   queuePrefix, Queues, type CallToolCommand, type CallToolResult, type CancelToolCallCommand, type CancelToolCallResult, type McpAuthRequired,
 } from '@harness/contracts';
 import type { Config } from '@harness/config';
+import { verifyToolCall } from '@harness/crypto';
 import { errorFields, type Logger } from '@harness/logging';
 import { ServerAccess, ServerAccessError } from '../../auth/server-access.js';
 import { CALL_TOOL_OPTIONS, CONFIG, LOGGER } from '../../tokens.js';
+import { tooLargeMessage } from '../../sessions/oversized-response.js';
 import { ListTools } from '../list-tools/list-tools.usecase.js';
 import { mapToolResult, type ToolResultLimits } from '../tool-result.js';
 import { KeyedSlots } from './server-slots.js';
@@ -39,14 +41,18 @@ export const DEFAULT_CALL_TOOL_OPTIONS: CallToolOptions = {
   keepJobs: 1_000,
 };
 
-/** What a job carries: never the decrypted credentials, the worker resolves them itself. */
+/**
+ * What a job carries: the call as chat signed it (timeoutMs as the command gave it, absent for the default) and the
+ * signature; never the decrypted credentials, the worker resolves them itself.
+ */
 interface CallToolJob {
   userId: string;
   harnessId: string;
   toolCallId: string;
   name: string;
   input: unknown;
-  timeoutMs: number;
+  timeoutMs?: number;
+  signature?: string;
 }
 
 /** How long the NATS handler waits beyond the call's own timeout (queueing, connecting, a dead worker detected). */
@@ -58,6 +64,7 @@ const STARTED_MEMORY_S = 7 * 24 * 3_600;
 const ALREADY_RAN_TEXT = 'this tool call was already started once; Harness does not run a tool call twice';
 const CANCELLED_TEXT = 'cancelled: the run was stopped before this tool call finished';
 const STALLED_TEXT = 'the MCP broker running this call stopped; the call may have reached the server and was not retried';
+const UNSIGNED_TEXT = 'refused: this tool call job was not signed by Harness (only runs started by chat are run)';
 
 /** BullMQ job ids may not contain ':'; scoped to the user so another user's id cannot collide. */
 export function toolCallJobId(userId: string, toolCallId: string): string {
@@ -80,6 +87,7 @@ export class CallTool implements OnApplicationShutdown {
   private readonly slots: KeyedSlots;
   /** Jobs this replica's worker is running, by job id: aborted by a cancel from any replica. */
   private readonly running = new Map<string, AbortController>();
+  private readonly signingKey: Buffer;
 
   constructor(
     @Inject(CONFIG) config: Config,
@@ -88,6 +96,8 @@ export class CallTool implements OnApplicationShutdown {
     @Inject(LOGGER) private readonly logger: Logger,
     @Inject(CALL_TOOL_OPTIONS) private readonly options: CallToolOptions,
   ) {
+    if (!config.jobSigningKey) throw new Error('the mcp-broker needs HARNESS_JOB_SIGNING_KEY (loadConfig gives it to the mcp-broker service)');
+    this.signingKey = config.jobSigningKey;
     const connection = () => {
       const redis = new Redis(config.redisUrl, { maxRetriesPerRequest: null });
       redis.on('error', (err) => this.logger.warn(errorFields(err), 'redis connection error'));
@@ -125,8 +135,11 @@ export class CallTool implements OnApplicationShutdown {
 
   async execute(cmd: CallToolCommand): Promise<CallToolResult> {
     const timeoutMs = cmd.timeoutMs ?? this.options.defaultTimeoutMs;
+    // Carried as signed: the worker checks the signature over exactly these fields.
     const data: CallToolJob = {
-      userId: cmd.userId, harnessId: cmd.harnessId, toolCallId: cmd.toolCallId, name: cmd.name, input: cmd.input ?? {}, timeoutMs,
+      userId: cmd.userId, harnessId: cmd.harnessId, toolCallId: cmd.toolCallId, name: cmd.name, input: cmd.input,
+      ...(cmd.timeoutMs !== undefined ? { timeoutMs: cmd.timeoutMs } : {}),
+      ...(cmd.signature !== undefined ? { signature: cmd.signature } : {}),
     };
     const job = await this.queue.add('call', data, {
       jobId: toolCallJobId(cmd.userId, cmd.toolCallId),
@@ -169,8 +182,28 @@ export class CallTool implements OnApplicationShutdown {
     return `${queuePrefix()}:${Queues.toolCalls}:cancelled:${jobId}`;
   }
 
+  /**
+   * True when chat signed exactly this job: a job written into the queue by anything else (the board, anyone with
+   * Redis access) names a user whose credentials it must not get to use.
+   */
+  private isSigned(data: Partial<CallToolJob> | null | undefined): data is CallToolJob {
+    if (!data || typeof data !== 'object') return false;
+    const { userId, harnessId, toolCallId, name, input, timeoutMs, signature } = data;
+    if (typeof userId !== 'string' || typeof harnessId !== 'string' || typeof toolCallId !== 'string' || typeof name !== 'string') return false;
+    if (timeoutMs !== undefined && (typeof timeoutMs !== 'number' || !Number.isInteger(timeoutMs) || timeoutMs <= 0)) return false;
+    return verifyToolCall(this.signingKey, { userId, harnessId, toolCallId, name, input, timeoutMs }, signature);
+  }
+
   /** The worker's processor: never throws, every outcome is a result. */
   private async run(job: Job<CallToolJob, CallToolResult>): Promise<CallToolResult> {
+    if (!this.isSigned(job.data)) {
+      const data = (job.data ?? {}) as Partial<CallToolJob>;
+      this.logger.warn(
+        { jobId: job.id, userId: String(data.userId).slice(0, 200), toolCallId: String(data.toolCallId).slice(0, 200), tool: String(data.name).slice(0, 200) },
+        'refused a tool call job without a valid signature',
+      );
+      return failure(UNSIGNED_TEXT, 0);
+    }
     const jobId = job.id ?? '';
     const abort = new AbortController();
     this.running.set(jobId, abort);
@@ -196,7 +229,8 @@ export class CallTool implements OnApplicationShutdown {
   }
 
   private async runCall(jobId: string, data: CallToolJob, abort: AbortController): Promise<CallToolResult> {
-    const { userId, harnessId, name, input, timeoutMs } = data;
+    const { userId, harnessId, name, input } = data;
+    const timeoutMs = data.timeoutMs ?? this.options.defaultTimeoutMs;
     const started = Date.now();
     const resolved = await this.listTools.resolveTool(userId, harnessId, name).catch((err: unknown) => {
       this.logger.warn({ name, ...errorFields(err) }, 'could not resolve tool');
@@ -231,11 +265,14 @@ export class CallTool implements OnApplicationShutdown {
       const fields = { serverId: resolved.serverId, serverUrl: resolved.serverUrl, tool: resolved.originalName, ...errorFields(err) };
       if (abort.signal.reason instanceof CancelledError) this.logger.info(fields, 'MCP tools/call cancelled');
       else this.logger.warn(fields, 'MCP tools/call failed');
+      const tooLarge = tooLargeMessage(err);
       const message = abort.signal.reason instanceof CancelledError
         ? CANCELLED_TEXT
         : abort.signal.aborted
           ? `the tool did not answer within ${Math.round(timeoutMs / 1000)} s`
-          : `the tool call failed: ${err instanceof Error ? err.message : String(err)}`;
+          : tooLarge
+            ? `the tool call failed: ${tooLarge}`
+            : `the tool call failed: ${err instanceof Error ? err.message : String(err)}`;
       return failure(message.slice(0, 500), Date.now() - started);
     } finally {
       clearTimeout(timer);

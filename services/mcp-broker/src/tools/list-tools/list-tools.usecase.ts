@@ -9,9 +9,11 @@ import type { Database } from '@harness/db';
 import { errorFields, type Logger } from '@harness/logging';
 import { OutboundRefusedError } from '@harness/outbound';
 import { ServerAccess, ServerAccessError, type Credential, type ServerRow } from '../../auth/server-access.js';
+import { tooLargeMessage } from '../../sessions/oversized-response.js';
 import { SessionPoolError } from '../../sessions/session-pool-error.js';
 import { DATABASE, LIST_TOOLS_OPTIONS, LOGGER } from '../../tokens.js';
 import { assignToolNames } from '../tool-names.js';
+import { listAllPages, ListingTooLargeError } from './list-all-pages.js';
 import { ToolListCache } from './tool-list-cache.js';
 
 export interface ListToolsOptions {
@@ -21,9 +23,15 @@ export interface ListToolsOptions {
   cacheTtlMs: number;
   /** Most `tools/list` pages followed per server. */
   maxPages: number;
+  /** Most bytes of one server's tools (as JSON, all pages): past it the server is an `errors` entry. */
+  maxListingBytes: number;
+  /** Most bytes of listings cached. */
+  cacheMaxBytes: number;
 }
 
-export const DEFAULT_LIST_TOOLS_OPTIONS: ListToolsOptions = { serverTimeoutMs: 8_000, cacheTtlMs: 60_000, maxPages: 50 };
+export const DEFAULT_LIST_TOOLS_OPTIONS: ListToolsOptions = {
+  serverTimeoutMs: 8_000, cacheTtlMs: 60_000, maxPages: 50, maxListingBytes: 1024 * 1024, cacheMaxBytes: 64 * 1024 * 1024,
+};
 
 /** A listed tool mapped back to its server (the credential is resolved when the call runs, by ServerAccess). */
 export interface ResolvedTool {
@@ -56,7 +64,7 @@ export class ListTools {
     @Inject(LOGGER) private readonly logger: Logger,
     @Inject(LIST_TOOLS_OPTIONS) private readonly options: ListToolsOptions,
   ) {
-    this.cache = new ToolListCache(options.cacheTtlMs);
+    this.cache = new ToolListCache(options.cacheTtlMs, { maxBytes: options.cacheMaxBytes });
   }
 
   async execute(cmd: ListToolsCommand): Promise<ListToolsResult> {
@@ -158,7 +166,7 @@ export class ListTools {
       const tools = await withTimeout(
         this.access.run(userId, server, (client) => {
           this.watch(client, userId, server.url);
-          return this.listAllPages(client, deadline);
+          return listAllPages(client, { maxPages: this.options.maxPages, maxBytes: this.options.maxListingBytes, deadline });
         }, prepared.credential),
         Math.max(1, deadline - Date.now()),
       );
@@ -172,21 +180,6 @@ export class ListTools {
       this.logger.warn({ serverId: server.id, serverUrl: server.url, ...errorFields(err) }, 'MCP tools/list failed');
       return { server, error: describeFailure(err, this.options.serverTimeoutMs) };
     }
-  }
-
-  private async listAllPages(client: Client, deadline: number): Promise<Tool[]> {
-    const tools: Tool[] = [];
-    const seen = new Set<string>();
-    let cursor: string | undefined;
-    for (let page = 0; page < this.options.maxPages; page++) {
-      const timeout = Math.max(1, deadline - Date.now());
-      const res = await client.listTools(cursor === undefined ? {} : { cursor }, { timeout });
-      tools.push(...res.tools);
-      cursor = res.nextCursor;
-      if (cursor === undefined || seen.has(cursor)) break;
-      seen.add(cursor);
-    }
-    return tools;
   }
 
   private watch(client: Client, userId: string, serverUrl: string): void {
@@ -221,7 +214,9 @@ function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
 
 function describeFailure(err: unknown, timeoutMs: number): string {
   if (err instanceof ServerTimeoutError) return `the server did not answer within ${Math.round(timeoutMs / 1000)} s`;
-  if (err instanceof SessionPoolError || err instanceof OutboundRefusedError) return err.message;
+  const tooLarge = tooLargeMessage(err);
+  if (tooLarge) return tooLarge;
+  if (err instanceof SessionPoolError || err instanceof OutboundRefusedError || err instanceof ListingTooLargeError) return err.message;
   const message = err instanceof Error ? err.message : String(err);
   return `could not list the server's tools: ${message}`.slice(0, 500);
 }

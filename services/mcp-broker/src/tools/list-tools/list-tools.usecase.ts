@@ -14,6 +14,7 @@ import { SessionPoolError } from '../../sessions/session-pool-error.js';
 import { DATABASE, LIST_TOOLS_OPTIONS, LOGGER } from '../../tokens.js';
 import { assignToolNames } from '../tool-names.js';
 import { listAllPages, ListingTooLargeError } from './list-all-pages.js';
+import { fitReply, REPLY_RESERVE_BYTES } from './fit-reply.js';
 import { ToolListCache } from './tool-list-cache.js';
 
 export interface ListToolsOptions {
@@ -23,7 +24,10 @@ export interface ListToolsOptions {
   cacheTtlMs: number;
   /** Most `tools/list` pages followed per server. */
   maxPages: number;
-  /** Most bytes of one server's tools (as JSON, all pages): past it the server is an `errors` entry. */
+  /**
+   * Most bytes of one server's tools (as JSON, all pages): past it the server is an `errors` entry. The reply of a
+   * whole harness is held to it too (less REPLY_RESERVE_BYTES), so it fits one NATS message (fitReply).
+   */
   maxListingBytes: number;
   /** Most bytes of listings cached. */
   cacheMaxBytes: number;
@@ -142,7 +146,8 @@ export class ListTools {
       })
       .sort((a, b) => position.get(a.serverId)! - position.get(b.serverId)!);
 
-    const result: ListToolsResult = { items, errors };
+    const fitted = fitReply(items, servers, Math.max(0, this.options.maxListingBytes - REPLY_RESERVE_BYTES));
+    const result: ListToolsResult = { items: fitted.items, errors: [...errors, ...fitted.errors] };
     // A failure may be passing (a server restarting): only complete listings are reused.
     if (errors.length === 0) this.cache.set(cacheKey, mark, cmd.userId, servers.map((s) => s.url), result);
     return { result, prepared };

@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import { readSse, waitFor, type SseStream } from '@harness/testing';
 import { FakeChat } from '../support/fake-chat.js';
 import { startGateway, type JsonResponse, type TestGateway } from '../support/gateway.js';

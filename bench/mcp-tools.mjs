@@ -256,7 +256,7 @@ async function command(client, subject, payload, waitMs) {
 let jobSigningKey;
 
 async function brokerCall(client, user, name, input, timeoutMs = 30_000) {
-  const call = { userId: user.userId, harnessId: user.harnessId, toolCallId: randomUUID(), name, input, timeoutMs };
+  const call = { userId: user.userId, harnessId: user.harnessId, toolCallId: randomUUID(), name, input, timeoutMs, signedAt: Date.now() };
   const data = await command(
     client,
     McpBrokerSubjects.callTool,

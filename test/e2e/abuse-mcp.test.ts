@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
-import { queuePrefix, Queues } from '@harness/contracts';
+import { queuePrefix, Queues, toolCallJobId } from '@harness/contracts';
 import { signToolCall } from '@harness/crypto';
 import { startSystem, waitFor, type System } from '@harness/testing';
 import { startHostileMcpServer, startMcpTestServer, type HostileMcpServerHandle, type McpTestServerHandle } from '../../tools/mcp-test-server/src/index.js';
@@ -116,16 +116,29 @@ describe('abuse of the mcp-broker', () => {
     const queue = new Queue(Queues.toolCalls, { connection: redis, prefix: queuePrefix() });
     expect(queuePrefix()).toBe(`bull:${system.natsNamespace}`);
     try {
-      const call = (toolCallId: string) => ({ userId: 'alice', harnessId: aliceTools, toolCallId, name: 'echo', input: { text: `forged ${toolCallId}` }, timeoutMs: 10_000 });
+      const call = (toolCallId: string, signedAt = Date.now()) => ({
+        userId: 'alice', harnessId: aliceTools, toolCallId, name: 'echo', input: { text: `forged ${toolCallId}` }, timeoutMs: 10_000, signedAt,
+      });
+      const key = Buffer.from(system.jobSigningKey);
+      // Each under the job id a real call would have, so only what the test varies makes the difference.
+      const idOf = (data: { toolCallId: string }) => toolCallJobId('alice', data.toolCallId);
+      const staleAt = Date.now() - 2 * 3_600_000;
       const forged = [
         call('unsigned'),
         { ...call('made-up'), signature: `v1.${randomBytes(32).toString('base64url')}` },
         { ...call('other-key'), signature: signToolCall(randomBytes(32), call('other-key')) },
         // Signed for another call: the signature does not carry over.
-        { ...call('replayed'), signature: signToolCall(Buffer.from(system.jobSigningKey), call('genuine-elsewhere')) },
+        { ...call('replayed'), signature: signToolCall(key, call('genuine-elsewhere')) },
+        // Signed two hours ago: a copy of a once genuine call does not run later.
+        { ...call('stale', staleAt), signature: signToolCall(key, call('stale', staleAt)) },
       ];
       const echoesBefore = normal.stats.callsByTool['echo'] ?? 0;
-      const jobs = await Promise.all(forged.map((data) => queue.add('call', data, { jobId: `abuse-${data.toolCallId}` })));
+      // A genuine signed call copied under another job id (it would dodge the call's "started" mark) is refused too.
+      const copied = call('copied');
+      const jobs = await Promise.all([
+        ...forged.map((data) => queue.add('call', data, { jobId: idOf(data) })),
+        queue.add('call', { ...copied, signature: signToolCall(key, copied) }, { jobId: 'abuse-copied-elsewhere' }),
+      ]);
       for (const job of jobs) {
         const done = await waitFor(async () => {
           // finishedOn: this snapshot of the job was read after it ended (its result is in it).
@@ -136,13 +149,13 @@ describe('abuse of the mcp-broker', () => {
       }
       expect(normal.stats.callsByTool['echo'] ?? 0).toBe(echoesBefore);
       expect(normal.stats.toolCalls.filter((c) => c.tool === 'echo')).toHaveLength(echoesBefore);
-      await waitFor(() => readFileSync(system.logFile, 'utf8').split('refused a tool call job without a valid signature').length - 1 >= forged.length, {
+      await waitFor(() => readFileSync(system.logFile, 'utf8').split('refused a tool call job without a valid signature').length - 1 >= jobs.length, {
         description: 'a warning per refused job',
       });
 
       // The same job signed with the system's key does run: the refusals above were for the signature alone.
       const genuine = call('genuine');
-      const signed = await queue.add('call', { ...genuine, signature: signToolCall(Buffer.from(system.jobSigningKey), genuine) }, { jobId: 'abuse-genuine' });
+      const signed = await queue.add('call', { ...genuine, signature: signToolCall(key, genuine) }, { jobId: idOf(genuine) });
       const ran = await waitFor(async () => {
         const j = await queue.getJob(signed.id!);
         return j?.finishedOn !== undefined && (await j.getState()) === 'completed' && j;

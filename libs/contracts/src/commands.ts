@@ -89,10 +89,12 @@ export const CallToolCommand = z.object({
   timeoutMs: z.number().int().positive().max(15 * 60_000).optional(),
   correlationId: z.string().max(200).optional(),
   /**
-   * chat's HMAC of the call (libs/crypto signToolCall over userId, harnessId, toolCallId, name, input, timeoutMs); the
-   * broker's worker runs no job without a valid one.
+   * chat's HMAC of the call (libs/crypto signToolCall over userId, harnessId, toolCallId, name, input, timeoutMs and
+   * signedAt); the broker's worker runs no job without a valid one, nor one signed too long ago.
    */
   signature: z.string().max(200).optional(),
+  /** When chat signed the call (ms since the epoch). */
+  signedAt: z.number().int().positive().optional(),
 });
 export type CallToolCommand = z.infer<typeof CallToolCommand>;
 export const CallToolResult = z.object({

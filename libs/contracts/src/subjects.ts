@@ -1,3 +1,5 @@
+import { createHash } from 'node:crypto';
+
 /**
  * Every NATS subject Harness uses, under `<namespace>.v1.` — versioned: a breaking payload change gets a new version
  * segment. The namespace (HARNESS_NATS_NAMESPACE, default `harness`) lets several deployments, or a developer's
@@ -23,6 +25,14 @@ export const Queues = {
   /** One job per MCP tool call, run by the mcp-broker replicas' workers. */
   toolCalls: 'mcp-tool-calls',
 } as const;
+
+/**
+ * The BullMQ job id of a tool call: derived from the user and the call (job ids may not contain ':'; scoped to the user
+ * so another user's id cannot collide). The worker refuses a job stored under any other id.
+ */
+export function toolCallJobId(userId: string, toolCallId: string): string {
+  return createHash('sha256').update(JSON.stringify([userId, toolCallId])).digest('hex').slice(0, 40);
+}
 
 export const ChatSubjects = {
   get send() { return `${subjectPrefix()}.chat.cmd.send`; },

@@ -9,6 +9,8 @@ export interface SignedToolCall {
   name: string;
   input: unknown;
   timeoutMs?: number | undefined;
+  /** When chat signed it (ms since the epoch): a signed call is good for a limited time only (no replay later). */
+  signedAt: number;
 }
 
 const VERSION = 'v1';
@@ -18,7 +20,7 @@ const VERSION = 'v1';
  * NATS and Redis round trips that reorder nothing but could re-serialize. An absent input or timeout is `null`.
  */
 function canonical(call: SignedToolCall): string {
-  return stringify([VERSION, call.userId, call.harnessId, call.toolCallId, call.name, call.input ?? null, call.timeoutMs ?? null]) ?? '';
+  return stringify([VERSION, call.userId, call.harnessId, call.toolCallId, call.name, call.input ?? null, call.timeoutMs ?? null, call.signedAt]) ?? '';
 }
 
 /** `v1.<HMAC-SHA256 of the canonical call, base64url>`. */

@@ -51,7 +51,8 @@ export class BrokerCommands {
 
   /** The reply to a callTool command; waits the call's own timeout (default 60 s) plus a margin. */
   callTool(payload: z.input<typeof CallToolCommand>, waitMs = (payload.timeoutMs ?? 60_000) + 15_000): Promise<Reply<CallToolResult>> {
-    const signed = this.signingKey && payload.signature === undefined ? { ...payload, signature: signToolCall(this.signingKey, payload) } : payload;
+    const stamped = { ...payload, signedAt: payload.signedAt ?? Date.now() };
+    const signed = this.signingKey && payload.signature === undefined ? { ...stamped, signature: signToolCall(this.signingKey, stamped) } : payload;
     return this.send(McpBrokerSubjects.callTool, CallToolCommand, CallToolResult, signed, waitMs);
   }
 

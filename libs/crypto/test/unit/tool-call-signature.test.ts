@@ -5,7 +5,7 @@ describe('tool call signatures', () => {
   const key = randomBytes(32);
   const call: SignedToolCall = {
     userId: 'alice', harnessId: '0f8e7c3a-1b2d-4e5f-8a9b-0c1d2e3f4a5b', toolCallId: 'run.call_0', name: 'echo',
-    input: { text: 'hi', nested: { b: 1, a: [1, { y: 2, x: 1 }] } }, timeoutMs: 60_000,
+    input: { text: 'hi', nested: { b: 1, a: [1, { y: 2, x: 1 }] } }, timeoutMs: 60_000, signedAt: 1_764_000_000_000,
   };
 
   it('verifies the signature of the same call, whatever the order of the input keys or a JSON round trip', () => {
@@ -22,6 +22,7 @@ describe('tool call signatures', () => {
     const changes: Partial<SignedToolCall>[] = [
       { userId: 'bob' }, { harnessId: '1f8e7c3a-1b2d-4e5f-8a9b-0c1d2e3f4a5b' }, { toolCallId: 'run.call_1' }, { name: 'fail' },
       { input: { text: 'hi!', nested: { b: 1, a: [1, { y: 2, x: 1 }] } } }, { input: undefined }, { timeoutMs: 60_001 }, { timeoutMs: undefined },
+      { signedAt: 1_764_000_000_001 },
     ];
     for (const change of changes) expect(verifyToolCall(key, { ...call, ...change }, signature)).toBe(false);
     expect(verifyToolCall(randomBytes(32), call, signature)).toBe(false);

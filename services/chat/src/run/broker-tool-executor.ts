@@ -106,7 +106,7 @@ export class BrokerToolExecutor implements ToolExecutor {
     if (signal.aborted) return { ok: false, errorText: 'cancelled' };
     const signed = {
       userId: this.userId, harnessId: this.harnessId, toolCallId: `${this.runScope}.${call.toolCallId}`, name: call.toolName, input: call.input,
-      timeoutMs: this.deps.toolTimeoutMs,
+      timeoutMs: this.deps.toolTimeoutMs, signedAt: Date.now(),
     };
     const payload = { ...signed, signature: signToolCall(this.deps.signingKey, signed) };
     let onAbort: (() => void) | undefined;

@@ -1,9 +1,8 @@
-import { createHash } from 'node:crypto';
 import { Inject, Injectable, type OnApplicationShutdown } from '@nestjs/common';
 import { Queue, QueueEvents, Worker, type Job } from 'bullmq';
 import { Redis } from 'ioredis';
 import {
-  queuePrefix, Queues, type CallToolCommand, type CallToolResult, type CancelToolCallCommand, type CancelToolCallResult, type McpAuthRequired,
+  queuePrefix, Queues, toolCallJobId, type CallToolCommand, type CallToolResult, type CancelToolCallCommand, type CancelToolCallResult, type McpAuthRequired,
 } from '@harness/contracts';
 import type { Config } from '@harness/config';
 import { verifyToolCall } from '@harness/crypto';
@@ -52,8 +51,16 @@ interface CallToolJob {
   name: string;
   input: unknown;
   timeoutMs?: number;
+  signedAt?: number;
   signature?: string;
 }
+
+/**
+ * How long a signed call may wait before it runs: well past the longest tool timeout plus queueing, far short of how
+ * long a copy of its data could sit in Redis. A signature from the future (beyond clock skew) is refused too.
+ */
+const SIGNATURE_MAX_AGE_MS = 60 * 60_000;
+const SIGNATURE_MAX_SKEW_MS = 5 * 60_000;
 
 /** How long the NATS handler waits beyond the call's own timeout (queueing, connecting, a dead worker detected). */
 const WAIT_MARGIN_MS = 10_000;
@@ -66,10 +73,6 @@ const CANCELLED_TEXT = 'cancelled: the run was stopped before this tool call fin
 const STALLED_TEXT = 'the MCP broker running this call stopped; the call may have reached the server and was not retried';
 const UNSIGNED_TEXT = 'refused: this tool call job was not signed by Harness (only runs started by chat are run)';
 
-/** BullMQ job ids may not contain ':'; scoped to the user so another user's id cannot collide. */
-export function toolCallJobId(userId: string, toolCallId: string): string {
-  return createHash('sha256').update(JSON.stringify([userId, toolCallId])).digest('hex').slice(0, 40);
-}
 
 /**
  * Runs a model's tool call on the MCP server that lists it: one BullMQ job per call (jobId = toolCallId, so a
@@ -139,6 +142,7 @@ export class CallTool implements OnApplicationShutdown {
     const data: CallToolJob = {
       userId: cmd.userId, harnessId: cmd.harnessId, toolCallId: cmd.toolCallId, name: cmd.name, input: cmd.input,
       ...(cmd.timeoutMs !== undefined ? { timeoutMs: cmd.timeoutMs } : {}),
+      ...(cmd.signedAt !== undefined ? { signedAt: cmd.signedAt } : {}),
       ...(cmd.signature !== undefined ? { signature: cmd.signature } : {}),
     };
     const job = await this.queue.add('call', data, {
@@ -186,21 +190,24 @@ export class CallTool implements OnApplicationShutdown {
    * True when chat signed exactly this job: a job written into the queue by anything else (the board, anyone with
    * Redis access) names a user whose credentials it must not get to use.
    */
-  private isSigned(data: Partial<CallToolJob> | null | undefined): data is CallToolJob {
+  private isSigned(jobId: string | undefined, data: Partial<CallToolJob> | null | undefined, now = Date.now()): data is CallToolJob {
     if (!data || typeof data !== 'object') return false;
-    const { userId, harnessId, toolCallId, name, input, timeoutMs, signature } = data;
+    const { userId, harnessId, toolCallId, name, input, timeoutMs, signedAt, signature } = data;
     if (typeof userId !== 'string' || typeof harnessId !== 'string' || typeof toolCallId !== 'string' || typeof name !== 'string') return false;
     if (timeoutMs !== undefined && (typeof timeoutMs !== 'number' || !Number.isInteger(timeoutMs) || timeoutMs <= 0)) return false;
-    return verifyToolCall(this.signingKey, { userId, harnessId, toolCallId, name, input, timeoutMs }, signature);
+    if (typeof signedAt !== 'number' || now - signedAt > SIGNATURE_MAX_AGE_MS || signedAt - now > SIGNATURE_MAX_SKEW_MS) return false;
+    // The job id is the call's own: a signed call copied under another id would dodge the "started" mark and run twice.
+    if (jobId !== toolCallJobId(userId, toolCallId)) return false;
+    return verifyToolCall(this.signingKey, { userId, harnessId, toolCallId, name, input, timeoutMs, signedAt }, signature);
   }
 
   /** The worker's processor: never throws, every outcome is a result. */
   private async run(job: Job<CallToolJob, CallToolResult>): Promise<CallToolResult> {
-    if (!this.isSigned(job.data)) {
+    if (!this.isSigned(job.id, job.data)) {
       const data = (job.data ?? {}) as Partial<CallToolJob>;
       this.logger.warn(
         { jobId: job.id, userId: String(data.userId).slice(0, 200), toolCallId: String(data.toolCallId).slice(0, 200), tool: String(data.name).slice(0, 200) },
-        'refused a tool call job without a valid signature',
+        'refused a tool call job without a valid signature (unsigned, forged, copied under another id or signed too long ago)',
       );
       return failure(UNSIGNED_TEXT, 0);
     }

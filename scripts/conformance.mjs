@@ -247,7 +247,16 @@ async function main() {
   const started = Date.now();
   say('starting Harness (all services, LLM simulator)');
   // Sessions idle for a second are closed (MCP DELETE), so each scenario's servers can shut down when it ends.
-  const system = await startSystem({ label: 'conformance', env: { HARNESS_OAUTH_CLIENT_METADATA_URL: CIMD_URL, HARNESS_MCP_SESSION_IDLE_TTL_MS: '1000' } });
+  // One Harness user plays every scenario at once (each starts several authorizations): the per-user limits that guard
+  // a shared deployment against one user would refuse the suite, so they are lifted for this system.
+  const system = await startSystem({
+    label: 'conformance',
+    env: {
+      HARNESS_OAUTH_CLIENT_METADATA_URL: CIMD_URL, HARNESS_MCP_SESSION_IDLE_TTL_MS: '1000',
+      HARNESS_RATE_LIMIT_OAUTH_STARTS: 'off', HARNESS_RATE_LIMIT_TOOL_LISTS: 'off', HARNESS_RATE_LIMIT_MESSAGES: 'off',
+      HARNESS_OAUTH_MAX_PENDING_PER_USER: '1000',
+    },
+  });
   const stop = () => system.stop().catch((err) => fail(`stopping Harness: ${err}`));
   process.once('SIGINT', () => void stop().then(() => process.exit(130)));
   process.once('SIGTERM', () => void stop().then(() => process.exit(143)));

@@ -54,7 +54,7 @@ describe('MCP broker against a misbehaving server', () => {
       startMcpTestServer({ bearerTokens: [ALICE_TOKEN, BOB_TOKEN] }),
       startMcpTestServer(),
     ]);
-    system = await startSystem({ label: 'mcp-controlled', services: ['gateway', 'mcp-broker'], env: { HARNESS_NATS_NAMESPACE: ns } });
+    system = await startSystem({ label: 'mcp-controlled', services: ['gateway', 'mcp-broker'], env: { HARNESS_NATS_NAMESPACE: ns, HARNESS_RATE_LIMIT_TOOL_LISTS: 'off' } });
     void system.process('mcp-broker').exited.then(() => (brokerExited = true));
     broker = await BrokerCommands.connect(system);
     await broker.waitReady();

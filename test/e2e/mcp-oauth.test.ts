@@ -129,7 +129,7 @@ describe('MCP OAuth end to end (gateway, broker, chat, auth service, authorizati
 
   beforeAll(async () => {
     as = await startOAuthTestServer();
-    system = await startSystem({ label: 'mcp-oauth', env: { WEB_ORIGIN, HARNESS_OAUTH_CLIENT_METADATA_URL: CLIENT_METADATA_URL } });
+    system = await startSystem({ label: 'mcp-oauth', env: { WEB_ORIGIN, HARNESS_OAUTH_CLIENT_METADATA_URL: CLIENT_METADATA_URL, HARNESS_RATE_LIMIT_OAUTH_STARTS: 'off', HARNESS_RATE_LIMIT_TOOL_LISTS: 'off' } });
     commands = await watchAuthCommands(system);
     alice = await Client.as(system, 'alice');
     bob = await Client.as(system, 'bob');

@@ -1,5 +1,5 @@
 import { connect } from 'node:net';
-import { startSystem, waitFor, type System, type SystemProcess } from '@harness/testing';
+import { readSse, startSystem, waitFor, type System, type SystemProcess } from '@harness/testing';
 import { Client, eventsOf, readUntilTerminals, sim, textOf, toStreamEvent } from './support/client.js';
 
 // A signed-in user trying to take Harness down through the chat path, while another user chats at the same time:
@@ -42,22 +42,36 @@ describe('abuse: the chat path', () => {
   it('a queue of huge control-character messages is stored, streamed by reference and bounded (429); chat stays up', async () => {
     const conv = await mallory.newConversation();
     const stream = await mallory.events(conv, { after: 0 });
-    const running = await mallory.send(conv, sim('hold the run', { text: 3_000, tokensPerSecond: 40 }));
+    // A run that goes quiet (the LLM stalls): no later live event can reveal a lost one, only the event itself counts.
+    const running = await mallory.send(conv, sim('hold the run', { text: 50, stallAfter: 2 }));
     expect(running.status).toBe('started');
 
     const queued = [];
-    for (let i = 0; i < 3; i++) queued.push(await mallory.send(conv, CONTROLS));
-    expect(queued.map((q) => q.status)).toEqual(['queued', 'queued', 'queued']);
+    for (let i = 0; i < 2; i++) queued.push(await mallory.send(conv, CONTROLS));
+    expect(queued.map((q) => q.status)).toEqual(['queued', 'queued']);
+    // The third, followed as its own stream: that stream goes live from the event that queued it, without reading
+    // Postgres, and that event (the queue of three such messages) is larger than one NATS message may be. It arrives
+    // anyway, as a reference the gateway resolves from Postgres.
+    const third = await readSse(
+      await fetch(`${system.gatewayUrl}/v1/conversations/${conv}/messages`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${mallory.token}`, 'content-type': 'application/json', accept: 'text/event-stream' },
+        body: JSON.stringify({ content: CONTROLS }),
+      }),
+    );
+    expect(third.response.headers.get('x-harness-queue-item-id')).toBeTruthy();
+    const [first] = eventsOf(await third.collectUntil((item) => toStreamEvent(item) !== null, { timeoutMs: 10_000 }));
+    expect(first.chunk.type).toBe('data-queue');
+    expect(first.chunk.data.items.map((i: { content: string }) => i.content.length)).toEqual([99_000, 99_000, 99_000]);
     // Alice, meanwhile, is unaffected.
     await aliceChats('hello while mallory floods');
 
-    // The queue event of three such messages is larger than a NATS message may be: it reached the stream anyway.
     await stream.collectUntil((item) => {
       const e = toStreamEvent(item);
       return e?.chunk.type === 'data-queue' && e.chunk.data.items.length === 3;
     }, { timeoutMs: 15_000 });
     const last = eventsOf(stream.received).filter((e) => e.chunk.type === 'data-queue').at(-1)!;
-    expect(last.chunk.data.items.map((i: { content: string }) => i.content.length)).toEqual([99_000, 99_000, 99_000]);
+    expect(last.seq).toBe(first.seq);
 
     // A fourth would make the queue larger than CHAT_MAX_QUEUE_BYTES (2 MiB): refused, clearly, with a retry hint.
     const refused = await mallory.call('POST', `/v1/conversations/${conv}/messages`, { content: CONTROLS });
@@ -76,6 +90,7 @@ describe('abuse: the chat path', () => {
     expect((await mallory.call('POST', `/v1/conversations/${conv}/interrupt`)).status).toBe(202);
     await readUntilTerminals(stream, 4, 60_000);
     stream.close();
+    third.close();
     const messages = await mallory.messages(conv);
     expect(messages.filter((m) => m.role === 'user').map((m) => m.parts[0].text.length)).toEqual([expect.any(Number), 99_000, 99_000, 99_000]);
     await waitFor(async () => (await mallory.conversation(conv)).activeRunId === null, { timeoutMs: 10_000 });

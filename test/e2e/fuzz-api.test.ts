@@ -215,6 +215,22 @@ describe('fuzz: the public API', () => {
     }
   }, 60_000);
 
+  it('concurrently: requests of every route at once (races of sends, deletes, interrupts, streams) get clear answers', async () => {
+    const seed = SEED + Object.keys(routes).length;
+    const anyRequest = fc.oneof(...Object.values(routes).map((r) => r()));
+    try {
+      await fc.assert(
+        fc.asyncProperty(fc.array(anyRequest, { minLength: 4, maxLength: 12 }), async (batch) => {
+          await Promise.all(batch.map(exercise));
+        }),
+        { seed, numRuns: Math.max(1, Math.round(RUNS_PER_ROUTE / 2)), endOnFailure: true },
+      );
+    } catch (err) {
+      const cause = (err as { cause?: unknown }).cause;
+      throw new Error(`concurrent: replay with FUZZ_SEED=${SEED} (seed ${seed})\n${cause instanceof Error ? cause.message : ''}\n${(err as Error).message}`, { cause: err });
+    }
+  }, 60_000);
+
   it('afterwards: every service is the process it was and ready, users still chat, and alice lost nothing', async () => {
     const stillUp = await Promise.all(services.map((p) => Promise.race([p.exited.then(() => p.name), Promise.resolve(null)])));
     expect(stillUp.filter(Boolean)).toEqual([]);

@@ -12,8 +12,9 @@ import { sendRaw, type RawResponse } from './support/raw-http.js';
 // error is exactly the standard error body with the code of its status, no answer shows a stack trace or another
 // user's data, a foreign id never gets a 2xx, and afterwards every service is the process it was and users still chat.
 //
-// The run is random: FUZZ_SEED=<n> replays one (every failure names its seed); FUZZ_RUNS=<k> multiplies the runs per
-// route (default 1: ~15 each, a few hundred requests in all).
+// The run is random: FUZZ_SEED=<n> replays one (every failure names its seed; the server's state makes a replay close,
+// not exact); FUZZ_RUNS=<k> multiplies the runs per route (default 1: 15 each, about 550 requests in all, a batch phase
+// included); FUZZ_DEBUG=<part of a route name> prints that route's requests and answers.
 
 const SEED = Number(process.env.FUZZ_SEED ?? Math.floor(Math.random() * 2 ** 31));
 const RUNS_PER_ROUTE = Math.max(1, Math.round(15 * Number(process.env.FUZZ_RUNS ?? 1)));

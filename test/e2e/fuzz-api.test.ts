@@ -31,7 +31,7 @@ describe('fuzz: the public API', () => {
   let exited: string | undefined;
   const marker = { alice: `alice-private-${SEED}`, mallory: `mallory-private-${SEED}` };
   const aliceToken = `alice-bearer-secret-${SEED}`;
-  const ctx: FuzzContext = { mine: emptyPools(), disposable: emptyPools(), theirs: emptyPools(), validAuth: [], hostileAuth: [], cursors: new Map() };
+  const ctx: FuzzContext = { mine: emptyPools(), disposable: emptyPools(), theirs: emptyPools(), validAuth: [], hostileAuth: [], cursors: new Map(), queued: new Map() };
   /** Statuses seen per route (printed at the end: how deep the inputs got). */
   const seen = new Map<string, Map<number, number>>();
 
@@ -76,7 +76,9 @@ describe('fuzz: the public API', () => {
     ctx.mine.conversation.push(c.id);
     await chatToEnd(mallory, c.id, 'hi');
     ctx.mine.message.push(...(await mallory.messages(c.id)).map((m) => m.id));
-    ctx.mine.queueItem.push(await queueOne(mallory, c.id));
+    const item = await queueOne(mallory, c.id);
+    ctx.mine.queueItem.push(item);
+    ctx.queued.set(item, c.id);
 
     const valid = await system.token('mallory');
     const sign = (claims: Record<string, unknown>, alg = 'HS256') => new SignJWT(claims).setProtectedHeader({ alg }).sign(new TextEncoder().encode(system.jwtSecret));
@@ -187,7 +189,11 @@ describe('fuzz: the public API', () => {
       } else ctx.disposable.conversation.push(answer.id);
     }
     if (answer.messageId) ctx.disposable.message.push(answer.messageId);
-    if (answer.queueItemId) ctx.disposable.queueItem.push(answer.queueItemId);
+    if (answer.queueItemId) {
+      ctx.disposable.queueItem.push(answer.queueItemId);
+      const conversationId = /^\/v1\/conversations\/([^/?]+)\//.exec(req.path)?.[1];
+      if (conversationId) ctx.queued.set(answer.queueItemId, conversationId);
+    }
     if (answer.nextCursor) ctx.cursors.set(req.route, [...(ctx.cursors.get(req.route) ?? []), answer.nextCursor]);
   }
 

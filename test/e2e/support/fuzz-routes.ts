@@ -70,6 +70,8 @@ export interface FuzzContext {
   hostileAuth: AuthHeader[];
   /** Cursors the API answered, per route, for valid follow-up pages. */
   cursors: Map<string, string[]>;
+  /** Mallory's queue items the API answered, and their conversations (so a valid request names both together). */
+  queued: Map<string, string>;
 }
 
 const BAD_IDS = [
@@ -141,6 +143,8 @@ export function buildRoutes(ctx: FuzzContext): Record<string, () => fc.Arbitrary
     /** A valid body, the keys a hostile one may spoil, and an id field filled like a path id. */
     body?: { valid: fc.Arbitrary<Record<string, unknown>>; keys: string[]; badValues?: Record<string, fc.Arbitrary<unknown>>; idField?: { key: string; kind: keyof Pools } };
     headers?: { valid: Record<string, fc.Arbitrary<string | undefined>>; hostile: Record<string, fc.Arbitrary<string | undefined>> };
+    /** The path of a valid request when its ids must go together (a queue item and its conversation). */
+    validPath?: fc.Arbitrary<(string | Pick)[]>;
     isPublic?: boolean;
     html?: boolean;
   }
@@ -159,7 +163,10 @@ export function buildRoutes(ctx: FuzzContext): Record<string, () => fc.Arbitrary
     return () =>
       hostility(parts).chain((hostile) => {
         const bad = (p: Part) => hostile.includes(p);
-        const path = fc.tuple(...r.path.map((s) => (typeof s === 'string' ? fc.constant<Pick | string>(s) : idOf(s.kind, bad('ids'), s.deletable))));
+        const path =
+          r.validPath && !bad('ids')
+            ? r.validPath
+            : fc.tuple(...r.path.map((s) => (typeof s === 'string' ? fc.constant<Pick | string>(s) : idOf(s.kind, bad('ids'), s.deletable))));
         const query = !r.query ? fc.constant('') : bad('query') ? hostileQuery(r.query.keys) : r.query.valid;
         const body: fc.Arbitrary<{ json: unknown; picks: Pick[] }> = !r.body
           ? bad('body')
@@ -273,8 +280,15 @@ export function buildRoutes(ctx: FuzzContext): Record<string, () => fc.Arbitrary
   });
   add('POST /v1/conversations/:id/interrupt', { method: 'POST', path: [C, conversation, 'interrupt'] });
   add('GET /v1/conversations/:id/queue', { method: 'GET', path: [C, conversation, 'queue'], query: { valid: cursorQuery('GET /v1/conversations/:id/queue', 200), keys: ['limit', 'cursor'] } });
-  add('DELETE /v1/conversations/:id/queue/:itemId', { method: 'DELETE', path: [C, conversation, 'queue', { kind: 'queueItem' }] });
-  add('POST /v1/conversations/:id/queue/:itemId/send-now', { method: 'POST', path: [C, conversation, 'queue', { kind: 'queueItem' }, 'send-now'] });
+  /** One of mallory's queue items with its own conversation (falling back to independent ids before any was queued). */
+  const queuedItem = (...tail: string[]) =>
+    fc.tuple(fc.nat(), idOf('conversation', false), idOf('queueItem', false)).map(([n, conv, item]): (string | Pick)[] => {
+      const items = [...ctx.queued];
+      const [itemId, conversationId] = items.length ? items[n % items.length] : [item.text, conv.text];
+      return [C, { text: conversationId, owner: 'mallory' }, 'queue', { text: itemId, owner: 'mallory' }, ...tail];
+    });
+  add('DELETE /v1/conversations/:id/queue/:itemId', { method: 'DELETE', path: [C, conversation, 'queue', { kind: 'queueItem' }], validPath: queuedItem() });
+  add('POST /v1/conversations/:id/queue/:itemId/send-now', { method: 'POST', path: [C, conversation, 'queue', { kind: 'queueItem' }, 'send-now'], validPath: queuedItem('send-now') });
   add('POST /v1/conversations/:id/messages/:messageId/regenerate', { method: 'POST', path: [C, conversation, 'messages', { kind: 'message' }, 'regenerate'] });
   add('GET /v1/conversations/:id/events', {
     method: 'GET',

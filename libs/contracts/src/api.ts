@@ -1,14 +1,25 @@
 import { z } from 'zod';
-import { MAX_CONTENT_CHARS } from './commands.js';
+import { isStorableInJson, MAX_CONTENT_CHARS, NOT_STORABLE_IN_JSON } from './commands.js';
 
 /** Request bodies of the public HTTP API (../docs/api.md). Responses are built from the projections. */
 
 export const AuthType = z.enum(['none', 'bearer', 'oauth']);
 export type AuthType = z.infer<typeof AuthType>;
 
+/** Postgres text cannot hold U+0000: every string the API stores (or sends on) refuses it, as a 400 naming the field. */
+const noNul = (s: string) => !s.includes('\u0000');
+const NO_NUL = 'must not contain NUL characters (U+0000)';
+
+/** An ISO-8601 date-time with offset that Postgres can compare with: years 0001..9999 once in UTC. */
+export const StorableDateTime = z.iso.datetime({ offset: true }).refine((s) => {
+  const year = new Date(s).getUTCFullYear();
+  return year >= 1 && year <= 9999;
+}, 'must be a date-time from 0001-01-01 to 9999-12-31 (UTC)');
+
 const httpUrl = z
   .string()
   .max(2048)
+  .refine(noNul, NO_NUL)
   .refine((s) => {
     try {
       const u = new URL(s);
@@ -22,10 +33,10 @@ export const McpServerInput = z
   .object({
     /** PATCH only: the id of an existing server of this harness, which then keeps its stored token when authToken is omitted. */
     id: z.uuid().optional(),
-    name: z.string().trim().min(1).max(200),
+    name: z.string().trim().min(1).max(200).refine(noNul, NO_NUL),
     url: httpUrl,
     authType: AuthType.default('none'),
-    authToken: z.string().min(1).max(8192).optional(),
+    authToken: z.string().min(1).max(8192).refine(noNul, NO_NUL).optional(),
   })
   .strict()
   .superRefine((s, ctx) => {
@@ -48,9 +59,9 @@ const safeHostName = (url: string): string => {
 };
 
 const harnessFields = {
-  name: z.string().trim().min(1).max(200),
-  model: z.string().trim().min(1).max(200),
-  systemPrompt: z.string().max(MAX_CONTENT_CHARS).optional(),
+  name: z.string().trim().min(1).max(200).refine(noNul, NO_NUL),
+  model: z.string().trim().min(1).max(200).refine(noNul, NO_NUL),
+  systemPrompt: z.string().max(MAX_CONTENT_CHARS).refine(noNul, NO_NUL).optional(),
   mcpServers: z.array(McpServerInput).max(50).optional(),
   /** Legacy shape: a list of server URLs. */
   mcps: z.array(httpUrl).max(50).optional(),
@@ -70,12 +81,15 @@ export const PatchHarnessBody = z
   .strict();
 export type PatchHarnessBody = z.infer<typeof PatchHarnessBody>;
 
-export const CreateConversationBody = z.object({ harnessId: z.uuid(), title: z.string().trim().min(1).max(500).optional() }).strict();
+export const CreateConversationBody = z.object({ harnessId: z.uuid(), title: z.string().trim().min(1).max(500).refine(noNul, NO_NUL).optional() }).strict();
+
+/** The idempotency key of a send (the chat service stores it, also inside the message's event). */
+export const ClientMessageId = z.string().min(1).max(200).refine(isStorableInJson, NOT_STORABLE_IN_JSON);
 
 export const SendMessageBody = z
   .object({
-    content: z.string().min(1, 'content must not be empty').refine((c) => !c.includes('\u0000'), 'content must not contain NUL characters'),
-    clientMessageId: z.string().min(1).max(200).optional(),
+    content: z.string().min(1, 'content must not be empty').refine(isStorableInJson, `content ${NOT_STORABLE_IN_JSON}`),
+    clientMessageId: ClientMessageId.optional(),
   })
   .strict();
 export const isContentTooLong = (content: string) => content.length > MAX_CONTENT_CHARS;
@@ -103,7 +117,7 @@ export const MessageListQuery = pageQuery(200, 500);
 export const QueueListQuery = pageQuery(200, 200);
 export const ToolListQuery = pageQuery(200, 500);
 
-export const UsageQuery = z.object({ from: z.iso.datetime({ offset: true }).optional(), to: z.iso.datetime({ offset: true }).optional() });
+export const UsageQuery = z.object({ from: StorableDateTime.optional(), to: StorableDateTime.optional() });
 
 /** The body the AI SDK's DefaultChatTransport posts. Messages are UIMessages; only their text parts matter here. */
 export const ChatRequestBody = z.object({

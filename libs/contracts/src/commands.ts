@@ -5,12 +5,19 @@ export const UserId = z.string().regex(/^[A-Za-z0-9._@-]{1,128}$/, 'user id must
 export const Uuid = z.uuid();
 export const MAX_CONTENT_CHARS = 100_000;
 
+/**
+ * Text the chat service stores inside JSON events (Postgres jsonb): no U+0000, and no unpaired UTF-16 surrogate (JSON
+ * carries one as a `\ud800` escape, which jsonb refuses as invalid input).
+ */
+export const isStorableInJson = (s: string): boolean => !s.includes('\u0000') && !/[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/.test(s);
+export const NOT_STORABLE_IN_JSON = 'must not contain NUL characters (U+0000) or unpaired surrogates';
+
 const base = { userId: UserId, conversationId: Uuid, correlationId: z.string().max(200).optional() };
 
 export const SendMessageCommand = z.object({
   ...base,
-  content: z.string().min(1).max(MAX_CONTENT_CHARS).refine((c) => !c.includes('\u0000'), 'content must not contain NUL characters'),
-  clientMessageId: z.string().min(1).max(200).optional(),
+  content: z.string().min(1).max(MAX_CONTENT_CHARS).refine(isStorableInJson, `content ${NOT_STORABLE_IN_JSON}`),
+  clientMessageId: z.string().min(1).max(200).refine(isStorableInJson, `clientMessageId ${NOT_STORABLE_IN_JSON}`).optional(),
 });
 export type SendMessageCommand = z.infer<typeof SendMessageCommand>;
 export const SendMessageResult = z.object({

@@ -1,4 +1,4 @@
-import { DomainError, type ChatRequestBody } from '@harness/contracts';
+import { ClientMessageId, DomainError, type ChatRequestBody } from '@harness/contracts';
 
 const noText = () =>
   new DomainError('validation_failed', 'messages: the last user message has no text', {
@@ -16,6 +16,9 @@ export function lastUserText(messages: ChatRequestBody['messages']): { text: str
   if (text.trim() === '') throw noText();
   return { text, messageId: last.id };
 }
+
+/** The UI message id as the send's idempotency key when it can be one (1..200 characters, no NUL); else none. */
+export const clientMessageIdOf = (uiMessageId: string): string | undefined => (ClientMessageId.safeParse(uiMessageId).success ? uiMessageId : undefined);
 
 /** Regenerate the asked message if it is one of this conversation's assistant messages, else the last one. */
 export function regenerationTarget(asked: string | undefined, assistantIdsNewestFirst: string[]): string {

@@ -9,7 +9,7 @@ import { RegenerateMessage } from '../runs/regenerate-message/regenerate-message
 import { SendMessage } from '../runs/send-message/send-message.usecase.js';
 import { ConversationStreams } from '../streaming/conversation-streams.js';
 import { messageRunStream, runStream } from '../streaming/message-run.js';
-import { lastUserText, regenerationTarget } from './chat-request.js';
+import { clientMessageIdOf, lastUserText, regenerationTarget } from './chat-request.js';
 
 /**
  * `POST /v1/chat`, the AI SDK's DefaultChatTransport: submit sends the last user message's text (queued if a run is
@@ -39,8 +39,7 @@ export class PostChat {
   private async submit(userId: string, body: ChatRequestBody) {
     const { text, messageId } = lastUserText(body.messages);
     // The UI message id makes a retried request idempotent (same answer, nothing duplicated).
-    const clientMessageId = messageId.length > 0 && messageId.length <= 200 ? messageId : undefined;
-    const result = await this.sendMessage.execute(userId, body.id, { content: text, clientMessageId });
+    const result = await this.sendMessage.execute(userId, body.id, { content: text, clientMessageId: clientMessageIdOf(messageId) });
     return messageRunStream(result, true);
   }
 

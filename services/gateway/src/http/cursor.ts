@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { DomainError } from '@harness/contracts';
+import { DomainError, StorableDateTime } from '@harness/contracts';
 
 /** Opaque page cursors: the sort key of the last item of the previous page, as base64url JSON. */
 
@@ -24,15 +24,15 @@ export interface Cursor {
   createdAt: Date;
   id: string;
 }
-const Encoded = z.tuple([z.iso.datetime(), z.uuid()]);
+const Encoded = z.tuple([StorableDateTime, z.uuid()]);
 export const encodeCursor = (c: Cursor): string => encode([c.createdAt.toISOString(), c.id]);
 export function decodeCursor(raw: string): Cursor {
   const [createdAt, id] = decode(raw, Encoded);
   return { createdAt: new Date(createdAt), id };
 }
 
-/** Messages (oldest first): the first_seq of the last message. */
-const SeqEncoded = z.tuple([z.literal('seq'), z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER)]);
+/** Messages (oldest first): the first_seq of the last message (a Postgres integer). */
+const SeqEncoded = z.tuple([z.literal('seq'), z.number().int().nonnegative().max(2_147_483_647)]);
 export const encodeSeqCursor = (seq: number): string => encode(['seq', seq]);
 export const decodeSeqCursor = (raw: string): number => decode(raw, SeqEncoded)[1];
 

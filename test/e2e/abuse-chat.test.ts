@@ -98,6 +98,24 @@ describe('abuse: the chat path', () => {
     await aliceChats('and after it');
   }, 120_000);
 
+  it('an LLM that streams half a surrogate pair: the run completes and is stored (as U+FFFD), nothing lost', async () => {
+    const conv = await mallory.newConversation();
+    const stream = await mallory.events(conv, { after: 0 });
+    await mallory.send(conv, sim('cut mid-character', { text: 'before \ud83d after' }));
+    const events = await readUntilTerminals(stream, 1, 20_000);
+    stream.close();
+    expect(events.at(-1)!.chunk.type).toBe('finish');
+    const [, answer] = await mallory.messages(conv);
+    expect(answer.status).toBe('complete');
+    expect(answer.parts.at(-1).text).toBe('before \ufffd after');
+    // Replayed from the store: every event there, in order, the same text.
+    const replay = await mallory.events(conv, { after: 0 });
+    const stored = await readUntilTerminals(replay, 1, 10_000);
+    replay.close();
+    expect(stored.map((e) => e.seq)).toEqual(events.map((e) => e.seq));
+    await expectAllUp();
+  });
+
   it('resume positions past what a seq can be are 400 naming the field, not a stream that breaks', async () => {
     const conv = await mallory.newConversation();
     const byQuery = await mallory.call('GET', `/v1/conversations/${conv}/events?after=9999999999`);

@@ -12,6 +12,18 @@ export const MAX_CONTENT_CHARS = 100_000;
 export const isStorableInJson = (s: string): boolean => !s.includes('\u0000') && !/[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/.test(s);
 export const NOT_STORABLE_IN_JSON = 'must not contain NUL characters (U+0000) or unpaired surrogates';
 
+/**
+ * JSON that jsonb accepts. It refuses the escape \u0000 (NUL) and the escape of an unpaired UTF-16 surrogate, both of
+ * which JSON.stringify writes (for U+0000, and for a lone half of a surrogate pair — whole pairs it writes as they
+ * are) when a string holds one: an MCP tool output, an LLM delta cut mid-character. Each is stored as U+FFFD;
+ * everything else is unchanged. (An escaped backslash before `u` is text, not an escape: the parity group keeps it.)
+ */
+export const storableJson = (value: unknown): string => {
+  const json = JSON.stringify(value);
+  return json.includes('\\u') ? json.replace(UNSTORABLE_ESCAPE, '$1\\ufffd') : json;
+};
+const UNSTORABLE_ESCAPE = /(?<!\\)((?:\\\\)*)\\u(?:0000|[dD][89a-fA-F][0-9a-fA-F]{2})/g;
+
 const base = { userId: UserId, conversationId: Uuid, correlationId: z.string().max(200).optional() };
 
 export const SendMessageCommand = z.object({

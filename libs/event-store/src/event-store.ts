@@ -1,6 +1,6 @@
 import type pg from 'pg';
 import { withTransaction } from '@harness/db';
-import { UiChunk, type ConversationEvent } from '@harness/contracts';
+import { storableJson, UiChunk, type ConversationEvent } from '@harness/contracts';
 
 /** An event the writer has already numbered (the live path publishes it before it is stored). */
 export interface NewEvent {
@@ -150,14 +150,6 @@ export interface StoredRow {
   created_at: Date;
 }
 
-/**
- * JSON that jsonb accepts: it refuses the escape \u0000 (NUL), which JSON.stringify writes for U+0000 in any string
- * (an MCP tool output, say). It is stored as U+FFFD; everything else is unchanged.
- */
-const storableJson = (value: unknown): string => {
-  const json = JSON.stringify(value);
-  return json.includes('\\u0000') ? json.replace(/(?<!\\)((?:\\\\)*)\\u0000/g, '$1\\ufffd') : json;
-};
 
 function toStored(streamId: string, expectedVersion: number, events: NewEvent[]): ConversationEvent[] {
   let prev = expectedVersion;

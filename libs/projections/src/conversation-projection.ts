@@ -1,5 +1,5 @@
 import type pg from 'pg';
-import type { ConversationEvent } from '@harness/contracts';
+import { storableJson, type ConversationEvent } from '@harness/contracts';
 import { applyChunk, newDraft, replayDraft, type MessageDraft } from './message-draft.js';
 
 type Queryable = Pick<pg.PoolClient, 'query'>;
@@ -33,7 +33,7 @@ export async function projectConversationEvents(
         await tx.query(
           `INSERT INTO message_views (id, conversation_id, user_id, run_id, role, status, parts, first_seq, created_at)
            VALUES ($1, $2, $3, $4, 'user', 'complete', $5, $6, $7) ON CONFLICT (id) DO NOTHING`,
-          [c.data.messageId, e.conversationId, userId, e.runId, JSON.stringify(c.data.parts), e.seq, e.createdAt],
+          [c.data.messageId, e.conversationId, userId, e.runId, storableJson(c.data.parts), e.seq, e.createdAt],
         );
         lastActivity = e.createdAt;
         break;
@@ -82,7 +82,7 @@ export async function projectConversationEvents(
           applyChunk(d, c, e.createdAt);
           touched.add(d);
         } else {
-          await tx.query('UPDATE message_views SET usage = $2 WHERE id = $1', [messageId, JSON.stringify(usage)]);
+          await tx.query('UPDATE message_views SET usage = $2 WHERE id = $1', [messageId, storableJson(usage)]);
         }
         await tx.query(
           `INSERT INTO usage_views (message_id, conversation_id, user_id, model, prompt_tokens, completion_tokens, reasoning_tokens, total_tokens, cost, source, created_at)
@@ -120,7 +120,7 @@ export async function projectConversationEvents(
     if (onlyDeltas && opts.deltaWriteIntervalMs && now - (d.writtenAt ?? 0) < opts.deltaWriteIntervalMs) continue;
     d.writtenAt = now;
     await tx.query('UPDATE message_views SET parts = $2, status = $3, usage = $4, error = $5 WHERE id = $1', [
-      d.messageId, JSON.stringify(d.parts), d.status, d.usage ? JSON.stringify(d.usage) : null, d.error,
+      d.messageId, storableJson(d.parts), d.status, d.usage ? storableJson(d.usage) : null, d.error,
     ]);
   }
 }

@@ -9,17 +9,16 @@ type Next = () => void;
 /** Requests that may carry a body without a user token (each does its own authentication, or needs none). */
 const SELF_AUTHENTICATED_PREFIXES = ['/admin/queues'];
 
-/** Only these methods' bodies are ever read (the JSON body reader); others' are discarded unread. */
-const METHODS_WITH_BODY = new Set(['POST', 'PUT', 'PATCH']);
+/** Routes that need no user token (none takes a body: one sent anyway is drained, a little of it at most). */
+export const PUBLIC_PATHS = new Set(['/healthz', '/readyz', '/metrics', '/oauth/client-metadata.json', '/v1/mcp/oauth/callback']);
 
 const hasBody = (req: HttpRequest): boolean => {
-  if (!METHODS_WITH_BODY.has(req.method ?? '')) return false;
   const length = req.headers['content-length'];
   return req.headers['transfer-encoding'] !== undefined || (length !== undefined && length !== '0');
 };
 
 /**
- * Before a byte of a request body is read: a request that carries one must carry a valid user token, else it is
+ * Before a byte of a request body is read: a request that carries one (whatever its method) must carry a valid user token, else it is
  * answered 401 at once and its connection closed (nothing of the body is waited for nor buffered). So an anonymous
  * caller cannot make the gateway read and parse megabytes (the 16 MiB limit of `/v1/chat` is for signed-in users
  * only). The user id is kept on the request; the AuthGuard does not verify the token a second time.
@@ -28,7 +27,7 @@ export function authenticateBeforeBody(config: Config) {
   const secret = new TextEncoder().encode(config.jwtSecret);
   return (req: HttpRequest, res: HttpResponse, next: Next): void => {
     const path = (req.url ?? '/').split('?')[0];
-    if (!hasBody(req) || SELF_AUTHENTICATED_PREFIXES.some((p) => path === p || path.startsWith(`${p}/`))) return next();
+    if (!hasBody(req) || PUBLIC_PATHS.has(path) || SELF_AUTHENTICATED_PREFIXES.some((p) => path === p || path.startsWith(`${p}/`))) return next();
     verifyUserToken(req.headers.authorization, secret).then(
       (userId) => {
         req.userId = userId;

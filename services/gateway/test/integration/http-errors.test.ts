@@ -56,7 +56,7 @@ describe('authentication', () => {
   });
 
   /** Sends only a request's head (no body byte) over a raw socket; resolves with the status line and head of the answer. */
-  const headOnly = (path: string, headers: Record<string, string>) =>
+  const headOnly = (path: string, headers: Record<string, string>, method = 'POST') =>
     new Promise<{ statusLine: string; head: string; closed: boolean }>((resolve, reject) => {
       const { hostname, port } = new URL(gw.url);
       const socket = connect({ host: hostname, port: Number(port) });
@@ -74,7 +74,7 @@ describe('authentication', () => {
         resolve({ statusLine: head.split('\r\n')[0], head, closed: true });
       });
       socket.on('error', reject);
-      const lines = [`POST ${path} HTTP/1.1`, `host: ${hostname}:${port}`, ...Object.entries(headers).map(([k, v]) => `${k}: ${v}`)];
+      const lines = [`${method} ${path} HTTP/1.1`, `host: ${hostname}:${port}`, ...Object.entries(headers).map(([k, v]) => `${k}: ${v}`)];
       socket.write(`${lines.join('\r\n')}\r\n\r\n`);
     });
 
@@ -87,6 +87,11 @@ describe('authentication', () => {
     // Chunked, with a bad token: the same.
     const chunked = await headOnly('/v1/harnesses', { 'content-type': 'application/json', 'transfer-encoding': 'chunked', authorization: 'Bearer a.b.c' });
     expect(chunked.statusLine).toBe('HTTP/1.1 401 Unauthorized');
+    // Whatever the method: a GET or DELETE body is not read for an anonymous caller either.
+    for (const method of ['GET', 'DELETE']) {
+      const r = await headOnly('/v1/harnesses', { 'content-length': String(16 * 1024 * 1024) }, method);
+      expect(r.statusLine).toBe('HTTP/1.1 401 Unauthorized');
+    }
   });
 
   it('a signed-in user may send /v1/chat a body above 1 MiB (up to its 16 MiB limit); anonymous callers never reach the reader', async () => {

@@ -50,17 +50,22 @@ function validateClients(clients: readonly DevIdpClient[]): void {
   }
 }
 
+function pathOf(requestUrl: string | undefined): string {
+  return URL.parse(requestUrl ?? '/', 'http://localhost')?.pathname ?? '';
+}
+
 function hostForUrl(host: string): string {
   return host.includes(':') ? `[${host}]` : host;
 }
 
 export async function startDevIdp(options: DevIdpOptions): Promise<DevIdpHandle> {
   validateClients(options.clients);
+  if (options.issuer !== undefined && new URL(options.issuer).pathname !== '/') {
+    throw new Error('dev-idp: the issuer must be an origin without a path');
+  }
   const host = options.host ?? '127.0.0.1';
   const csp = contentSecurityPolicy(formTargetsOf(options.clients.flatMap((c) => c.redirectUris)));
   const accounts = new BoundedAccounts(MAX_REMEMBERED_ACCOUNTS);
-  let provider: Provider | undefined;
-  let providerCallback: ((req: IncomingMessage, res: ServerResponse) => unknown) | undefined;
 
   const sendPage = (res: ServerResponse, status: number, html: string): void => {
     res.writeHead(status, {
@@ -75,7 +80,7 @@ export async function startDevIdp(options: DevIdpOptions): Promise<DevIdpHandle>
   const expired = (res: ServerResponse): void =>
     sendPage(res, 400, errorPage('Sign-in expired', 'This sign-in is unknown or has expired. Go back to the application and start again.'));
 
-  async function interaction(req: IncomingMessage, res: ServerResponse, uid: string, isLogin: boolean): Promise<void> {
+  async function interaction(provider: Provider, req: IncomingMessage, res: ServerResponse, uid: string, isLogin: boolean): Promise<void> {
     const method = req.method ?? 'GET';
     if (isLogin ? method !== 'POST' : method !== 'GET') {
       res.writeHead(405, { allow: isLogin ? 'POST' : 'GET' }).end();
@@ -83,7 +88,7 @@ export async function startDevIdp(options: DevIdpOptions): Promise<DevIdpHandle>
     }
     let details;
     try {
-      details = await provider!.interactionDetails(req, res);
+      details = await provider.interactionDetails(req, res);
     } catch {
       expired(res);
       return;
@@ -114,20 +119,11 @@ export async function startDevIdp(options: DevIdpOptions): Promise<DevIdpHandle>
     }
     const sub = subjectFor(username);
     accounts.remember(sub, username);
-    await provider!.interactionFinished(req, res, { login: { accountId: sub } }, { mergeWithLastSubmission: false });
+    await provider.interactionFinished(req, res, { login: { accountId: sub } }, { mergeWithLastSubmission: false });
   }
 
-  const server = createServer((req, res) => {
-    const match = INTERACTION_PATH.exec(new URL(req.url ?? '/', 'http://localhost').pathname);
-    if (!match) {
-      providerCallback!(req, res);
-      return;
-    }
-    interaction(req, res, match[1], match[2] !== undefined).catch(() => {
-      if (!res.headersSent) sendPage(res, 500, errorPage('Sign-in failed', 'An unexpected error; start again.'));
-      else res.destroy();
-    });
-  });
+  // The issuer names the port, so the provider is made once the server listens; requests are taken from then on.
+  const server = createServer();
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(options.port ?? 0, host, () => {
@@ -137,12 +133,19 @@ export async function startDevIdp(options: DevIdpOptions): Promise<DevIdpHandle>
   });
   const url = `http://${hostForUrl(host)}:${(server.address() as AddressInfo).port}`;
   const issuer = options.issuer ?? url;
-  if (new URL(issuer).pathname !== '/') {
-    server.close();
-    throw new Error('dev-idp: the issuer must be an origin without a path');
-  }
-  provider = createProvider(issuer.replace(/\/$/, ''), options.clients, accounts);
-  providerCallback = provider.callback();
+  const provider = createProvider(issuer.replace(/\/$/, ''), options.clients, accounts);
+  const providerCallback = provider.callback();
+  server.on('request', (req: IncomingMessage, res: ServerResponse) => {
+    const match = INTERACTION_PATH.exec(pathOf(req.url));
+    if (!match) {
+      void providerCallback(req, res);
+      return;
+    }
+    interaction(provider, req, res, match[1], match[2] !== undefined).catch(() => {
+      if (!res.headersSent) sendPage(res, 500, errorPage('Sign-in failed', 'An unexpected error; start again.'));
+      else res.destroy();
+    });
+  });
 
   return {
     issuer: provider.issuer,

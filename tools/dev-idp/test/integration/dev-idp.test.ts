@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { createRemoteJWKSet, jwtVerify, type JWTPayload } from 'jose';
-import { startDevIdp, type DevIdpHandle } from '../../src/index.js';
+import { startDevIdp, subjectFor, type DevIdpHandle } from '../../src/index.js';
 
 const REDIRECT = 'http://127.0.0.1:9/auth/callback/dev';
 const CLIENT = { clientId: 'harness-test', clientSecret: 'test-secret', redirectUris: [REDIRECT] };
@@ -226,7 +226,7 @@ test('the form of a sign-in is refused without its interaction cookie (another b
 });
 
 test('a replayed code, or a code with the wrong PKCE verifier, is refused', async () => {
-  const { code, req } = await signIn('erin');
+  const { code } = await signIn('erin');
   const wrong = await exchange(code, randomBytes(32).toString('base64url'));
   expect(wrong.status).toBe(400);
   expect(((await wrong.json()) as { error: string }).error).toBe('invalid_grant');
@@ -243,4 +243,24 @@ test('an oversized form is 413', async () => {
   const { action } = await openSignInPage(browser, authRequest());
   const res = await submitUsername(browser, action, 'x'.repeat(5000));
   expect(res.status).toBe(413);
+});
+
+test('the same browser signs in again without the page while its IdP session lives; prompt=login shows the page', async () => {
+  const browser = new Browser();
+  const first = authRequest();
+  const { action } = await openSignInPage(browser, first);
+  await browser.follow(await submitUsername(browser, action, 'frank'), action);
+
+  const second = authRequest();
+  const { url } = await browser.follow(await browser.request(second.url), second.url);
+  const back = new URL(url);
+  expect(back.origin + back.pathname).toBe(REDIRECT);
+  expect(back.searchParams.get('state')).toBe(second.state);
+  const res = await exchange(back.searchParams.get('code')!, second.verifier);
+  const { id_token: idToken } = (await res.json()) as { id_token: string };
+  expect((await verifiedIdToken(idToken, second.nonce)).sub).toBe(subjectFor('frank'));
+
+  const forced = authRequest();
+  const { html } = await openSignInPage(browser, { ...forced, url: `${forced.url}&prompt=login` });
+  expect(html).toContain('<button type="submit">Sign in</button>');
 });

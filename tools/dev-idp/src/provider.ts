@@ -57,7 +57,8 @@ async function loadOrAutoGrant(ctx: KoaContextWithOIDC) {
   return grant;
 }
 
-export function createProvider(issuer: string, clients: readonly DevIdpClient[], accounts: BoundedAccounts): Provider {
+/** `pageCsp`: the Content-Security-Policy of the tool's pages, also sent with the provider's error page. */
+export function createProvider(issuer: string, clients: readonly DevIdpClient[], accounts: BoundedAccounts, pageCsp: string): Provider {
   const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
   const signingKey = { ...privateKey.export({ format: 'jwk' }), kid: randomUUID(), alg: 'RS256', use: 'sig' };
 
@@ -87,6 +88,8 @@ export function createProvider(issuer: string, clients: readonly DevIdpClient[],
     },
     renderError: (ctx, out) => {
       ctx.type = 'html';
+      ctx.set('content-security-policy', pageCsp);
+      ctx.set('cache-control', 'no-store');
       ctx.body = errorPage('Sign-in failed', `${out.error}: ${out.error_description ?? ''}`);
     },
     ttl: {

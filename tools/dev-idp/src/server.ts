@@ -133,7 +133,7 @@ export async function startDevIdp(options: DevIdpOptions): Promise<DevIdpHandle>
   });
   const url = `http://${hostForUrl(host)}:${(server.address() as AddressInfo).port}`;
   const issuer = options.issuer ?? url;
-  const provider = createProvider(issuer.replace(/\/$/, ''), options.clients, accounts);
+  const provider = createProvider(issuer.replace(/\/$/, ''), options.clients, accounts, csp);
   const providerCallback = provider.callback();
   server.on('request', (req: IncomingMessage, res: ServerResponse) => {
     const match = INTERACTION_PATH.exec(pathOf(req.url));

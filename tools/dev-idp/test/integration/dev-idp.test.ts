@@ -200,6 +200,20 @@ test('an authorization request without PKCE is refused before any sign-in page',
   expect(refused.searchParams.get('error')).toBe('invalid_request');
 });
 
+test('an unknown client or an unregistered redirect_uri gets an escaped error page, never a redirect', async () => {
+  for (const [name, value] of [['client_id', '<evil>'], ['redirect_uri', 'http://127.0.0.1:9/elsewhere']]) {
+    const url = new URL(authRequest().url);
+    url.searchParams.set(name, value);
+    const res = await new Browser().request(url.toString());
+    expect(res.status).toBe(400);
+    expect(res.headers.get('location')).toBeNull();
+    expect(res.headers.get('content-security-policy')).toContain("default-src 'none'");
+    const html = await res.text();
+    expect(html).toContain('Sign-in failed');
+    expect(html).not.toContain('<evil>');
+  }
+});
+
 test('a bad username gets the page again with an error, escaped; a good one then signs in', async () => {
   const browser = new Browser();
   const req = authRequest();

@@ -17,6 +17,7 @@ const common = {
   testEnvironment: 'node',
   moduleNameMapper: {
     '^@harness/llm-simulator$': '<rootDir>/tools/llm-simulator/src/index.ts',
+    '^@harness/dev-idp$': '<rootDir>/tools/dev-idp/src/index.ts',
     '^@harness/([a-z-]+)$': '<rootDir>/libs/$1/src/index.ts',
     '^(\\.{1,2}/.*)\\.js$': '$1',
   },

@@ -184,6 +184,15 @@ describe('user commands: only the gateway sends them', () => {
     expect(await delivered('gateway', gateway, McpBrokerSubjects.cancelToolCall)).toBe(false);
   });
 
+  test('API key commands come from the gateway only (a broker or chat holding them could mint or verify keys)', async () => {
+    for (const subject of [AuthSubjects.createApiKey, AuthSubjects.listApiKeys, AuthSubjects.revokeApiKey, AuthSubjects.verifyApiKey]) {
+      expect(await delivered('gateway', gateway, subject)).toBe(true);
+      expect(await delivered('chat', chat, subject)).toBe(false);
+      expect(await delivered('mcp-broker', broker, subject)).toBe(false);
+      expect(await deliveredFromAuth(auth, subject)).toBe(false);
+    }
+  });
+
   test('only the auth service may take auth commands off the bus', async () => {
     for (const [who, nc] of [['gateway', gateway], ['chat', chat], ['mcp-broker', broker]] as const) {
       const sub = nc.subscribe(AuthSubjects.accessToken, { queue: 'harness-auth' });

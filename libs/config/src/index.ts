@@ -143,6 +143,7 @@ const EnvSchema = z.object({
   HARNESS_OAUTH_STATE_TTL_MS: z.coerce.number().int().min(10_000).max(3_600_000).default(600_000),
   /** Pending (unexpired, unused) authorizations one user may have at once; the next start is refused (429) until one expires. */
   HARNESS_OAUTH_MAX_PENDING_PER_USER: z.coerce.number().int().min(1).max(1_000).default(10),
+  HARNESS_API_KEYS_MAX_PER_USER: z.coerce.number().int().min(1).max(1_000).default(50),
   /** Refresh an access token this long before it expires. */
   HARNESS_OAUTH_REFRESH_SKEW_MS: z.coerce.number().int().min(0).max(3_600_000).default(60_000),
   HARNESS_PRETTY_LOGS: bool.optional(),
@@ -215,6 +216,8 @@ export interface Config {
     refreshSkewMs: number;
     clientName: string;
   };
+  /** API keys for programs (the auth service): keys per user, expired ones included until deleted. */
+  apiKeys: { maxPerUser: number };
   prettyLogs: boolean;
 }
 
@@ -322,6 +325,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env, service = 'h
       refreshSkewMs: e.HARNESS_OAUTH_REFRESH_SKEW_MS,
       clientName: 'Harness',
     },
+    apiKeys: { maxPerUser: e.HARNESS_API_KEYS_MAX_PER_USER },
     prettyLogs: e.HARNESS_PRETTY_LOGS ?? false,
   };
 }

@@ -7,3 +7,4 @@ export * from './wire-reply.js';
 export * from './tool-output.js';
 export * from './auth-commands.js';
 export * from './nats-access.js';
+export * from './api-keys.js';

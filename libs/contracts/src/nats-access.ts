@@ -34,12 +34,14 @@ export function natsPermissions(namespace: string): Record<NatsService, NatsPerm
   const v1 = `${namespace}.v1`;
   const inbox = (s: NatsService) => `${natsInboxPrefix(namespace, s)}.>`;
   return {
-    // The edge: user commands to chat, tool listing, the OAuth steps a user drives, readiness pings; reads live events.
+    // The edge: user commands to chat, tool listing, the OAuth steps a user drives, API keys, readiness pings; reads live events.
     gateway: {
       publish: [
         `${v1}.chat.cmd.>`,
         `${v1}.mcp-broker.cmd.list-tools`,
         `${v1}.auth.cmd.start`, `${v1}.auth.cmd.complete`, `${v1}.auth.cmd.status`, `${v1}.auth.cmd.revoke`,
+        // API keys: created, listed and revoked for the signed-in user; verified on each key-authenticated request.
+        `${v1}.auth.cmd.api-key-create`, `${v1}.auth.cmd.api-key-list`, `${v1}.auth.cmd.api-key-revoke`, `${v1}.auth.cmd.api-key-verify`,
         `${v1}.chat.health`, `${v1}.mcp-broker.health`, `${v1}.auth.health`,
       ],
       subscribe: [`${v1}.conv.*.events`, inbox('gateway')],

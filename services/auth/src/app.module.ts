@@ -8,13 +8,22 @@ import { CompleteAuthorizationController } from './complete-authorization/comple
 import { CompleteAuthorization } from './complete-authorization/complete-authorization.usecase.js';
 import { ConnectionStatusController } from './connection-status/connection-status.controller.js';
 import { ConnectionStatus } from './connection-status/connection-status.usecase.js';
+import { CreateApiKeyController } from './create-api-key/create-api-key.controller.js';
+import { CreateApiKey } from './create-api-key/create-api-key.usecase.js';
+import { ListApiKeysController } from './list-api-keys/list-api-keys.controller.js';
+import { ListApiKeys } from './list-api-keys/list-api-keys.usecase.js';
+import { RevokeApiKeyController } from './revoke-api-key/revoke-api-key.controller.js';
+import { RevokeApiKey } from './revoke-api-key/revoke-api-key.usecase.js';
+import { VerifyApiKeyController } from './verify-api-key/verify-api-key.controller.js';
+import { VerifyApiKey } from './verify-api-key/verify-api-key.usecase.js';
 import { HealthController } from './health/health.controller.js';
 import { createOAuthContext, type OAuthContext } from './oauth/context.js';
 import { RevokeConnectionController } from './revoke-connection/revoke-connection.controller.js';
 import { RevokeConnection } from './revoke-connection/revoke-connection.usecase.js';
 import { StartAuthorizationController } from './start-authorization/start-authorization.controller.js';
 import { StartAuthorization } from './start-authorization/start-authorization.usecase.js';
-import { LOGGER, OAUTH_CONTEXT, REPLICA_ID } from './tokens.js';
+import { API_KEYS_CONTEXT, LOGGER, OAUTH_CONTEXT, REPLICA_ID } from './tokens.js';
+import type { ApiKeysContext } from './api-keys/context.js';
 import { StateSweeper } from './oauth/state-sweeper.js';
 
 export interface AuthRuntime {
@@ -40,6 +49,7 @@ export class AuthModule {
     // Built here, not lazily: a bad HARNESS_OAUTH_CLIENTS stops the service at boot.
     const db = context ? null : createDatabase(config.databaseUrl, { applicationName: `harness-auth-${config.replicaId}` });
     const ctx = context ?? createOAuthContext(config, db!, logger);
+    const apiKeys: ApiKeysContext = { pool: ctx.db.pool, logger, settings: config.apiKeys, now: ctx.now };
     return {
       module: AuthModule,
       controllers: [
@@ -49,17 +59,26 @@ export class AuthModule {
         ConnectionStatusController,
         RevokeConnectionController,
         GetAccessTokenController,
+        CreateApiKeyController,
+        ListApiKeysController,
+        RevokeApiKeyController,
+        VerifyApiKeyController,
       ],
       providers: [
         { provide: REPLICA_ID, useValue: config.replicaId },
         { provide: LOGGER, useValue: logger },
         { provide: OAUTH_CONTEXT, useValue: ctx },
+        { provide: API_KEYS_CONTEXT, useValue: apiKeys },
         { provide: DATABASE, useValue: db },
         StartAuthorization,
         CompleteAuthorization,
         ConnectionStatus,
         RevokeConnection,
         GetAccessToken,
+        CreateApiKey,
+        ListApiKeys,
+        RevokeApiKey,
+        VerifyApiKey,
         StateSweeper,
         ResourcesCloser,
       ],

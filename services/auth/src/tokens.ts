@@ -2,3 +2,5 @@ export const REPLICA_ID = Symbol('REPLICA_ID');
 export const LOGGER = Symbol('LOGGER');
 /** The OAuth runtime (config, database, keyring, guarded fetch, pre-registered clients): see oauth/context.ts. */
 export const OAUTH_CONTEXT = Symbol('OAUTH_CONTEXT');
+/** The API key use cases' pool, clock and cap: see api-keys/context.ts. */
+export const API_KEYS_CONTEXT = Symbol('API_KEYS_CONTEXT');

@@ -3,7 +3,8 @@ import { connect, type NatsConnection } from '@nats-io/transport-node';
 import pg from 'pg';
 import type { z } from 'zod';
 import {
-  AuthSubjects, CompleteAuthorizationCommand, CompleteAuthorizationResult, ConnectionStatusCommand, ConnectionStatusResult,
+  AuthSubjects, CompleteAuthorizationCommand, CreateApiKeyCommand, CreateApiKeyResult, ListApiKeysCommand, ListApiKeysResult,
+  RevokeApiKeyCommand, RevokeApiKeyResult, VerifyApiKeyCommand, VerifyApiKeyResult, CompleteAuthorizationResult, ConnectionStatusCommand, ConnectionStatusResult,
   GetAccessTokenCommand, GetAccessTokenResult, HealthReply, replyOf, RevokeConnectionCommand, RevokeConnectionResult,
   setSubjectNamespace, StartAuthorizationCommand, StartAuthorizationResult, type Reply,
 } from '@harness/contracts';
@@ -56,6 +57,19 @@ export class AuthCommands {
   }
   accessToken(p: z.input<typeof GetAccessTokenCommand>): Promise<Reply<GetAccessTokenResult>> {
     return this.send(AuthSubjects.accessToken, GetAccessTokenCommand, GetAccessTokenResult, p);
+  }
+
+  createApiKey(p: z.input<typeof CreateApiKeyCommand>): Promise<Reply<CreateApiKeyResult>> {
+    return this.send(AuthSubjects.createApiKey, CreateApiKeyCommand, CreateApiKeyResult, p);
+  }
+  listApiKeys(p: z.input<typeof ListApiKeysCommand>): Promise<Reply<ListApiKeysResult>> {
+    return this.send(AuthSubjects.listApiKeys, ListApiKeysCommand, ListApiKeysResult, p);
+  }
+  revokeApiKey(p: z.input<typeof RevokeApiKeyCommand>): Promise<Reply<RevokeApiKeyResult>> {
+    return this.send(AuthSubjects.revokeApiKey, RevokeApiKeyCommand, RevokeApiKeyResult, p);
+  }
+  verifyApiKey(p: z.input<typeof VerifyApiKeyCommand>): Promise<Reply<VerifyApiKeyResult>> {
+    return this.send(AuthSubjects.verifyApiKey, VerifyApiKeyCommand, VerifyApiKeyResult, p);
   }
 
   async close(): Promise<void> {

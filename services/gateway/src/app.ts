@@ -6,6 +6,7 @@ import type { Config } from '@harness/config';
 import { CORRELATION_HEADER } from '@harness/contracts';
 import { createLogger, PinoNestLogger, type Logger } from '@harness/logging';
 import { mountAdminPages } from './admin/admin.module.js';
+import { ApiKeyVerifier } from './api-keys/api-key-verifier.js';
 import { authenticateBeforeBody } from './auth/authenticate-before-body.js';
 import { AppModule } from './app.module.js';
 import { GatewayMetrics } from './core/metrics.js';
@@ -51,7 +52,7 @@ export async function createGatewayApp(config: Config, opts: CreateGatewayAppOpt
   // The board authenticates first and reads its own (small) bodies after that; everything else with a body needs a
   // valid user token before the body is read.
   mountAdminPages(app);
-  app.use(authenticateBeforeBody(config));
+  app.use(authenticateBeforeBody(config, app.get(ApiKeyVerifier)));
   app.use(jsonBody(bodyLimitFor));
   app.use(runInCorrelationContext());
   app.useGlobalFilters(new HttpErrorFilter(logger));

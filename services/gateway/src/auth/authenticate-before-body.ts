@@ -2,7 +2,8 @@ import type { Config } from '@harness/config';
 import { toHttpError } from '../http/error-mapping.js';
 import type { HttpRequest, HttpResponse } from '../http/types.js';
 import { writeHttpError } from '../http/write-error.js';
-import { verifyUserToken } from './verify-token.js';
+import type { ApiKeyVerifier } from '../api-keys/api-key-verifier.js';
+import { authenticate } from './authenticate.js';
 
 type Next = () => void;
 
@@ -23,12 +24,12 @@ const hasBody = (req: HttpRequest): boolean => {
  * caller cannot make the gateway read and parse megabytes (the 16 MiB limit of `/v1/chat` is for signed-in users
  * only). The user id is kept on the request; the AuthGuard does not verify the token a second time.
  */
-export function authenticateBeforeBody(config: Config) {
+export function authenticateBeforeBody(config: Config, apiKeys: ApiKeyVerifier) {
   const secret = new TextEncoder().encode(config.jwtSecret);
   return (req: HttpRequest, res: HttpResponse, next: Next): void => {
     const path = (req.url ?? '/').split('?')[0];
     if (!hasBody(req) || PUBLIC_PATHS.has(path) || SELF_AUTHENTICATED_PREFIXES.some((p) => path === p || path.startsWith(`${p}/`))) return next();
-    verifyUserToken(req.headers.authorization, secret).then(
+    authenticate(req.headers.authorization, secret, apiKeys).then(
       (userId) => {
         req.userId = userId;
         next();

@@ -33,7 +33,7 @@ export class AuthCommands {
     @Inject(LOGGER) private readonly logger: Logger,
   ) {}
 
-  send<C extends z.ZodType, R extends z.ZodType>(cmd: CommandDef<C, R>, payload: Omit<z.input<C>, 'correlationId'>): Promise<z.output<R>> {
-    return sendCommand({ client: this.client, logger: this.logger, timeoutMs: AUTH_COMMAND_TIMEOUT_MS, service: 'auth service' }, cmd, payload);
+  send<C extends z.ZodType, R extends z.ZodType>(cmd: CommandDef<C, R>, payload: Omit<z.input<C>, 'correlationId'>, timeoutMs = AUTH_COMMAND_TIMEOUT_MS): Promise<z.output<R>> {
+    return sendCommand({ client: this.client, logger: this.logger, timeoutMs, service: 'auth service' }, cmd, payload);
   }
 }

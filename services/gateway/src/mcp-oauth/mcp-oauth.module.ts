@@ -25,5 +25,7 @@ import { McpOAuth } from './mcp-oauth.service.js';
   ],
   controllers: [McpOAuthController, ClientMetadataController],
   providers: [AuthCommands, McpOAuth, BrowserBinding],
+  // The API keys module sends its commands over the same connection.
+  exports: [AuthCommands],
 })
 export class McpOAuthModule {}

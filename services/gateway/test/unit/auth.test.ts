@@ -2,7 +2,9 @@ import { Reflector } from '@nestjs/core';
 import type { ExecutionContext } from '@nestjs/common';
 import { SignJWT } from 'jose';
 import type { Config } from '@harness/config';
+import { ApiKeyVerifier } from '../../src/api-keys/api-key-verifier.js';
 import { AuthGuard, Public } from '../../src/auth/auth.guard.js';
+import type { AuthCommands } from '../../src/mcp-oauth/auth-commands.js';
 import { verifyUserToken } from '../../src/auth/verify-token.js';
 
 const SECRET = 'unit-test-secret-of-enough-length';
@@ -42,7 +44,8 @@ describe('verifyUserToken', () => {
 });
 
 describe('AuthGuard', () => {
-  const guard = new AuthGuard({ jwtSecret: SECRET } as Config, new Reflector());
+  // No auth service here: JWTs and malformed API keys are decided without asking it (the e2e test covers real keys).
+  const guard = new AuthGuard({ jwtSecret: SECRET } as Config, new Reflector(), new ApiKeyVerifier(null as unknown as AuthCommands));
   class Routes {
     @Public() open() {}
     closed() {}
@@ -64,5 +67,11 @@ describe('AuthGuard', () => {
   it('lets @Public() routes through without a token, and refuses the others', async () => {
     await expect(guard.canActivate(ctx(Routes.prototype.open, {}).ctx)).resolves.toBe(true);
     await expect(guard.canActivate(ctx(Routes.prototype.closed, {}).ctx)).rejects.toEqual(unauthorized());
+  });
+
+  it('refuses a malformed API key without asking the auth service', async () => {
+    for (const bearer of ['hk_', 'hk_short', `hk_${'A'.repeat(44)}`, `hk_${'A'.repeat(42)}!`]) {
+      await expect(guard.canActivate(ctx(Routes.prototype.closed, { authorization: `Bearer ${bearer}` }).ctx)).rejects.toEqual(unauthorized(/API key/));
+    }
   });
 });

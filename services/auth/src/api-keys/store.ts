@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type pg from 'pg';
 import { z } from 'zod';
 import { DomainError, type ApiKeySummary } from '@harness/contracts';
+import { withTransaction } from '@harness/db';
 
 /**
  * The `api_keys` table (owned by the auth service; the gateway never reads it). Every query names the user, except the
@@ -41,9 +42,7 @@ export async function insertKey(
   k: { userId: string; name: string; keyHash: string; prefix: string; expiresAt: Date | null; now: Date },
   settings: ApiKeySettings,
 ): Promise<Row> {
-  const client = await pool.connect();
-  try {
-    await client.query('BEGIN');
+  return withTransaction(pool, async (client) => {
     await client.query("SELECT pg_advisory_xact_lock(hashtextextended('api_keys:' || $1, 0))", [k.userId]);
     const { rows: [{ count }] } = await client.query<{ count: string }>('SELECT count(*) FROM api_keys WHERE user_id = $1', [k.userId]);
     if (Number(count) >= settings.maxPerUser) {
@@ -57,14 +56,8 @@ export async function insertKey(
        RETURNING id, name, prefix, created_at, last_used_at, expires_at`,
       [randomUUID(), k.userId, k.name, k.keyHash, k.prefix, k.now, k.expiresAt],
     );
-    await client.query('COMMIT');
     return row;
-  } catch (err) {
-    await client.query('ROLLBACK').catch(() => undefined);
-    throw err;
-  } finally {
-    client.release();
-  }
+  });
 }
 
 /** Newest first, keyset-paginated on (created_at, id); the cursor is that pair as base64url JSON. */

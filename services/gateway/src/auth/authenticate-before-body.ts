@@ -10,7 +10,7 @@ type Next = () => void;
 /** Requests that may carry a body without a user token (each does its own authentication, or needs none). */
 const SELF_AUTHENTICATED_PREFIXES = ['/admin/queues'];
 
-/** Routes that need no user token (none takes a body: one sent anyway is drained, a little of it at most). */
+/** Routes that need no user token (none takes a body: one sent anyway is drained unread, up to the body limit). */
 export const PUBLIC_PATHS = new Set(['/healthz', '/readyz', '/metrics', '/oauth/client-metadata.json', '/v1/mcp/oauth/callback']);
 
 const hasBody = (req: HttpRequest): boolean => {

@@ -4,8 +4,6 @@ import type { HttpRequest, HttpResponse } from './types.js';
 import { writeHttpError } from './write-error.js';
 
 export const MAX_BODY_BYTES = 1024 * 1024;
-/** How much of a body sent to a public route (which takes none) is read before the connection is dropped. */
-const ANONYMOUS_DRAIN_LIMIT = 64 * 1024;
 const METHODS_WITH_BODY = new Set(['POST', 'PUT', 'PATCH']);
 
 const isJson = (contentType: string) => {
@@ -44,8 +42,9 @@ export function jsonBody(limitFor: (req: HttpRequest) => number = () => MAX_BODY
     const length = req.headers['content-length'];
     const hasBody = req.headers['transfer-encoding'] !== undefined || (length !== undefined && length !== '0');
     if (!hasBody) return next();
-    // Only a signed-in caller's body is drained in full; an anonymous one (a public route takes no body) a little only.
-    if (!METHODS_WITH_BODY.has(req.method ?? '')) return discardBody(req, req.userId ? drainLimit : ANONYMOUS_DRAIN_LIMIT, next);
+    // Reaching here without a user means a public route (authenticateBeforeBody stopped the rest): its body is drained
+    // too, unbuffered, so the answer is not lost to a reset.
+    if (!METHODS_WITH_BODY.has(req.method ?? '')) return discardBody(req, drainLimit, next);
     const fail = (err: DomainError) => writeHttpError(res, toHttpError(err));
 
     const contentType = req.headers['content-type'] ?? '';

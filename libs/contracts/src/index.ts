@@ -8,3 +8,4 @@ export * from './tool-output.js';
 export * from './auth-commands.js';
 export * from './nats-access.js';
 export * from './api-keys.js';
+export * from './cursor.js';

@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type pg from 'pg';
-import { z } from 'zod';
-import { DomainError, type ApiKeySummary } from '@harness/contracts';
+import { decodeCursor, DomainError, encodeCursor, type ApiKeySummary } from '@harness/contracts';
 import { withTransaction } from '@harness/db';
 
 /**
@@ -71,7 +70,7 @@ export async function listKeys(pool: pg.Pool, userId: string, limit: number, cur
   );
   const page = rows.slice(0, limit);
   const last = page[page.length - 1];
-  return { items: page.map(present), nextCursor: rows.length > limit && last ? encodeCursor(last) : null };
+  return { items: page.map(present), nextCursor: rows.length > limit && last ? encodeCursor({ createdAt: last.created_at, id: last.id }) : null };
 }
 
 /** Deletes the user's key; returns its hash, or undefined when the user has no key with this id. */
@@ -97,16 +96,3 @@ export async function useKey(pool: pg.Pool, keyHash: string, now: Date): Promise
   return { id: row.id, userId: row.user_id, expiresAt: row.expires_at };
 }
 
-const CursorShape = z.tuple([z.iso.datetime(), z.uuid()]);
-const encodeCursor = (r: Row): string => Buffer.from(JSON.stringify([r.created_at.toISOString(), r.id])).toString('base64url');
-function decodeCursor(raw: string): { createdAt: Date; id: string } {
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(Buffer.from(raw, 'base64url').toString('utf8'));
-  } catch {
-    parsed = undefined;
-  }
-  const r = CursorShape.safeParse(parsed);
-  if (!r.success) throw new DomainError('validation_failed', 'cursor: not a cursor this API returned', { issues: [{ path: 'cursor', message: 'invalid cursor' }] });
-  return { createdAt: new Date(r.data[0]), id: r.data[1] };
-}

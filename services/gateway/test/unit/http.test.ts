@@ -1,7 +1,6 @@
 import { BadRequestException, NotFoundException } from '@nestjs/common';
 import { z } from 'zod';
-import { DomainError, SendMessageBody } from '@harness/contracts';
-import { decodeCursor, encodeCursor } from '../../src/http/cursor.js';
+import { decodeCursor, DomainError, encodeCursor, SendMessageBody } from '@harness/contracts';
 import { toHttpError } from '../../src/http/error-mapping.js';
 import { ZodPipe } from '../../src/http/zod.pipe.js';
 

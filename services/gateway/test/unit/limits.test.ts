@@ -1,6 +1,6 @@
 import { Redis } from 'ioredis';
 import { loadConfig, parseRateLimit } from '@harness/config';
-import { DomainError, HarnessListQuery, MessageListQuery, PaginationQuery, QueueListQuery, ToolListQuery, type ListToolsResult } from '@harness/contracts';
+import { decodeCursor, decodeNameCursor, decodePositionCursor, decodeSeqCursor, DomainError, encodeNameCursor, encodePositionCursor, encodeSeqCursor, HarnessListQuery, type ListToolsResult, MessageListQuery, PaginationQuery, QueueListQuery, ToolListQuery } from '@harness/contracts';
 import { createLogger } from '@harness/logging';
 import { AiChatController } from '../../src/ai-chat/ai-chat.controller.js';
 import { ConversationEventsController } from '../../src/streaming/conversation-events/conversation-events.controller.js';
@@ -9,7 +9,6 @@ import { HarnessesController } from '../../src/harnesses/harnesses.controller.js
 import { toolPage } from '../../src/harnesses/list-harness-tools/tool-page.js';
 import { McpOAuthController } from '../../src/mcp-oauth/mcp-oauth.controller.js';
 import { RunsController } from '../../src/runs/runs.controller.js';
-import { decodeCursor, decodeNameCursor, decodePositionCursor, decodeSeqCursor, encodeNameCursor, encodePositionCursor, encodeSeqCursor } from '../../src/http/cursor.js';
 import { toHttpError } from '../../src/http/error-mapping.js';
 import { ZodPipe } from '../../src/http/zod.pipe.js';
 import { RateLimits, rateLimitedError } from '../../src/limits/rate-limits.js';

@@ -1,11 +1,10 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { z } from 'zod';
-import type { PaginationQuery } from '@harness/contracts';
+import { decodeCursor, encodeCursor, type PaginationQuery } from '@harness/contracts';
 import type { Database } from '@harness/db';
 import { DATABASE } from '../../core/tokens.js';
 import { ConversationAccess } from '../conversation-access.js';
 import { presentConversation, type ConversationResponse } from '../conversation.presenter.js';
-import { decodeCursor, encodeCursor } from '../../http/cursor.js';
 
 /** Newest first, keyset-paginated on (createdAt, id). */
 @Injectable()

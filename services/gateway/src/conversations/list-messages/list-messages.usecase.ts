@@ -1,8 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
-import type { PageQuery } from '@harness/contracts';
+import { decodeSeqCursor, encodeSeqCursor, type PageQuery } from '@harness/contracts';
 import type { Database, MessageViewModel as MessageView } from '@harness/db';
 import { DATABASE } from '../../core/tokens.js';
-import { decodeSeqCursor, encodeSeqCursor } from '../../http/cursor.js';
 import { ConversationAccess } from '../conversation-access.js';
 
 export const presentMessage = (m: MessageView) => ({

@@ -1,9 +1,8 @@
 import { Inject, Injectable } from '@nestjs/common';
-import type { ListToolsResult, PageQuery } from '@harness/contracts';
+import { decodeNameCursor, type ListToolsResult, type PageQuery } from '@harness/contracts';
 import type { Database } from '@harness/db';
 import { McpBrokerCommand, McpBrokerCommands } from '../../core/mcp-broker-commands.js';
 import { DATABASE } from '../../core/tokens.js';
-import { decodeNameCursor } from '../../http/cursor.js';
 import { findOwnedHarness } from '../owned-harness.js';
 import { toolPage } from './tool-page.js';
 

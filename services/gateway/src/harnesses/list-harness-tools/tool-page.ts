@@ -1,5 +1,4 @@
-import type { ListToolsResult } from '@harness/contracts';
-import { encodeNameCursor } from '../../http/cursor.js';
+import { encodeNameCursor, type ListToolsResult } from '@harness/contracts';
 
 const byName = (a: { name: string }, b: { name: string }) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
 

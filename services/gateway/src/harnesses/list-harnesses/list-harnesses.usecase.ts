@@ -1,8 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
-import type { PageQuery } from '@harness/contracts';
+import { decodeCursor, encodeCursor, type PageQuery } from '@harness/contracts';
 import type { Database } from '@harness/db';
 import { DATABASE } from '../../core/tokens.js';
-import { decodeCursor, encodeCursor } from '../../http/cursor.js';
 import { presentHarness, WITH_SERVERS, type HarnessResponse } from '../harness.presenter.js';
 
 /** Newest first, keyset-paginated on (createdAt, id). */

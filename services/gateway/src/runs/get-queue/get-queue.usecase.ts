@@ -1,10 +1,9 @@
 import { Inject, Injectable } from '@nestjs/common';
-import type { PageQuery } from '@harness/contracts';
+import { decodePositionCursor, encodePositionCursor, type PageQuery } from '@harness/contracts';
 import type { Database } from '@harness/db';
 import { ConversationAccess } from '../../conversations/conversation-access.js';
 import { presentQueueItem, type QueueItemResponse } from '../../conversations/conversation.presenter.js';
 import { DATABASE } from '../../core/tokens.js';
-import { decodePositionCursor, encodePositionCursor } from '../../http/cursor.js';
 
 /** The queued messages, in order, from the queue projection; keyset-paginated on (position, id). */
 @Injectable()

@@ -1,7 +1,11 @@
 import { z } from 'zod';
-import { DomainError, StorableDateTime } from '@harness/contracts';
+import { StorableDateTime } from './api.js';
+import { DomainError } from './errors.js';
 
-/** Opaque page cursors: the sort key of the last item of the previous page, as base64url JSON. */
+/**
+ * Opaque page cursors of every paginated list (the gateway's and the auth service's): the sort key of the last item of
+ * the previous page, as base64url JSON; a cursor the API did not make is 400 naming `cursor`.
+ */
 
 const encode = (value: unknown): string => Buffer.from(JSON.stringify(value)).toString('base64url');
 

@@ -8,4 +8,5 @@ export * from './tool-output.js';
 export * from './auth-commands.js';
 export * from './nats-access.js';
 export * from './api-keys.js';
+export * from './sign-in.js';
 export * from './cursor.js';

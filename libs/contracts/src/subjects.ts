@@ -73,6 +73,11 @@ export const AuthSubjects = {
   get listApiKeys() { return `${subjectPrefix()}.auth.cmd.api-key-list`; },
   get revokeApiKey() { return `${subjectPrefix()}.auth.cmd.api-key-revoke`; },
   get verifyApiKey() { return `${subjectPrefix()}.auth.cmd.api-key-verify`; },
+  get signIn() { return `${subjectPrefix()}.auth.cmd.sign-in`; },
+  get verifySession() { return `${subjectPrefix()}.auth.cmd.session-verify`; },
+  get endSession() { return `${subjectPrefix()}.auth.cmd.session-end`; },
+  get endAllSessions() { return `${subjectPrefix()}.auth.cmd.session-end-all`; },
+  get getUser() { return `${subjectPrefix()}.auth.cmd.user-get`; },
 };
 
 /** NATS header carrying the correlation id from the HTTP request through commands and events. */

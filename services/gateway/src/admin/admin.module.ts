@@ -1,10 +1,11 @@
 import { Module } from '@nestjs/common';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { ADMIN_QUEUES_PATH } from './admin-auth.js';
+import { AdminPolicy } from './admin-policy.js';
 import { QueueBoard } from './queue-board.js';
 
 /** Admin pages: Bull Board at /admin/queues (admin users only). */
-@Module({ providers: [QueueBoard], exports: [QueueBoard] })
+@Module({ providers: [QueueBoard, AdminPolicy], exports: [QueueBoard, AdminPolicy] })
 export class AdminModule {}
 
 /**

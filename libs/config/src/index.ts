@@ -260,10 +260,6 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env, service = 'h
   const signsJobs = JOB_SIGNING_SERVICES.has(service);
   if (production && signsJobs && !e.HARNESS_JOB_SIGNING_KEY) throw new ConfigError('HARNESS_JOB_SIGNING_KEY is required in production');
 
-  if (e.HARNESS_SESSION_IDLE_SECONDS > e.HARNESS_SESSION_MAX_AGE_SECONDS) {
-    throw new ConfigError('HARNESS_SESSION_IDLE_SECONDS must not exceed HARNESS_SESSION_MAX_AGE_SECONDS');
-  }
-
   const publicUrl = (e.PUBLIC_URL ?? `http://localhost:${e.GATEWAY_PORT}`).replace(/\/$/, '');
   return {
     env: e.NODE_ENV,
@@ -336,7 +332,12 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env, service = 'h
       clientName: 'Harness',
     },
     apiKeys: { maxPerUser: e.HARNESS_API_KEYS_MAX_PER_USER },
-    sessions: { maxAgeSeconds: e.HARNESS_SESSION_MAX_AGE_SECONDS, idleSeconds: e.HARNESS_SESSION_IDLE_SECONDS, maxPerUser: e.HARNESS_SESSIONS_MAX_PER_USER },
+    sessions: {
+      maxAgeSeconds: e.HARNESS_SESSION_MAX_AGE_SECONDS,
+      // An idle timeout longer than the lifetime could never apply (a shorter lifetime set alone keeps the idle default).
+      idleSeconds: Math.min(e.HARNESS_SESSION_IDLE_SECONDS, e.HARNESS_SESSION_MAX_AGE_SECONDS),
+      maxPerUser: e.HARNESS_SESSIONS_MAX_PER_USER,
+    },
     prettyLogs: e.HARNESS_PRETTY_LOGS ?? false,
   };
 }

@@ -34,3 +34,17 @@ export {
 } from './sse.js';
 export { waitFor, type WaitForOptions } from './wait.js';
 export { signToken, USER_ID_PATTERN } from './token.js';
+export {
+  launchBrowser,
+  takeScreenshot,
+  withScreenshotOnFailure,
+  axeViolations,
+  expectNoAxeViolations,
+  ChromiumMissingError,
+  CHROMIUM_PATH,
+  CHROMIUM_ARGS,
+  screenshotsDir,
+  type AxeViolation,
+  type LaunchBrowserOptions,
+  type LaunchedBrowser,
+} from './browser.js';

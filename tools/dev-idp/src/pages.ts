@@ -48,8 +48,10 @@ function page(title: string, body: string): string {
 <style>${STYLE}</style>
 </head>
 <body>
+<main>
 <p class="notice" role="note"><strong>Development only — no password.</strong> Harness's built-in sign-in for local use; never used in production.</p>
 ${body}
+</main>
 </body>
 </html>
 `;

@@ -11,3 +11,17 @@ export {
   type PreRegisteredClient,
   type TokenEndpointAuthMethod,
 } from './server.js';
+export {
+  startGitHubLike,
+  type GitHubLikeHandle,
+  type GitHubLikeOptions,
+  type GitHubLikeKnobs,
+  type GitHubUser,
+  type GitHubEmail,
+  type GitHubOAuthApp,
+  type GitHubAuthorizeRecord,
+  type GitHubTokenRecord,
+  type GitHubApiRecord,
+  type GitHubIssuedToken,
+} from './github/server.js';
+export { redirectUriAllowed } from './github/rules.js';

@@ -144,6 +144,17 @@ const EnvSchema = z.object({
   /** Pending (unexpired, unused) authorizations one user may have at once; the next start is refused (429) until one expires. */
   HARNESS_OAUTH_MAX_PENDING_PER_USER: z.coerce.number().int().min(1).max(1_000).default(10),
   HARNESS_API_KEYS_MAX_PER_USER: z.coerce.number().int().min(1).max(1_000).default(50),
+  /** Every user's monthly cost budget (USD) unless an admin set their own; unset: unlimited. */
+  HARNESS_DEFAULT_MONTHLY_BUDGET_USD: z.preprocess(
+    (v) => (typeof v === 'string' && v.trim() === '' ? undefined : v),
+    z
+      .string()
+      .trim()
+      .regex(/^\d{1,10}(\.\d{1,8})?$/, 'must be a positive decimal number of US dollars, e.g. 25 or 0.5 (at most 8 decimals)')
+      .transform(Number)
+      .refine((n) => n > 0 && n <= 1_000_000_000, 'must be more than 0 and at most 1000000000')
+      .optional(),
+  ),
   /** Refresh an access token this long before it expires. */
   HARNESS_OAUTH_REFRESH_SKEW_MS: z.coerce.number().int().min(0).max(3_600_000).default(60_000),
   HARNESS_PRETTY_LOGS: bool.optional(),
@@ -218,6 +229,8 @@ export interface Config {
   };
   /** API keys for programs (the auth service): keys per user, expired ones included until deleted. */
   apiKeys: { maxPerUser: number };
+  /** Monthly cost budgets: the default of a user without one of their own (null: unlimited). */
+  budgets: { defaultMonthlyUsd: number | null };
   prettyLogs: boolean;
 }
 
@@ -326,6 +339,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env, service = 'h
       clientName: 'Harness',
     },
     apiKeys: { maxPerUser: e.HARNESS_API_KEYS_MAX_PER_USER },
+    budgets: { defaultMonthlyUsd: e.HARNESS_DEFAULT_MONTHLY_BUDGET_USD ?? null },
     prettyLogs: e.HARNESS_PRETTY_LOGS ?? false,
   };
 }

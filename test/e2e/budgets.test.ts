@@ -79,7 +79,10 @@ describe('monthly budgets', () => {
     expect(retryAfter).toBe(refused.body.error.details.retryAfterSeconds);
     expect(Math.abs(retryAfter - (Date.parse(periodEnd) - Date.now()) / 1000)).toBeLessThan(30);
 
-    // A regeneration and the AI SDK endpoint are refused the same way.
+    // The same send asking for its run's stream, a regeneration and the AI SDK endpoint are refused the same way.
+    const streamed = await alice.call('POST', `/v1/conversations/${aliceConv}/messages`, { content: 'stream it' }, { accept: 'text/event-stream' });
+    expect({ status: streamed.status, code: streamed.body.error?.code }).toEqual({ status: 429, code: 'budget_exceeded' });
+    expect(streamed.headers.get('retry-after')).not.toBeNull();
     const answer = (await alice.messages(aliceConv)).find((m) => m.role === 'assistant');
     const regen = await alice.call('POST', `/v1/conversations/${aliceConv}/messages/${answer.id}/regenerate`);
     expect({ status: regen.status, code: regen.body.error?.code }).toEqual({ status: 429, code: 'budget_exceeded' });

@@ -148,6 +148,17 @@ const EnvSchema = z.object({
   HARNESS_SESSION_MAX_AGE_SECONDS: z.coerce.number().int().min(60).max(400 * 86_400).default(30 * 86_400),
   HARNESS_SESSION_IDLE_SECONDS: z.coerce.number().int().min(60).max(400 * 86_400).default(7 * 86_400),
   HARNESS_SESSIONS_MAX_PER_USER: z.coerce.number().int().min(1).max(1_000).default(50),
+  /** Every user's monthly cost budget (USD) unless an admin set their own; unset: unlimited. */
+  HARNESS_DEFAULT_MONTHLY_BUDGET_USD: z.preprocess(
+    (v) => (typeof v === 'string' && v.trim() === '' ? undefined : v),
+    z
+      .string()
+      .trim()
+      .regex(/^\d{1,10}(\.\d{1,8})?$/, 'must be a positive decimal number of US dollars, e.g. 25 or 0.5 (at most 8 decimals)')
+      .transform(Number)
+      .refine((n) => n > 0 && n <= 1_000_000_000, 'must be more than 0 and at most 1000000000')
+      .optional(),
+  ),
   /** Refresh an access token this long before it expires. */
   HARNESS_OAUTH_REFRESH_SKEW_MS: z.coerce.number().int().min(0).max(3_600_000).default(60_000),
   HARNESS_PRETTY_LOGS: bool.optional(),
@@ -224,6 +235,8 @@ export interface Config {
   apiKeys: { maxPerUser: number };
   /** Browser sessions (the auth service): absolute and idle expiry, and how many one user may have open (the oldest are ended beyond). */
   sessions: { maxAgeSeconds: number; idleSeconds: number; maxPerUser: number };
+  /** Monthly cost budgets: the default of a user without one of their own (null: unlimited). */
+  budgets: { defaultMonthlyUsd: number | null };
   prettyLogs: boolean;
 }
 
@@ -338,6 +351,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env, service = 'h
       idleSeconds: Math.min(e.HARNESS_SESSION_IDLE_SECONDS, e.HARNESS_SESSION_MAX_AGE_SECONDS),
       maxPerUser: e.HARNESS_SESSIONS_MAX_PER_USER,
     },
+    budgets: { defaultMonthlyUsd: e.HARNESS_DEFAULT_MONTHLY_BUDGET_USD ?? null },
     prettyLogs: e.HARNESS_PRETTY_LOGS ?? false,
   };
 }

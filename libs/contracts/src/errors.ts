@@ -13,6 +13,8 @@ export const ErrorCode = z.enum([
   'run_active',
   'nothing_to_regenerate',
   'rate_limited',
+  /** The user's month-to-date LLM cost reached their monthly budget: nothing runs until the month ends or an admin raises it. */
+  'budget_exceeded',
   'service_unavailable',
   'internal',
 ]);
@@ -30,6 +32,7 @@ export const HTTP_STATUS_BY_CODE: Record<ErrorCode, number> = {
   run_active: 409,
   nothing_to_regenerate: 409,
   rate_limited: 429,
+  budget_exceeded: 429,
   service_unavailable: 503,
   internal: 500,
 };

@@ -10,3 +10,4 @@ export * from './nats-access.js';
 export * from './api-keys.js';
 export * from './sign-in.js';
 export * from './cursor.js';
+export * from './budgets.js';

@@ -37,6 +37,7 @@ export function natsPermissions(namespace: string): Record<NatsService, NatsPerm
     // The edge: user commands to chat, tool listing, the OAuth steps a user drives, API keys, readiness pings; reads live events.
     gateway: {
       publish: [
+        // Every chat command, `chat.cmd.budget-set` (an admin's budget for a user; chat owns budgets) included.
         `${v1}.chat.cmd.>`,
         `${v1}.mcp-broker.cmd.list-tools`,
         `${v1}.auth.cmd.start`, `${v1}.auth.cmd.complete`, `${v1}.auth.cmd.status`, `${v1}.auth.cmd.revoke`,
@@ -50,6 +51,7 @@ export function natsPermissions(namespace: string): Record<NatsService, NatsPerm
       allowResponses: false,
     },
     // Runs conversations: takes user commands, forwards them between replicas, publishes live events, calls tools.
+    // `chat.cmd.>` includes `chat.cmd.budget-set`: chat is the only writer of budgets.
     chat: {
       publish: [`${v1}.conv.*.events`, `${v1}.chat.owner.>`, `${v1}.mcp-broker.cmd.>`],
       subscribe: [`${v1}.chat.cmd.>`, `${v1}.chat.health`, `${v1}.chat.owner.>`, inbox('chat')],

@@ -41,6 +41,8 @@ export const ChatSubjects = {
   get sendNow() { return `${subjectPrefix()}.chat.cmd.queue-send-now`; },
   get regenerate() { return `${subjectPrefix()}.chat.cmd.regenerate`; },
   get deleteConversation() { return `${subjectPrefix()}.chat.cmd.delete-conversation`; },
+  /** An admin sets a user's monthly budget (chat owns usage, so it owns budgets too). */
+  get setBudget() { return `${subjectPrefix()}.chat.cmd.budget-set`; },
   get health() { return `${subjectPrefix()}.chat.health`; },
 };
 

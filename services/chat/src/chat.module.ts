@@ -12,6 +12,7 @@ import { LeaseRepository } from './conversation/lease-repository.js';
 import { LivePublisher } from './conversation/live-publisher.js';
 import { loadPriceCatalogue } from './llm/price-catalogue.js';
 import { PriceBook } from './llm/pricing.js';
+import { BudgetStore } from './budgets/budget-store.js';
 import { CONFIG, DATABASE, LOGGER, NATS } from './infra/tokens.js';
 import { brokerTools } from './run/broker-tool-executor.js';
 import { UsageBackfill } from './run/usage-backfill.js';
@@ -22,6 +23,7 @@ import { RegenerateController } from './use-cases/regenerate/regenerate.controll
 import { RemoveQueueItemController } from './use-cases/remove-queue-item/remove-queue-item.controller.js';
 import { SendMessageController } from './use-cases/send-message/send-message.controller.js';
 import { SendNowController } from './use-cases/send-now/send-now.controller.js';
+import { SetBudgetController } from './use-cases/set-budget/set-budget.controller.js';
 
 export interface ChatRuntime {
   config: Config;
@@ -48,7 +50,7 @@ export class ChatModule {
       module: ChatModule,
       controllers: [
         SendMessageController, InterruptController, RemoveQueueItemController, SendNowController, RegenerateController,
-        DeleteConversationController, HealthController,
+        DeleteConversationController, HealthController, SetBudgetController,
       ],
       providers: [
         { provide: CONFIG, useValue: rt.config },
@@ -64,6 +66,7 @@ export class ChatModule {
             }),
         },
         { provide: ActorRegistry, useFactory: (broker: ClientProxy) => createRegistry(rt, broker), inject: [MCP_BROKER] },
+        { provide: BudgetStore, useFactory: () => new BudgetStore(rt.db.pool, rt.config.budgets.defaultMonthlyUsd) },
         BrokerClientCloser,
       ],
       exports: [ActorRegistry],
@@ -94,11 +97,13 @@ function createRegistry({ config, logger, db, nats }: ChatRuntime, broker: Clien
     },
     logger,
   );
+  const budgets = new BudgetStore(db.pool, config.budgets.defaultMonthlyUsd);
   const signingKey = config.jobSigningKey;
   if (!signingKey) throw new Error('chat needs HARNESS_JOB_SIGNING_KEY (loadConfig gives it to the chat service)');
   const registry: ActorRegistry = new ActorRegistry({
     config, pool: db.pool, store: new EventStore(db.pool), nats, live: new LivePublisher(nats, logger), leases: new LeaseRepository(db.pool, config.chat.leaseTtlMs),
     llm, prices, tools: (harnessId, userId) => brokerTools({ client: broker, db, logger, toolTimeoutMs: config.mcp.toolTimeoutMs, signingKey }, harnessId, userId), backfill, logger,
+    budgets,
   });
   return registry;
 }

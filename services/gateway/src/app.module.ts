@@ -4,6 +4,7 @@ import type { Config } from '@harness/config';
 import type { Logger } from '@harness/logging';
 import { AdminModule } from './admin/admin.module.js';
 import { ApiKeysModule } from './api-keys/api-keys.module.js';
+import { BudgetsModule } from './budgets/budgets.module.js';
 import { AiChatModule } from './ai-chat/ai-chat.module.js';
 import { AuthGuard } from './auth/auth.guard.js';
 import { ConversationsModule } from './conversations/conversations.module.js';
@@ -29,7 +30,7 @@ export class AppModule {
   static forRoot(config: Config, logger: Logger, options: GatewayOptions): DynamicModule {
     return {
       module: AppModule,
-      imports: [CoreModule.forRoot(config, logger, options), LimitsModule, HarnessesModule, ConversationsModule, RunsModule, StreamingModule, AiChatModule, AdminModule, McpOAuthModule, ApiKeysModule],
+      imports: [CoreModule.forRoot(config, logger, options), LimitsModule, HarnessesModule, ConversationsModule, RunsModule, StreamingModule, AiChatModule, AdminModule, McpOAuthModule, ApiKeysModule, BudgetsModule],
       controllers: [SettingsController, UsageController, ModelsController, OpsController],
       providers: [{ provide: APP_GUARD, useClass: AuthGuard }, GetSettings, PutSettings, GetUsage, ModelCatalog, Readiness, MetricsServer],
     };

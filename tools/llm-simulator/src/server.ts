@@ -76,6 +76,8 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
   const requests = new RequestLog(200);
   const active = new Set<ActiveGeneration>();
   let closing = false;
+  /** Every POST /v1/chat/completions received since start, valid or not (never reset: tests compare before and after). */
+  let chatCompletions = 0;
 
   function record(id: string, plan: ResponsePlan, created: number, startedAt: number, o: GenerationOutcome): void {
     const { completion, reasoning } = completionTokens(o.tally);
@@ -176,12 +178,16 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
       sendError(res, 503, 'Simulator is shutting down');
       return;
     }
-    if (path === '/v1/chat/completions' && method === 'POST') return handleChat(req, res);
+    if (path === '/v1/chat/completions' && method === 'POST') {
+      chatCompletions++;
+      return handleChat(req, res);
+    }
     if (path === '/v1/models' && method === 'GET') return sendJson(res, 200, { object: 'list', data: MODELS });
     if (path === '/v1/generation' && method === 'GET') return handleGeneration(url, res);
     if (path === '/__sim/requests' && (method === 'GET' || method === 'DELETE')) {
       return handleRequestsLog(req, url, res);
     }
+    if (path === '/__sim/stats' && method === 'GET') return sendJson(res, 200, { chatCompletions });
     if (path === '/__sim/health' && method === 'GET') return sendJson(res, 200, { ok: true });
     sendError(res, 404, `No route for ${method} ${url.pathname}`, 'not_found_error');
   }

@@ -1,6 +1,19 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { deploymentNatsConfig, natsConnectOptions, natsPermissions, renderNatsServerConfig } from '../../src/nats-access.js';
+import { ChatSubjects, setSubjectNamespace } from '../../src/subjects.js';
+
+/** NATS subject matching: `*` one token, `>` one or more trailing tokens. */
+const matches = (pattern: string, subject: string): boolean => {
+  const p = pattern.split('.');
+  const s = subject.split('.');
+  for (let i = 0; i < p.length; i++) {
+    if (p[i] === '>') return s.length > i;
+    if (i >= s.length || (p[i] !== '*' && p[i] !== s[i])) return false;
+  }
+  return p.length === s.length;
+};
+const allowed = (patterns: string[], subject: string) => patterns.some((p) => matches(p, subject));
 
 const repoRoot = join(import.meta.dirname, '..', '..', '..', '..');
 
@@ -25,6 +38,21 @@ describe('NATS access configuration', () => {
     const permissions = natsPermissions('ns1').auth;
     expect(() => renderNatsServerConfig({ users: [{ user: 'a" }', password: 'x', permissions }] })).toThrow(/invalid NATS user/);
     expect(() => renderNatsServerConfig({ users: [{ user: 'a', password: { env: 'X; rm' }, permissions }] })).toThrow(/invalid variable/);
+  });
+
+  test('budgets: only the gateway (for admins) may send budget-set, and only chat receives it', () => {
+    setSubjectNamespace('ns1');
+    try {
+      const perms = natsPermissions('ns1');
+      const subject = ChatSubjects.setBudget;
+      expect(subject).toBe('ns1.v1.chat.cmd.budget-set');
+      expect(allowed(perms.gateway.publish, subject)).toBe(true);
+      expect(allowed(perms.chat.subscribe, subject)).toBe(true);
+      for (const s of ['chat', 'mcp-broker', 'auth'] as const) expect(allowed(perms[s].publish, subject)).toBe(false);
+      for (const s of ['gateway', 'mcp-broker', 'auth'] as const) expect(allowed(perms[s].subscribe, subject)).toBe(false);
+    } finally {
+      setSubjectNamespace('harness');
+    }
   });
 
   test('connect options carry the credentials when configured and the service\'s inbox prefix always', () => {

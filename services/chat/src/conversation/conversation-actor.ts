@@ -9,6 +9,7 @@ import { withTransaction } from '@harness/db';
 import { errorFields, withCorrelation, type Logger } from '@harness/logging';
 import { applyChunk, newDraft, replayDraft, closingChunks, draftOutputText, type MessageDraft } from '@harness/projections';
 import { toChatMessages, type HistoryMessage } from '../llm/history.js';
+import type { BudgetStore } from '../budgets/budget-store.js';
 import { estimateUsage, type PriceBook } from '../llm/pricing.js';
 import { RunExecutor } from '../run/run-executor.js';
 import type { ToolExecutor } from '../run/tool-executor.js';
@@ -36,6 +37,8 @@ export interface ActorDeps {
   onClosed: (conversationId: string, actor: ConversationActor) => void;
   /** Commands run lately on this replica, by command id (shared by its actors). */
   recent: RecentCommands;
+  /** Budgets: read before every decision that may start a run. */
+  budgets: BudgetStore;
 }
 
 interface HarnessInfo {
@@ -167,7 +170,8 @@ export class ConversationActor {
       case 'remove-queue-item': return (await this.apply(decide(this.state, { type: 'remove-queue-item', itemId: cmd.payload.itemId }))).result;
       case 'send-now': {
         const harness = await this.harness();
-        return (await this.apply(decide(this.state, { type: 'send-now', itemId: cmd.payload.itemId, model: harness.model, ids: newIds() }), { harness })).result;
+        const budget = await this.budget();
+        return (await this.apply(decide(this.state, { type: 'send-now', itemId: cmd.payload.itemId, model: harness.model, ids: newIds(), budget }), { harness })).result;
       }
       case 'regenerate': return this.regenerate(cmd.payload.messageId);
       case 'delete': return this.deleteConversation();
@@ -190,9 +194,10 @@ export class ConversationActor {
       if (prior.rowCount) return { ...SendMessageResult.parse(prior.rows[0].response), replayed: true as const };
     }
     const harness = await this.harness();
+    const budget = await this.budget();
     const decision = decide(this.state, {
       type: 'send', messageId: randomUUID(), content: p.content, clientMessageId: p.clientMessageId, now: new Date().toISOString(), model: harness.model, ids: newIds(),
-      limits: { maxItems: this.d.config.chat.maxQueuedMessages, maxBytes: this.d.config.chat.maxQueueBytes },
+      limits: { maxItems: this.d.config.chat.maxQueuedMessages, maxBytes: this.d.config.chat.maxQueueBytes }, budget,
     }) as Decision<Omit<SendMessageResult, 'seq'>>;
     let result: SendMessageResult | null = null;
     await this.apply(decision, { harness, extra: async (tx, events) => {
@@ -214,7 +219,8 @@ export class ConversationActor {
     const row = r.rows[0];
     const target = row ? { messageId, role: row.role, hidden: row.hidden, firstSeq: row.first_seq } : null;
     const harness = await this.harness();
-    const decision = decide(this.state, { type: 'regenerate', target, model: harness.model, ids: newIds() });
+    const budget = await this.budget();
+    const decision = decide(this.state, { type: 'regenerate', target, model: harness.model, ids: newIds(), budget });
     let seq = 0;
     await this.apply(decision, { harness, extra: async (_tx, events) => {
       seq = events[0].seq;
@@ -293,7 +299,8 @@ export class ConversationActor {
         return null;
       });
       if (harness) {
-        await this.apply(decide(this.state, { type: 'drain-queue', model: harness.model, ids: newIds() }), { harness });
+        const budget = await this.budget();
+        await this.apply(decide(this.state, { type: 'drain-queue', model: harness.model, ids: newIds(), budget }), { harness });
         return;
       }
       // The harness was deleted: nothing can run here any more. The queued messages leave the queue (the event
@@ -364,6 +371,11 @@ export class ConversationActor {
     );
     if (!r.rowCount) throw new DomainError('conflict', "this conversation's harness was deleted");
     return { id: r.rows[0].id, model: r.rows[0].model, systemPrompt: r.rows[0].system_prompt };
+  }
+
+  /** The user's budget and month-to-date spend right now (null: no budget, nothing read but the budget). */
+  private budget() {
+    return this.d.budgets.status(this.userId);
   }
 
   private async waitForRun() {

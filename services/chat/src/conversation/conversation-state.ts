@@ -1,4 +1,5 @@
 import { DomainError, isTerminalChunk, type QueueItem, type UiChunk } from '@harness/contracts';
+import { budgetExceeded, budgetExceededMessage, isOverBudget, type BudgetStatus } from '../budgets/budget-status.js';
 
 /**
  * The run state machine of one conversation, as pure functions: decide(state, command) → chunks + effects;
@@ -31,13 +32,21 @@ export interface QueueLimits {
 /** Seconds a client is told to wait when the queue is full: about when a run usually has moved on. */
 const QUEUE_FULL_RETRY_AFTER_S = 10;
 
+/**
+ * Commands that may start a run carry the user's budget as read just before (`null`: the user has none). Over it, a
+ * send, a send-now and a regeneration are refused (429 `budget_exceeded`); a queued message reaching the front ends
+ * its run at once in a failed state. Either way no LLM call is made.
+ */
 export type Command =
-  | { type: 'send'; messageId: string; content: string; clientMessageId?: string; now: string; model: string; ids: NewIds; limits: QueueLimits }
+  | { type: 'send'; messageId: string; content: string; clientMessageId?: string; now: string; model: string; ids: NewIds; limits: QueueLimits; budget: BudgetStatus | null }
   | { type: 'interrupt' }
   | { type: 'remove-queue-item'; itemId: string }
-  | { type: 'send-now'; itemId: string; model: string; ids: NewIds }
-  | { type: 'drain-queue'; model: string; ids: NewIds }
-  | { type: 'regenerate'; target: { messageId: string; role: string; hidden: boolean; firstSeq: number } | null; model: string; ids: NewIds };
+  | { type: 'send-now'; itemId: string; model: string; ids: NewIds; budget: BudgetStatus | null }
+  | { type: 'drain-queue'; model: string; ids: NewIds; budget: BudgetStatus | null }
+  | {
+    type: 'regenerate'; target: { messageId: string; role: string; hidden: boolean; firstSeq: number } | null; model: string; ids: NewIds;
+    budget: BudgetStatus | null;
+  };
 
 export type Effect =
   | { type: 'start-run'; runId: string; messageId: string; regenerates?: { messageId: string; firstSeq: number } }
@@ -59,6 +68,8 @@ const none = <R>(result: R): Decision<R> => ({ emit: [], effects: [], result });
 export function decide(state: ConversationState, cmd: Command): Decision {
   switch (cmd.type) {
     case 'send': {
+      // Refused even when it would only be queued: it could never run this month.
+      if (isOverBudget(cmd.budget)) throw budgetExceeded(cmd.budget);
       // Behind a run, or behind messages still waiting their turn: never overtake the queue.
       if (state.activeRun || state.queue.length) {
         const item: QueueItem = { id: cmd.messageId, content: cmd.content, createdAt: cmd.now };
@@ -88,6 +99,8 @@ export function decide(state: ConversationState, cmd: Command): Decision {
     case 'send-now': {
       const item = state.queue.find((i) => i.id === cmd.itemId);
       if (!item) throw new DomainError('not_found', 'queue item not found', { itemId: cmd.itemId });
+      // Refused before the active run is stopped for it: the item could not run anyway.
+      if (isOverBudget(cmd.budget)) throw budgetExceeded(cmd.budget);
       const rest = state.queue.filter((i) => i.id !== cmd.itemId);
       if (state.activeRun) {
         return {
@@ -102,13 +115,15 @@ export function decide(state: ConversationState, cmd: Command): Decision {
     case 'drain-queue': {
       if (state.activeRun || state.queue.length === 0) return none(null);
       const [item, ...rest] = state.queue;
-      const started = startRun(cmd.ids, cmd.model, { messageId: item.id, content: item.content, queueItemId: item.id }, null);
+      let started = startRun(cmd.ids, cmd.model, { messageId: item.id, content: item.content, queueItemId: item.id }, null);
+      if (isOverBudget(cmd.budget)) started = failedRun(started, budgetExceededMessage(cmd.budget));
       return { ...started, emit: [queueChunk(rest), ...started.emit] };
     }
     case 'regenerate': {
       if (state.activeRun) throw new DomainError('run_active', 'a run is active in this conversation; interrupt it first');
       const t = cmd.target;
       if (!t || t.hidden || t.role !== 'assistant') throw new DomainError('not_found', 'assistant message not found');
+      if (isOverBudget(cmd.budget)) throw budgetExceeded(cmd.budget);
       const { runId, assistantMessageId } = cmd.ids;
       return {
         emit: [
@@ -156,6 +171,27 @@ function startRun<R>(
     ],
     effects: [{ type: 'start-run', runId, messageId: assistantMessageId }],
     result,
+  };
+}
+
+/**
+ * A run that ends as it starts (the user is over budget): its message and `start` are recorded like any run's, so
+ * every client and follower sees the queued message become a failed answer, then `data-run {failed}` and `error`;
+ * no start-run effect, so no LLM call.
+ */
+function failedRun<R>(started: Decision<R>, reason: string): Decision<R> {
+  const effect = started.effects[0];
+  if (effect?.type !== 'start-run') throw new Error('failedRun expects a decision that starts a run');
+  const { runId, messageId } = effect;
+  return {
+    emit: [
+      // Not announced as started: it never was.
+      ...started.emit.filter((e) => e.chunk.type !== 'data-run'),
+      { chunk: { type: 'data-run', data: { runId, status: 'failed', messageId, error: reason }, transient: true }, runId },
+      { chunk: { type: 'error', errorText: reason }, runId },
+    ],
+    effects: [],
+    result: started.result,
   };
 }
 

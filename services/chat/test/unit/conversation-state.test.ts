@@ -8,6 +8,7 @@ import {
   type Decision,
   type Emitted,
 } from '../../src/conversation/conversation-state.js';
+import type { BudgetStatus } from '../../src/budgets/budget-status.js';
 
 // The run state machine as Given/When/Then: given the events so far (folded with evolve from the initial state),
 // when a command is decided, then exactly these chunks, effects and result — or this domain error.
@@ -79,8 +80,8 @@ const startChunks = (n: number, regenerates?: string): Emitted[] => [
 ];
 
 const LIMITS = { maxItems: 20, maxBytes: 2 * 1024 * 1024 };
-const send = (messageId: string, content: string, n: number, clientMessageId?: string, limits = LIMITS): Command => ({
-  type: 'send', messageId, content, now: NOW, model: MODEL, ids: ids(n), limits, ...(clientMessageId ? { clientMessageId } : {}),
+const send = (messageId: string, content: string, n: number, clientMessageId?: string, limits = LIMITS, budget: BudgetStatus | null = null): Command => ({
+  type: 'send', messageId, content, now: NOW, model: MODEL, ids: ids(n), limits, budget, ...(clientMessageId ? { clientMessageId } : {}),
 });
 
 describe('send', () => {
@@ -194,7 +195,7 @@ describe('remove queue item', () => {
 
 describe('send-now', () => {
   it('with an active run: moves the item to the front and aborts the run (reason send-now)', () => {
-    given(...started(1), queued(item('a'), item('b'), item('c'))).when({ type: 'send-now', itemId: 'c', model: MODEL, ids: ids(2) }).then({
+    given(...started(1), queued(item('a'), item('b'), item('c'))).when({ type: 'send-now', itemId: 'c', model: MODEL, ids: ids(2), budget: null }).then({
       emit: [queued(item('c'), item('a'), item('b'))],
       effects: [{ type: 'abort-run', runId: 'run-1', reason: 'send-now' }],
       result: { interruptedRunId: 'run-1' },
@@ -204,7 +205,7 @@ describe('send-now', () => {
 
   it('without an active run: removes the item from the queue and starts its run at once', () => {
     given(...started(1), queued(item('a', 'first'), item('b', 'second')), finished(1))
-      .when({ type: 'send-now', itemId: 'b', model: MODEL, ids: ids(2) })
+      .when({ type: 'send-now', itemId: 'b', model: MODEL, ids: ids(2), budget: null })
       .then({
         emit: [queued(item('a', 'first')), userMessage('b', 'run-2', 'second', { queueItemId: 'b' }), ...startChunks(2)],
         effects: [{ type: 'start-run', runId: 'run-2', messageId: 'asst-2' }],
@@ -214,14 +215,14 @@ describe('send-now', () => {
   });
 
   it('unknown item: not_found', () => {
-    given(...started(1), queued(item('a'))).when({ type: 'send-now', itemId: 'nope', model: MODEL, ids: ids(2) }).thenError('not_found');
+    given(...started(1), queued(item('a'))).when({ type: 'send-now', itemId: 'nope', model: MODEL, ids: ids(2), budget: null }).thenError('not_found');
   });
 });
 
 describe('drain-queue', () => {
   it('idle with a queue: starts the FIRST item (FIFO) and leaves the rest queued', () => {
     given(...started(1), queued(item('a', 'one'), item('b', 'two'), item('c', 'three')), finished(1))
-      .when({ type: 'drain-queue', model: MODEL, ids: ids(2) })
+      .when({ type: 'drain-queue', model: MODEL, ids: ids(2), budget: null })
       .then({
         emit: [queued(item('b', 'two'), item('c', 'three')), userMessage('a', 'run-2', 'one', { queueItemId: 'a' }), ...startChunks(2)],
         effects: [{ type: 'start-run', runId: 'run-2', messageId: 'asst-2' }],
@@ -235,12 +236,12 @@ describe('drain-queue', () => {
     let n = 2;
     for (;;) {
       const state = events.reduce(evolve, initialState());
-      const d = decide(state, { type: 'drain-queue', model: MODEL, ids: ids(n) });
+      const d = decide(state, { type: 'drain-queue', model: MODEL, ids: ids(n), budget: null });
       if (!d.emit.length) break;
       const msg = d.emit.find((e) => e.chunk.type === 'data-message')!.chunk as Extract<UiChunk, { type: 'data-message' }>;
       order.push(msg.data.messageId);
       // While the drained run is active, a second drain does nothing.
-      expect(decide(d.emit.reduce(evolve, state), { type: 'drain-queue', model: MODEL, ids: ids(99) })).toEqual({ emit: [], effects: [], result: null });
+      expect(decide(d.emit.reduce(evolve, state), { type: 'drain-queue', model: MODEL, ids: ids(99), budget: null })).toEqual({ emit: [], effects: [], result: null });
       events.push(...d.emit, finished(n));
       n++;
     }
@@ -248,8 +249,8 @@ describe('drain-queue', () => {
   });
 
   it('active run or empty queue: nothing', () => {
-    given(...started(1), queued(item('a'))).when({ type: 'drain-queue', model: MODEL, ids: ids(2) }).then({ emit: [], effects: [], result: null });
-    given().when({ type: 'drain-queue', model: MODEL, ids: ids(2) }).then({ emit: [], effects: [], result: null });
+    given(...started(1), queued(item('a'))).when({ type: 'drain-queue', model: MODEL, ids: ids(2), budget: null }).then({ emit: [], effects: [], result: null });
+    given().when({ type: 'drain-queue', model: MODEL, ids: ids(2), budget: null }).then({ emit: [], effects: [], result: null });
   });
 });
 
@@ -257,22 +258,117 @@ describe('regenerate', () => {
   const target = { messageId: 'asst-1', role: 'assistant', hidden: false, firstSeq: 4 };
 
   it('run active: run_active', () => {
-    given(...started(2)).when({ type: 'regenerate', target, model: MODEL, ids: ids(3) }).thenError('run_active');
+    given(...started(2)).when({ type: 'regenerate', target, model: MODEL, ids: ids(3), budget: null }).thenError('run_active');
   });
 
   it('bad target: not_found (missing, a user message, or already hidden)', () => {
-    given().when({ type: 'regenerate', target: null, model: MODEL, ids: ids(3) }).thenError('not_found');
-    given().when({ type: 'regenerate', target: { ...target, role: 'user' }, model: MODEL, ids: ids(3) }).thenError('not_found');
-    given().when({ type: 'regenerate', target: { ...target, hidden: true }, model: MODEL, ids: ids(3) }).thenError('not_found');
+    given().when({ type: 'regenerate', target: null, model: MODEL, ids: ids(3), budget: null }).thenError('not_found');
+    given().when({ type: 'regenerate', target: { ...target, role: 'user' }, model: MODEL, ids: ids(3), budget: null }).thenError('not_found');
+    given().when({ type: 'regenerate', target: { ...target, hidden: true }, model: MODEL, ids: ids(3), budget: null }).thenError('not_found');
   });
 
   it('ok: a start that names the regenerated message, data-run, and a start-run effect carrying the target', () => {
-    given(...started(1), finished(1)).when({ type: 'regenerate', target, model: MODEL, ids: ids(3) }).then({
+    given(...started(1), finished(1)).when({ type: 'regenerate', target, model: MODEL, ids: ids(3), budget: null }).then({
       emit: startChunks(3, 'asst-1'),
       effects: [{ type: 'start-run', runId: 'run-3', messageId: 'asst-3', regenerates: { messageId: 'asst-1', firstSeq: 4 } }],
       result: { runId: 'run-3' },
       state: { activeRun: { runId: 'run-3', messageId: 'asst-3' }, queue: [] },
     });
+  });
+});
+
+describe('budgets', () => {
+  // Checked at 10:00 on 27 November: the budget starts afresh on 1 December, 3 days and 14 hours later.
+  const RESETS = '2026-12-01T00:00:00.000Z';
+  const RETRY_AFTER = 3 * 86_400 + 14 * 3_600;
+  const budget = (spentUsd: number, monthlyUsd = 1): BudgetStatus => ({ monthlyUsd, spentUsd, resetsAt: RESETS, checkedAt: NOW });
+  const over = budget(1.25);
+  const target = { messageId: 'asst-1', role: 'assistant', hidden: false, firstSeq: 4 };
+  const message = /monthly budget exceeded: \$1\.25 spent this month of a \$1\.00 budget; it starts afresh at 2026-12-01T00:00:00\.000Z/;
+
+  function refusal(cmd: Command, state = initialState()): DomainError {
+    try {
+      decide(state, cmd);
+    } catch (err) {
+      return err as DomainError;
+    }
+    throw new Error('expected a refusal');
+  }
+
+  it('under budget (or none): a send starts its run as always', () => {
+    for (const b of [null, budget(0.99), budget(0, 0.5)]) {
+      given().when(send('m1', 'hello', 1, undefined, LIMITS, b)).then({
+        emit: [userMessage('m1', 'run-1', 'hello'), ...startChunks(1)],
+        effects: [{ type: 'start-run', runId: 'run-1', messageId: 'asst-1' }],
+        result: { messageId: 'm1', status: 'started', runId: 'run-1' },
+      });
+    }
+  });
+
+  it('at or over budget: a send is refused with budget_exceeded (budget, spend, reset, Retry-After until the month ends); nothing emitted', () => {
+    given().when(send('m1', 'hello', 1, undefined, LIMITS, over)).thenError('budget_exceeded', message);
+    given().when(send('m1', 'hello', 1, undefined, LIMITS, budget(1))).thenError('budget_exceeded', /\$1\.00 spent this month of a \$1\.00 budget/);
+    // A budget of 0 lets nothing run.
+    given().when(send('m1', 'hello', 1, undefined, LIMITS, budget(0, 0))).thenError('budget_exceeded');
+    const err = refusal(send('m1', 'hello', 1, undefined, LIMITS, over));
+    expect(err.details).toEqual({ budgetUsd: 1, spentUsd: 1.25, resetsAt: RESETS, retryAfterSeconds: RETRY_AFTER });
+  });
+
+  it('over budget behind an active run: refused too, not queued (it could not run this month)', () => {
+    given(...started(1)).when(send('m2', 'later', 2, undefined, LIMITS, over)).thenError('budget_exceeded', message);
+  });
+
+  it('a queued message reaching the front over budget: its run ends at once as failed, with no start-run effect (no LLM call)', () => {
+    const reason = expect.stringMatching(message);
+    given(...started(1), queued(item('a', 'one'), item('b', 'two')), finished(1))
+      .when({ type: 'drain-queue', model: MODEL, ids: ids(2), budget: over })
+      .then({
+        emit: [
+          queued(item('b', 'two')),
+          userMessage('a', 'run-2', 'one', { queueItemId: 'a' }),
+          startChunks(2)[0],
+          { chunk: { type: 'data-run', data: { runId: 'run-2', status: 'failed', messageId: 'asst-2', error: reason }, transient: true }, runId: 'run-2' },
+          { chunk: { type: 'error', errorText: reason }, runId: 'run-2' },
+        ],
+        effects: [],
+        result: null,
+        // Idle again with the rest still queued: the next drain judges the next item.
+        state: { activeRun: null, queue: [item('b', 'two')] },
+      });
+  });
+
+  it('under budget, a drain starts the run as always', () => {
+    given(...started(1), queued(item('a', 'one')), finished(1)).when({ type: 'drain-queue', model: MODEL, ids: ids(2), budget: budget(0.5) }).then({
+      emit: [queued(), userMessage('a', 'run-2', 'one', { queueItemId: 'a' }), ...startChunks(2)],
+      effects: [{ type: 'start-run', runId: 'run-2', messageId: 'asst-2' }],
+      result: null,
+    });
+  });
+
+  it('regenerate over budget: budget_exceeded, after the checks that say what is wrong with the request itself', () => {
+    given(...started(1), finished(1)).when({ type: 'regenerate', target, model: MODEL, ids: ids(3), budget: over }).thenError('budget_exceeded', message);
+    given(...started(2)).when({ type: 'regenerate', target, model: MODEL, ids: ids(3), budget: over }).thenError('run_active');
+    given().when({ type: 'regenerate', target: null, model: MODEL, ids: ids(3), budget: over }).thenError('not_found');
+    given(...started(1), finished(1)).when({ type: 'regenerate', target, model: MODEL, ids: ids(3), budget: budget(0.2) }).then({
+      emit: startChunks(3, 'asst-1'),
+      effects: [{ type: 'start-run', runId: 'run-3', messageId: 'asst-3', regenerates: { messageId: 'asst-1', firstSeq: 4 } }],
+      result: { runId: 'run-3' },
+    });
+  });
+
+  it('send-now over budget: refused before the active run is stopped for it; the queue is unchanged', () => {
+    given(...started(1), queued(item('a'), item('b'))).when({ type: 'send-now', itemId: 'b', model: MODEL, ids: ids(2), budget: over }).thenError('budget_exceeded', message);
+    given(...started(1), queued(item('a')), finished(1)).when({ type: 'send-now', itemId: 'a', model: MODEL, ids: ids(2), budget: over }).thenError('budget_exceeded');
+    // An unknown item is still a 404.
+    given(...started(1), queued(item('a'))).when({ type: 'send-now', itemId: 'nope', model: MODEL, ids: ids(2), budget: over }).thenError('not_found');
+  });
+
+  it('interrupt and removing a queue item need no budget', () => {
+    given(...started(1), queued(item('a'))).when({ type: 'interrupt' }).then({
+      effects: [{ type: 'abort-run', runId: 'run-1', reason: 'interrupted' }],
+      result: { runId: 'run-1' },
+    });
+    given(...started(1), queued(item('a'))).when({ type: 'remove-queue-item', itemId: 'a' }).then({ emit: [queued()], result: { removed: true } });
   });
 });
 

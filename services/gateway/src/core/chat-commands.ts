@@ -3,7 +3,7 @@ import type { ClientProxy } from '@nestjs/microservices';
 import type { z } from 'zod';
 import {
   ChatSubjects, DeleteConversationCommand, DeleteConversationResult, InterruptCommand, InterruptResult, RegenerateCommand, RegenerateResult,
-  RemoveQueueItemCommand, RemoveQueueItemResult, SendMessageCommand, SendMessageResult, SendNowCommand, SendNowResult,
+  RemoveQueueItemCommand, RemoveQueueItemResult, SendMessageCommand, SendMessageResult, SendNowCommand, SendNowResult, SetBudgetCommand, SetBudgetResult,
 } from '@harness/contracts';
 import type { Logger } from '@harness/logging';
 import { commandDef as def, sendCommand, type CommandDef } from './send-command.js';
@@ -18,6 +18,7 @@ export const ChatCommand = {
   sendNow: def(() => ChatSubjects.sendNow, SendNowCommand, SendNowResult),
   regenerate: def(() => ChatSubjects.regenerate, RegenerateCommand, RegenerateResult),
   deleteConversation: def(() => ChatSubjects.deleteConversation, DeleteConversationCommand, DeleteConversationResult),
+  setBudget: def(() => ChatSubjects.setBudget, SetBudgetCommand, SetBudgetResult),
 } as const;
 
 /** Sends commands to the chat service (see sendCommand). */

@@ -2,6 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import type { z } from 'zod';
 import type { UsageQuery } from '@harness/contracts';
 import type { Database } from '@harness/db';
+import { BudgetReader, type MonthBudget } from '../budgets/budget-reader.js';
 import { DATABASE } from '../core/tokens.js';
 
 export interface UsageTotals {
@@ -11,13 +12,22 @@ export interface UsageTotals {
   cost: number;
 }
 
-/** The user's usage in [from, to): totals and per model, from the usage projection. */
+/**
+ * The user's usage in [from, to): totals and per model, from the usage projection; and `budget`, the current month
+ * (UTC) whatever from and to say.
+ */
 @Injectable()
 export class GetUsage {
-  constructor(@Inject(DATABASE) private readonly db: Database) {}
+  constructor(
+    @Inject(DATABASE) private readonly db: Database,
+    @Inject(BudgetReader) private readonly budgets: BudgetReader,
+  ) {}
 
-  async execute(userId: string, query: z.output<typeof UsageQuery>): Promise<UsageTotals & { byModel: (UsageTotals & { model: string })[] }> {
-    const groups = await this.db.prisma.usageView.groupBy({
+  async execute(
+    userId: string,
+    query: z.output<typeof UsageQuery>,
+  ): Promise<UsageTotals & { byModel: (UsageTotals & { model: string })[]; budget: MonthBudget }> {
+    const [groups, budget] = await Promise.all([this.db.prisma.usageView.groupBy({
       by: ['model'],
       where: {
         userId,
@@ -25,7 +35,7 @@ export class GetUsage {
       },
       _sum: { promptTokens: true, completionTokens: true, reasoningTokens: true, cost: true },
       orderBy: { model: 'asc' },
-    });
+    }), this.budgets.currentMonth(userId)]);
     const byModel = groups.map((g) => ({
       model: g.model,
       promptTokens: g._sum.promptTokens ?? 0,
@@ -40,6 +50,7 @@ export class GetUsage {
       reasoningTokens: sum((m) => m.reasoningTokens),
       cost: Number(sum((m) => m.cost).toFixed(8)),
       byModel,
+      budget,
     };
   }
 }

@@ -8,6 +8,15 @@ let upstream: Server;
 let upstreamCalls = 0;
 let upstreamUp = true;
 let gw: TestGateway;
+
+/** The budget month of now, UTC. */
+function thisMonth() {
+  const now = new Date();
+  return {
+    periodStart: new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), 1)).toISOString(),
+    periodEnd: new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth() + 1, 1)).toISOString(),
+  };
+}
 beforeAll(async () => {
   upstream = createServer((req, res) => {
     upstreamCalls++;
@@ -74,11 +83,41 @@ describe('usage', () => {
         { model: 'm1', promptTokens: 11, completionTokens: 22, reasoningTokens: 3, cost: 0.000105 },
         { model: 'm2', promptTokens: 5, completionTokens: 5, reasoningTokens: 5, cost: 0.25 },
       ],
+      // The current month whatever the window (these rows are older): no budget configured, so unlimited.
+      budget: { monthlyUsd: null, spentUsd: 0, remainingUsd: null, ...thisMonth() },
     });
     const all = await (await gw.request('/v1/usage', { user: 'alice' })).json();
     expect(all.promptTokens).toBe(116);
-    expect((await (await gw.request('/v1/usage', { user: 'nobody' })).json())).toEqual({ promptTokens: 0, completionTokens: 0, reasoningTokens: 0, cost: 0, byModel: [] });
+    expect((await (await gw.request('/v1/usage', { user: 'nobody' })).json())).toEqual({
+      promptTokens: 0, completionTokens: 0, reasoningTokens: 0, cost: 0, byModel: [],
+      budget: { monthlyUsd: null, spentUsd: 0, remainingUsd: null, ...thisMonth() },
+    });
     expect((await gw.request('/v1/usage?from=yesterday', { user: 'alice' })).status).toBe(400);
+  });
+});
+
+describe('usage: the budget of the current month', () => {
+  it('shows the user’s own budget (set through chat, which owns the table), this month’s spend only, and what is left', async () => {
+    const { periodStart } = thisMonth();
+    const inMonth = new Date(Date.parse(periodStart) + 1_000).toISOString();
+    const lastMonth = new Date(Date.parse(periodStart) - 1_000).toISOString();
+    for (const [user, cost, at] of [['carol', '0.30000000', inMonth], ['carol', '0.05000000', new Date().toISOString()], ['carol', '5.00000000', lastMonth], ['dave', '7.00000000', inMonth]] as const) {
+      await gw.db.pool.query(
+        `INSERT INTO usage_views (message_id, conversation_id, user_id, model, prompt_tokens, completion_tokens, reasoning_tokens, total_tokens, cost, source, created_at)
+         VALUES ($1, $2, $3, 'm1', 1, 1, 0, 2, $4, 'provider', $5)`,
+        [randomUUID(), randomUUID(), user, cost, at],
+      );
+    }
+    await gw.db.pool.query(`INSERT INTO user_budgets (user_id, monthly_usd, updated_by) VALUES ('carol', 1.5, 'root'), ('erin', NULL, 'root')`);
+    const carol = await (await gw.request('/v1/usage', { user: 'carol' })).json();
+    expect(carol.budget).toEqual({ monthlyUsd: 1.5, spentUsd: 0.35, remainingUsd: 1.15, ...thisMonth() });
+    // The usage totals keep their own window (all time here).
+    expect(carol.cost).toBe(5.35);
+    // Spent past the budget: nothing remains (never negative). No budget of their own (NULL row): unlimited.
+    await gw.db.pool.query(`UPDATE user_budgets SET monthly_usd = 0.1 WHERE user_id = 'carol'`);
+    expect((await (await gw.request('/v1/usage', { user: 'carol' })).json()).budget).toMatchObject({ monthlyUsd: 0.1, spentUsd: 0.35, remainingUsd: 0 });
+    expect((await (await gw.request('/v1/usage', { user: 'erin' })).json()).budget).toMatchObject({ monthlyUsd: null, remainingUsd: null });
+    expect((await (await gw.request('/v1/usage', { user: 'dave' })).json()).budget).toMatchObject({ monthlyUsd: null, spentUsd: 7 });
   });
 });
 

@@ -339,6 +339,18 @@ describe('llm simulator over HTTP', () => {
     expect(one.data).toEqual([body.data[1]]);
   });
 
+  it('counts every chat completion request at /__sim/stats (invalid ones too), unaffected by clearing the log', async () => {
+    const base = sim.url.replace(/\/v1$/, '');
+    const count = async () => ((await (await fetch(`${base}/__sim/stats`)).json()) as { chatCompletions: number }).chatCompletions;
+    const before = await count();
+    await streamAll([{ role: 'user', content: 'counted' }]);
+    const bad = await fetch(`${sim.url}/chat/completions`, { method: 'POST', body: 'not json' });
+    expect(bad.status).toBe(400);
+    await fetch(`${base}/__sim/requests`, { method: 'DELETE' });
+    await fetch(`${sim.url}/models`);
+    expect(await count()).toBe(before + 2);
+  });
+
   it('answers non-streaming requests with a full chat.completion', async () => {
     const res = await client.chat.completions.create({
       model: 'sim/reasoning',

@@ -43,6 +43,7 @@ export const ChatSubjects = {
   get deleteConversation() { return `${subjectPrefix()}.chat.cmd.delete-conversation`; },
   /** An admin sets a user's monthly budget (chat owns usage, so it owns budgets too). */
   get setBudget() { return `${subjectPrefix()}.chat.cmd.budget-set`; },
+  get resetBudget() { return `${subjectPrefix()}.chat.cmd.budget-reset`; },
   get health() { return `${subjectPrefix()}.chat.health`; },
 };
 

@@ -216,7 +216,7 @@ function summarize(results, expected) {
       label = isExpected ? 'failed (expected)' : 'FAILED';
       if (!isExpected) unexpected.push(r.scenario);
     }
-    process.stdout.write(`  ${r.scenario.padEnd(38)} ${label}\n`);
+    process.stdout.write(`  ${r.scenario.padEnd(44)} ${label}\n`);
     if (!r.ok) {
       for (const reason of r.reasons.slice(0, 6)) process.stdout.write(`      ${reason.split('\n')[0].slice(0, 220)}\n`);
       for (const line of r.adapterLines.filter((l) => /ERROR|error|giving up|status/.test(l)).slice(-4)) {

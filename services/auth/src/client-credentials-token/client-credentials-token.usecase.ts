@@ -4,7 +4,7 @@ import { SecretDecryptionError, SigningKeyError } from '@harness/crypto';
 import { withTransaction } from '@harness/db';
 import { fetchToken } from '@modelcontextprotocol/sdk/client/auth.js';
 import { InvalidClientError, InvalidScopeError, OAuthError, UnauthorizedClientError } from '@modelcontextprotocol/sdk/server/auth/errors.js';
-import { decrypt, encrypt, type OAuthContext } from '../oauth/context.js';
+import { decrypt, type OAuthContext } from '../oauth/context.js';
 import { discover, type Discovery } from '../oauth/discovery.js';
 import { OAuthRefusal, oneLine, outboundFailure } from '../oauth/errors.js';
 import { selectScopes, unionScopes } from '../oauth/scopes.js';

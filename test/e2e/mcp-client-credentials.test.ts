@@ -197,6 +197,48 @@ describe('MCP client credentials end to end', () => {
     expect((await alice.call('GET', `/v1/harnesses/${good.id}/tools`)).body.errors).toEqual([]);
   }, 30_000);
 
+  it('a 403 insufficient_scope asks for a token with the challenged scope added, and the call is retried', async () => {
+    const harness = await alice.createHarness({ mcpServers: [server({ clientId: 'svc-ec', privateKeyPem: ec.privatePem })] });
+    const before = issued().length;
+    const events = await runTools(alice, harness.id, [{ name: 'admin', arguments: {} }]);
+    expect(ofType(events, 'tool-output-error')).toEqual([]);
+    expect(ofType(events, 'tool-output-available')).toHaveLength(1);
+    const last = issued().slice(before).at(-1)!;
+    expect(last).toMatchObject({ clientId: 'svc-ec', authMethod: 'private_key_jwt', outcome: 'ok' });
+    expect(last.scope!.split(' ').sort()).toEqual(['mcp:admin', 'mcp:read']);
+  });
+
+  it('the credentials go only to the authorization server that first accepted them, until they are entered again', async () => {
+    const other = await startOAuthTestServer({ preRegisteredClients: [{ clientId: 'svc-basic', clientSecret: SECRET, grantTypes: ['client_credentials'] }] });
+    try {
+      const harness = await alice.call('POST', '/v1/harnesses', { name: 'pinned', model: 'sim/echo', mcpServers: [server({ clientId: 'svc-basic', clientSecret: SECRET })] });
+      expect((await alice.call('GET', `/v1/harnesses/${harness.body.id}/tools`)).body.errors).toEqual([]);
+
+      // The MCP server now names another authorization server (moved, or compromised) and refuses the token it has:
+      // the call's 401 asks for a new one, and the secret is not sent to the new authorization server.
+      as.knobs.authorizationServerOverride = other.issuer;
+      as.expireAccessTokens();
+      const events = await runTools(alice, harness.body.id, [{ name: 'echo', arguments: { text: 'x' } }]);
+      const errors = ofType(events, 'tool-output-error');
+      expect(errors).toHaveLength(1);
+      expect(errors[0]!.chunk.errorText).toContain(`now names the authorization server ${other.issuer}, not ${as.issuer}`);
+      expect(other.stats.tokenCalls.client_credentials).toBe(0);
+
+      // The user enters the secret again: that accepts the new authorization server.
+      const [stored] = harness.body.mcpServers;
+      const patched = await alice.call('PATCH', `/v1/harnesses/${harness.body.id}`, { mcpServers: [{ id: stored.id, ...server({ clientId: 'svc-basic', clientSecret: SECRET }) }] });
+      expect(patched.status).toBe(200);
+      await alice.call('GET', `/v1/harnesses/${harness.body.id}/tools`);
+      // (`other` then refuses the resource, which is not its own: what matters is where the secret went.)
+      expect(other.stats.tokenRequests.filter((r) => r.grantType === 'client_credentials')).toEqual([
+        expect.objectContaining({ clientId: 'svc-basic', authMethod: 'client_secret_basic' }),
+      ]);
+    } finally {
+      as.knobs.authorizationServerOverride = null;
+      await other.close();
+    }
+  });
+
   it('no user of another harness owner gets the owner\'s server: the token is asked for the owner only', async () => {
     const bob = await Client.as(system, 'bob');
     const harness = await alice.createHarness({ mcpServers: [server({ clientId: 'svc-basic', clientSecret: SECRET })] });
@@ -207,7 +249,7 @@ describe('MCP client credentials end to end', () => {
     const secrets = [SECRET, pemBody(ec.privatePem), pemBody(rsa.privatePem), ...as.issuedAccessTokens()];
     const scan = await scanDatabase(system.databaseUrl, secrets);
     expect(scan.findings).toEqual([]);
-    expect(scan.rowsWith('svc-basic').map((r) => r.table)).toEqual(expect.arrayContaining(['mcp_servers', 'oauth_client_credential_tokens']));
+    expect(scan.rowsWith('svc-rsa').map((r) => r.table)).toEqual(expect.arrayContaining(['mcp_servers', 'oauth_client_credential_tokens']));
     const log = readFileSync(system.logFile, 'utf8');
     expect(log).toContain('client credentials token request failed'); // the warnings of the wrong-secret test
     for (const s of secrets) {

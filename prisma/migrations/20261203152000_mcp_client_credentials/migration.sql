@@ -1,9 +1,12 @@
 -- MCP servers with a service identity (authType "client_credentials"): the harness owner's OAuth client for the
 -- server. The secret (client_secret_basic) or the PEM private key (private_key_jwt) is stored only encrypted
--- (libs/crypto); at most one of them is set.
+-- (libs/crypto); at most one of them is set. client_issuer pins the authorization server that first accepted them
+-- (set by the auth service after its first token; the gateway clears it when the secret or key is entered again): a
+-- server that later names another authorization server does not get them sent there.
 ALTER TABLE "mcp_servers" ADD COLUMN "client_id" TEXT;
 ALTER TABLE "mcp_servers" ADD COLUMN "client_secret_enc" TEXT;
 ALTER TABLE "mcp_servers" ADD COLUMN "private_key_enc" TEXT;
+ALTER TABLE "mcp_servers" ADD COLUMN "client_issuer" TEXT;
 
 -- Access tokens obtained with the client credentials grant (owned by the auth service), per harness owner, MCP
 -- server (canonical URL) and client id; the token encrypted. No refresh token: a new one is requested ahead of expiry.

@@ -63,6 +63,8 @@ export interface OAuthTestServerKnobs {
   challengeResourceMetadata: boolean;
   /** Delay before /token answers (widens race windows in concurrency tests). Default 0. */
   tokenDelayMs: number;
+  /** The protected resource metadata names this authorization server instead of its own (a server that moved, or lies). Default null. */
+  authorizationServerOverride: string | null;
 }
 
 export interface PreRegisteredClient {
@@ -249,6 +251,7 @@ const DEFAULT_KNOBS: OAuthTestServerKnobs = {
   resourceMetadataAt: 'path',
   challengeResourceMetadata: true,
   tokenDelayMs: 0,
+  authorizationServerOverride: null,
 };
 
 const CODE_TTL_MS = 60_000;
@@ -444,7 +447,7 @@ export async function startOAuthTestServer(opts: OAuthTestServerOptions = {}): P
 
   const prm = (): Record<string, unknown> => ({
     resource: knobs.resourceMismatch ? `${rs.origin}/not-this-resource` : mcpUrl,
-    authorization_servers: [issuer],
+    authorization_servers: [knobs.authorizationServerOverride ?? issuer],
     bearer_methods_supported: ['header'],
     resource_name: 'Harness OAuth test server',
     ...(knobs.scopesSupported ? { scopes_supported: knobs.scopesSupported } : {}),

@@ -9,11 +9,11 @@ import { discover, type Discovery } from '../oauth/discovery.js';
 import { OAuthRefusal, oneLine, outboundFailure } from '../oauth/errors.js';
 import { selectScopes, unionScopes } from '../oauth/scopes.js';
 import { needsRefresh, toStoredTokens } from '../oauth/tokens.js';
-import { canonicalServerUrl } from '../oauth/urls.js';
+import { canonicalServerUrl, sameIssuer } from '../oauth/urls.js';
 import { parseWwwAuthenticate } from '../oauth/www-authenticate.js';
 import { OAUTH_CONTEXT } from '../tokens.js';
 import { serviceProvider, type ServiceClient } from './service-client.js';
-import { deleteServiceToken, findServiceServer, findServiceToken, lockServiceToken, upsertServiceToken, type ServiceServerRow, type ServiceTokenRow } from './store.js';
+import { deleteServiceToken, findServiceServer, pinServiceIssuer, findServiceToken, lockServiceToken, upsertServiceToken, type ServiceServerRow, type ServiceTokenRow } from './store.js';
 
 /**
  * `auth.cmd.client-credentials-token`: the access token of an MCP server with a service identity (`authType:
@@ -22,7 +22,9 @@ import { deleteServiceToken, findServiceServer, findServiceToken, lockServiceTok
  * within HARNESS_OAUTH_REFRESH_SKEW_MS of its expiry, or when the server refused it (`rejected`, with the 401/403
  * challenge, whose scope is then added). Discovery is the user flow's (probe → protected resource metadata →
  * authorization server metadata, every URL through the SSRF guard); one token request at a time per key across
- * replicas (an advisory lock; a caller that waited uses the token the other one stored). A failure is a reply
+ * replicas (an advisory lock; a caller that waited uses the token the other one stored). The issuer that first
+ * accepted the credentials is pinned on the server row (`client_issuer`) until they are entered again: a server that
+ * then names another authorization server does not get them sent there. A failure is a reply
  * with a sentence (`status: "error"`), never a crash; the secret, key and token never appear in it or in a log.
  */
 @Injectable()
@@ -38,7 +40,11 @@ export class ClientCredentialsToken {
     const rejected = cmd.rejected === true && cached !== undefined && (cmd.rejectedVersion === undefined || cmd.rejectedVersion >= cached.version);
     if (cached && !rejected && !needsRefresh(cached.expiresAt, this.ctx.now(), this.ctx.settings.refreshSkewMs)) {
       const answer = this.answer(cached);
-      if (answer) return answer;
+      if (answer) {
+        // A token another harness of the owner obtained: this server's credentials are pinned to its issuer too.
+        if (server.clientIssuer === null) await pinServiceIssuer(this.ctx.db.pool, cmd.userId, cmd.serverId, (server.privateKeyEnc ?? server.clientSecretEnc) ?? '', cached.issuer);
+        return answer;
+      }
     }
     try {
       return await this.obtain(cmd, server, serverUrl, clientId, cached, rejected);
@@ -58,6 +64,7 @@ export class ClientCredentialsToken {
     const client = this.client(server, clientId);
     // Discovery before the lock: it is several requests, and the lock is held in a transaction.
     const discovery = await discover(serverUrl, { fetchFn: ctx.fetchFn, policy: ctx.outboundPolicy, wwwAuthenticate: cmd.wwwAuthenticate, requirePkce: false });
+    assertPinnedIssuer(server.clientIssuer, discovery.issuer, serverUrl);
     const scopes = this.scopes(discovery, cmd.wwwAuthenticate, cached);
     const scope = scopes.length ? scopes.join(' ') : undefined;
     const provider = serviceProvider(client, discovery.metadata, discovery.issuer, discovery.authServerUrl, scope);
@@ -81,6 +88,7 @@ export class ClientCredentialsToken {
         userId: cmd.userId, serverUrl, clientId, issuer: discovery.issuer,
         accessTokenEnc: stored.accessTokenEnc, tokenType: stored.tokenType, scopes: stored.scopes, expiresAt: stored.expiresAt,
       });
+      if (server.clientIssuer === null) await pinServiceIssuer(tx, cmd.userId, cmd.serverId, (server.privateKeyEnc ?? server.clientSecretEnc)!, discovery.issuer);
       ctx.logger.info({ userId: cmd.userId, serverUrl, clientId, issuer: discovery.issuer, method: 'privateKeyPem' in client ? 'private_key_jwt' : 'client_secret', scopes: row.scopes, version: row.version, rejected }, 'client credentials token obtained');
       return { status: 'connected', accessToken: tokens.access_token, tokenType: row.tokenType, ...(row.expiresAt ? { expiresAt: row.expiresAt.toISOString() } : {}), version: row.version };
     });
@@ -127,4 +135,13 @@ export class ClientCredentialsToken {
     if (err instanceof SigningKeyError) return `The stored private key ${err.message}; enter another in the harness.`;
     return `Getting a token for ${serverUrl} failed: ${oneLine(err instanceof Error ? err.message : String(err), 200)}`;
   }
+}
+
+/** The credentials go only to the issuer that first accepted them (see the class comment). */
+function assertPinnedIssuer(pinned: string | null, issuer: string, serverUrl: string): void {
+  if (pinned === null || sameIssuer(pinned, issuer)) return;
+  throw new OAuthRefusal(
+    `${serverUrl} now names the authorization server ${issuer}, not ${pinned} which accepted its client credentials; ` +
+      'Harness does not send them to another one. If the server really moved, enter the secret or key again in the harness.',
+  );
 }

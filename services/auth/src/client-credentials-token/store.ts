@@ -12,6 +12,8 @@ export interface ServiceServerRow {
   clientId: string | null;
   clientSecretEnc: string | null;
   privateKeyEnc: string | null;
+  /** The authorization server that first accepted these credentials (null until then). */
+  clientIssuer: string | null;
 }
 
 export interface ServiceTokenRow {
@@ -31,7 +33,7 @@ const TOKEN_COLS = `user_id AS "userId", server_url AS "serverUrl", client_id AS
 
 export async function findServiceServer(db: Queryable, userId: string, serverId: string): Promise<ServiceServerRow | undefined> {
   const { rows } = await db.query<ServiceServerRow>(
-    `SELECT url, client_id AS "clientId", client_secret_enc AS "clientSecretEnc", private_key_enc AS "privateKeyEnc"
+    `SELECT url, client_id AS "clientId", client_secret_enc AS "clientSecretEnc", private_key_enc AS "privateKeyEnc", client_issuer AS "clientIssuer"
      FROM mcp_servers WHERE id = $1 AND user_id = $2 AND auth_type = 'client_credentials'`,
     [serverId, userId],
   );
@@ -44,6 +46,18 @@ export async function findServiceToken(db: Queryable, userId: string, serverUrl:
     [userId, serverUrl, clientId],
   );
   return rows[0];
+}
+
+/**
+ * Pins the server's credentials to the authorization server that accepted them, unless pinned already or the
+ * credentials changed meanwhile (the gateway rewrote the row: the ciphertext differs).
+ */
+export async function pinServiceIssuer(db: Queryable, userId: string, serverId: string, credentialEnc: string, issuer: string): Promise<void> {
+  await db.query(
+    `UPDATE mcp_servers SET client_issuer = $3
+     WHERE id = $1 AND user_id = $2 AND client_issuer IS NULL AND coalesce(private_key_enc, client_secret_enc) = $4`,
+    [serverId, userId, issuer, credentialEnc],
+  );
 }
 
 /** One token request at a time per (user, server, client) across replicas, until the transaction ends. */

@@ -61,8 +61,10 @@ const invalid = (position: number, field: string, message: string): DomainError 
  */
 function clientCredentials(
   input: McpServerInput, position: number, keyring: Keyring, prior: McpServer | undefined,
-): Pick<ServerRow, 'clientId' | 'clientSecretEnc' | 'privateKeyEnc'> {
-  if (input.authType !== 'client_credentials') return { clientId: null, clientSecretEnc: null, privateKeyEnc: null };
+): Pick<ServerRow, 'clientId' | 'clientSecretEnc' | 'privateKeyEnc' | 'clientIssuer'> {
+  // clientIssuer (the authorization server that accepted the stored credentials, set by the auth service) stays with
+  // them, and is cleared when they are entered again: entering them again is how a user accepts a new one.
+  if (input.authType !== 'client_credentials') return { clientId: null, clientSecretEnc: null, privateKeyEnc: null, clientIssuer: null };
   const clientId = input.clientId!;
   if (input.privateKeyPem !== undefined) {
     try {
@@ -71,12 +73,12 @@ function clientCredentials(
       if (err instanceof SigningKeyError) throw invalid(position, 'privateKeyPem', `the key ${err.message}`);
       throw err;
     }
-    return { clientId, clientSecretEnc: null, privateKeyEnc: encryptSecret(input.privateKeyPem, keyring) };
+    return { clientId, clientSecretEnc: null, privateKeyEnc: encryptSecret(input.privateKeyPem, keyring), clientIssuer: null };
   }
-  if (input.clientSecret !== undefined) return { clientId, clientSecretEnc: encryptSecret(input.clientSecret, keyring), privateKeyEnc: null };
+  if (input.clientSecret !== undefined) return { clientId, clientSecretEnc: encryptSecret(input.clientSecret, keyring), privateKeyEnc: null, clientIssuer: null };
   const keep = prior?.authType === 'client_credentials' && prior.url === input.url && prior.clientId === clientId;
   if (keep && (prior.clientSecretEnc !== null || prior.privateKeyEnc !== null)) {
-    return { clientId, clientSecretEnc: prior.clientSecretEnc, privateKeyEnc: prior.privateKeyEnc };
+    return { clientId, clientSecretEnc: prior.clientSecretEnc, privateKeyEnc: prior.privateKeyEnc, clientIssuer: prior.clientIssuer };
   }
   const message = prior?.authType === 'client_credentials'
     ? 'clientSecret or privateKeyPem is required when the url or clientId of a client_credentials server changes (stored credentials are not sent elsewhere)'

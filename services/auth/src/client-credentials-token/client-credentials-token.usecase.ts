@@ -79,7 +79,7 @@ export class ClientCredentialsToken {
       }
       let tokens;
       try {
-        tokens = await fetchToken(provider, discovery.authServerUrl, { metadata: discovery.metadata, resource: discovery.resource ? new URL(discovery.resource) : undefined, fetchFn: ctx.fetchFn });
+        tokens = await fetchToken(provider, discovery.authServerUrl, { metadata: discovery.metadata, resource: discovery.resource, fetchFn: ctx.fetchFn });
       } catch (err) {
         throw err instanceof OAuthError ? err : outboundFailure(`Requesting a token from ${discovery.issuer}`, err);
       }

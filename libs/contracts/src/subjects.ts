@@ -72,6 +72,7 @@ export const AuthSubjects = {
   get status() { return `${subjectPrefix()}.auth.cmd.status`; },
   get revoke() { return `${subjectPrefix()}.auth.cmd.revoke`; },
   get accessToken() { return `${subjectPrefix()}.auth.cmd.access-token`; },
+  get clientCredentialsToken() { return `${subjectPrefix()}.auth.cmd.client-credentials-token`; },
   get createApiKey() { return `${subjectPrefix()}.auth.cmd.api-key-create`; },
   get listApiKeys() { return `${subjectPrefix()}.auth.cmd.api-key-list`; },
   get revokeApiKey() { return `${subjectPrefix()}.auth.cmd.api-key-revoke`; },

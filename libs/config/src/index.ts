@@ -148,6 +148,10 @@ const EnvSchema = z.object({
   /** Pending (unexpired, unused) authorizations one user may have at once; the next start is refused (429) until one expires. */
   HARNESS_OAUTH_MAX_PENDING_PER_USER: z.coerce.number().int().min(1).max(1_000).default(10),
   HARNESS_API_KEYS_MAX_PER_USER: z.coerce.number().int().min(1).max(1_000).default(50),
+  /** Browser sessions (the auth service): absolute lifetime, idle timeout (both 1 minute..400 days), sessions per user (the oldest are ended beyond it). */
+  HARNESS_SESSION_MAX_AGE_SECONDS: z.coerce.number().int().min(60).max(400 * 86_400).default(30 * 86_400),
+  HARNESS_SESSION_IDLE_SECONDS: z.coerce.number().int().min(60).max(400 * 86_400).default(7 * 86_400),
+  HARNESS_SESSIONS_MAX_PER_USER: z.coerce.number().int().min(1).max(1_000).default(50),
   /** Refresh an access token this long before it expires. */
   HARNESS_OAUTH_REFRESH_SKEW_MS: z.coerce.number().int().min(0).max(3_600_000).default(60_000),
   HARNESS_PRETTY_LOGS: bool.optional(),
@@ -224,6 +228,8 @@ export interface Config {
   apiKeys: { maxPerUser: number };
   /** People signing in (the gateway): the login providers of HARNESS_LOGIN_PROVIDERS, defaults applied. */
   login: { providers: LoginProvider[] };
+  /** Browser sessions (the auth service): absolute and idle expiry, and how many one user may have open (the oldest are ended beyond). */
+  sessions: { maxAgeSeconds: number; idleSeconds: number; maxPerUser: number };
   prettyLogs: boolean;
 }
 
@@ -340,6 +346,12 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env, service = 'h
     },
     apiKeys: { maxPerUser: e.HARNESS_API_KEYS_MAX_PER_USER },
     login: { providers: loginProviders },
+    sessions: {
+      maxAgeSeconds: e.HARNESS_SESSION_MAX_AGE_SECONDS,
+      // An idle timeout longer than the lifetime could never apply (a shorter lifetime set alone keeps the idle default).
+      idleSeconds: Math.min(e.HARNESS_SESSION_IDLE_SECONDS, e.HARNESS_SESSION_MAX_AGE_SECONDS),
+      maxPerUser: e.HARNESS_SESSIONS_MAX_PER_USER,
+    },
     prettyLogs: e.HARNESS_PRETTY_LOGS ?? false,
   };
 }

@@ -16,13 +16,25 @@ import { RevokeApiKeyController } from './revoke-api-key/revoke-api-key.controll
 import { RevokeApiKey } from './revoke-api-key/revoke-api-key.usecase.js';
 import { VerifyApiKeyController } from './verify-api-key/verify-api-key.controller.js';
 import { VerifyApiKey } from './verify-api-key/verify-api-key.usecase.js';
+import { SignInController } from './sign-in/sign-in.controller.js';
+import { SignIn } from './sign-in/sign-in.usecase.js';
+import { VerifySessionController } from './verify-session/verify-session.controller.js';
+import { VerifySession } from './verify-session/verify-session.usecase.js';
+import { EndSessionController } from './end-session/end-session.controller.js';
+import { EndSession } from './end-session/end-session.usecase.js';
+import { EndAllSessionsController } from './end-all-sessions/end-all-sessions.controller.js';
+import { EndAllSessions } from './end-all-sessions/end-all-sessions.usecase.js';
+import { GetUserController } from './get-user/get-user.controller.js';
+import { GetUser } from './get-user/get-user.usecase.js';
+import { sessionSettings, type SessionsContext } from './sessions/context.js';
+import { SessionSweeper } from './sessions/session-sweeper.js';
 import { HealthController } from './health/health.controller.js';
 import { createOAuthContext, type OAuthContext } from './oauth/context.js';
 import { RevokeConnectionController } from './revoke-connection/revoke-connection.controller.js';
 import { RevokeConnection } from './revoke-connection/revoke-connection.usecase.js';
 import { StartAuthorizationController } from './start-authorization/start-authorization.controller.js';
 import { StartAuthorization } from './start-authorization/start-authorization.usecase.js';
-import { API_KEYS_CONTEXT, LOGGER, OAUTH_CONTEXT, REPLICA_ID } from './tokens.js';
+import { API_KEYS_CONTEXT, LOGGER, OAUTH_CONTEXT, REPLICA_ID, SESSIONS_CONTEXT } from './tokens.js';
 import type { ApiKeysContext } from './api-keys/context.js';
 import { StateSweeper } from './oauth/state-sweeper.js';
 
@@ -50,6 +62,7 @@ export class AuthModule {
     const db = context ? null : createDatabase(config.databaseUrl, { applicationName: `harness-auth-${config.replicaId}` });
     const ctx = context ?? createOAuthContext(config, db!, logger);
     const apiKeys: ApiKeysContext = { pool: ctx.db.pool, logger, settings: config.apiKeys, now: ctx.now };
+    const sessions: SessionsContext = { pool: ctx.db.pool, keyring: ctx.keyring, logger, settings: sessionSettings(config), now: ctx.now };
     return {
       module: AuthModule,
       controllers: [
@@ -63,12 +76,18 @@ export class AuthModule {
         ListApiKeysController,
         RevokeApiKeyController,
         VerifyApiKeyController,
+        SignInController,
+        VerifySessionController,
+        EndSessionController,
+        EndAllSessionsController,
+        GetUserController,
       ],
       providers: [
         { provide: REPLICA_ID, useValue: config.replicaId },
         { provide: LOGGER, useValue: logger },
         { provide: OAUTH_CONTEXT, useValue: ctx },
         { provide: API_KEYS_CONTEXT, useValue: apiKeys },
+        { provide: SESSIONS_CONTEXT, useValue: sessions },
         { provide: DATABASE, useValue: db },
         StartAuthorization,
         CompleteAuthorization,
@@ -79,7 +98,13 @@ export class AuthModule {
         ListApiKeys,
         RevokeApiKey,
         VerifyApiKey,
+        SignIn,
+        VerifySession,
+        EndSession,
+        EndAllSessions,
+        GetUser,
         StateSweeper,
+        SessionSweeper,
         ResourcesCloser,
       ],
     };

@@ -5,7 +5,7 @@ import { natsConnectOptions, setSubjectNamespace } from '@harness/contracts';
 import { loadConfig } from '@harness/config';
 import { createLogger, installProcessGuards, PinoNestLogger } from '@harness/logging';
 
-/** The auth service: MCP OAuth on the user's behalf (start, complete, status, revoke, access-token) over NATS commands. */
+/** The auth service over NATS commands: MCP OAuth on the user's behalf (start, complete, status, revoke, access-token), API keys, users and browser sessions. */
 async function main() {
   const config = loadConfig(process.env, 'auth');
   setSubjectNamespace(config.natsNamespace);

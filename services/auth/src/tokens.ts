@@ -4,3 +4,5 @@ export const LOGGER = Symbol('LOGGER');
 export const OAUTH_CONTEXT = Symbol('OAUTH_CONTEXT');
 /** The API key use cases' pool, clock and cap: see api-keys/context.ts. */
 export const API_KEYS_CONTEXT = Symbol('API_KEYS_CONTEXT');
+/** The sign-in and session use cases' pool, keyring, clock and limits: see sessions/context.ts. */
+export const SESSIONS_CONTEXT = Symbol('SESSIONS_CONTEXT');

@@ -1,12 +1,14 @@
 import { randomBytes } from 'node:crypto';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import pg from 'pg';
-import type { z } from 'zod';
+import { z } from 'zod';
 import {
   AuthSubjects, CompleteAuthorizationCommand, CreateApiKeyCommand, CreateApiKeyResult, ListApiKeysCommand, ListApiKeysResult,
   RevokeApiKeyCommand, RevokeApiKeyResult, VerifyApiKeyCommand, VerifyApiKeyResult, CompleteAuthorizationResult, ConnectionStatusCommand, ConnectionStatusResult,
   GetAccessTokenCommand, GetAccessTokenResult, HealthReply, replyOf, RevokeConnectionCommand, RevokeConnectionResult,
   setSubjectNamespace, StartAuthorizationCommand, StartAuthorizationResult, type Reply,
+  SignInCommand, SignInResult, VerifySessionCommand, VerifySessionResult, EndSessionCommand, EndAllSessionsCommand, EndSessionsResult,
+  GetUserCommand, GetUserResult,
 } from '@harness/contracts';
 import { startSystem, waitFor, type StartSystemOptions, type System } from '@harness/testing';
 import type { OAuthTestServerHandle } from '../../../tools/oauth-test-server/src/index.js';
@@ -70,6 +72,30 @@ export class AuthCommands {
   }
   verifyApiKey(p: z.input<typeof VerifyApiKeyCommand>): Promise<Reply<VerifyApiKeyResult>> {
     return this.send(AuthSubjects.verifyApiKey, VerifyApiKeyCommand, VerifyApiKeyResult, p);
+  }
+
+  signIn(p: z.input<typeof SignInCommand>): Promise<Reply<SignInResult>> {
+    return this.send(AuthSubjects.signIn, SignInCommand, SignInResult, p);
+  }
+  verifySession(p: z.input<typeof VerifySessionCommand>): Promise<Reply<VerifySessionResult>> {
+    return this.send(AuthSubjects.verifySession, VerifySessionCommand, VerifySessionResult, p);
+  }
+  endSession(p: z.input<typeof EndSessionCommand>): Promise<Reply<EndSessionsResult>> {
+    return this.send(AuthSubjects.endSession, EndSessionCommand, EndSessionsResult, p);
+  }
+  endAllSessions(p: z.input<typeof EndAllSessionsCommand>): Promise<Reply<EndSessionsResult>> {
+    return this.send(AuthSubjects.endAllSessions, EndAllSessionsCommand, EndSessionsResult, p);
+  }
+  getUser(p: z.input<typeof GetUserCommand>): Promise<Reply<GetUserResult>> {
+    return this.send(AuthSubjects.getUser, GetUserCommand, GetUserResult, p);
+  }
+
+  /** Sends `data` as is (not checked against a contract): for malformed commands. The reply's envelope is still checked. */
+  async raw(subject: string, data: unknown, timeoutMs = 15_000): Promise<Reply<unknown>> {
+    const msg = await this.nc.request(subject, JSON.stringify({ pattern: subject, data, id: randomBytes(8).toString('hex') }), { timeout: timeoutMs });
+    const packet = msg.json() as { response?: unknown; err?: unknown };
+    if (packet.err !== undefined) throw new Error(`${subject}: transport error ${JSON.stringify(packet.err)}`);
+    return replyOf(z.unknown()).parse(packet.response) as Reply<unknown>;
   }
 
   async close(): Promise<void> {

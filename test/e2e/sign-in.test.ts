@@ -1,7 +1,7 @@
 import { hashSessionToken } from '@harness/contracts';
 import { startSystem, waitFor, type System } from '@harness/testing';
 import { ROGUE_MODES, startRogueOidc, type RogueMode, type RogueOidc } from './support/rogue-oidc.js';
-import { Browser, signInWithDevIdp } from './support/sign-in.js';
+import { Browser, signInWithDevIdp, untilCallback } from './support/sign-in.js';
 
 /**
  * Signing in through real providers over real HTTP: the dev IdP (tools/dev-idp, what `npm start` uses) with its page
@@ -20,9 +20,13 @@ describe('sign-in', () => {
     system = await startSystem({
       label: 'sign-in',
       env: { HARNESS_ADMIN_USERS: 'root, admin@dev.local' },
-      loginProviders: ROGUE_MODES.map((mode) => ({
-        id: `rogue-${mode}`, type: 'oidc', name: `Rogue ${mode}`, issuer: rogue.issuerOf(mode), clientId: rogue.clientId, clientSecret: rogue.clientSecret,
-      })),
+      loginProviders: [
+        ...ROGUE_MODES.map((mode) => ({
+          id: `rogue-${mode}`, type: 'oidc', name: `Rogue ${mode}`, issuer: rogue.issuerOf(mode), clientId: rogue.clientId, clientSecret: rogue.clientSecret,
+        })),
+        // Only its redirect is exercised here (the GitHub-shaped server's end-to-end test is another one's).
+        { id: 'gh', type: 'github', name: 'GitHub', clientId: 'gh-client', clientSecret: 'gh-secret', authorizationUrl: 'https://github.example.test/login/oauth/authorize' },
+      ],
     });
     gw = system.gatewayUrl;
     origin = new URL(gw).origin;
@@ -55,8 +59,31 @@ describe('sign-in', () => {
     expect(res.status).toBe(200);
     const body = (await res.json()) as { items: { id: string; name: string }[] };
     expect(body.items[0]).toEqual({ id: 'dev', name: 'Dev' });
-    expect(body.items.map((p) => p.id)).toEqual(['dev', ...ROGUE_MODES.map((m) => `rogue-${m}`)]);
+    expect(body.items.map((p) => p.id)).toEqual(['dev', ...ROGUE_MODES.map((m) => `rogue-${m}`), 'gh']);
     expect(JSON.stringify(body)).not.toContain(rogue.clientSecret);
+  });
+
+  it('redirects to the provider with state, PKCE S256 and (OIDC) a nonce, and binds the sign-in to the browser', async () => {
+    const browser = new Browser();
+    const res = await browser.request(`${gw}/auth/login/gh?returnTo=/x`);
+    expect(res.status).toBe(302);
+    expect(res.headers.get('cache-control')).toBe('no-store');
+    const to = new URL(res.headers.get('location')!);
+    expect(`${to.origin}${to.pathname}`).toBe('https://github.example.test/login/oauth/authorize');
+    expect(Object.fromEntries(to.searchParams)).toEqual({
+      response_type: 'code', client_id: 'gh-client', redirect_uri: `${gw}/auth/callback/gh`, scope: 'read:user user:email',
+      state: expect.stringMatching(/^[A-Za-z0-9_-]{43}$/), code_challenge: expect.stringMatching(/^[A-Za-z0-9_-]{43}$/), code_challenge_method: 'S256',
+    });
+    const binding = res.headers.getSetCookie().find((c) => c.startsWith('harness_login='))!;
+    expect(binding).toMatch(/^harness_login=[A-Za-z0-9_-]{43}; Path=\/auth; Max-Age=600; HttpOnly; SameSite=Lax$/);
+    // A second sign-in in the same browser keeps its binding (two tabs both complete); each has its own state.
+    const again = new URL((await browser.request(`${gw}/auth/login/gh`)).headers.get('location')!);
+    expect(again.searchParams.get('state')).not.toBe(to.searchParams.get('state'));
+    expect(browser.cookie(gw, 'harness_login')).toBe(binding.split(';')[0]!.slice('harness_login='.length));
+
+    const oidc = new URL((await browser.request(`${gw}/auth/login/rogue-good`)).headers.get('location')!);
+    expect(oidc.searchParams.get('nonce')).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    expect(oidc.searchParams.get('scope')).toBe('openid profile email');
   });
 
   it('signs in through the dev IdP\'s page: the session cookie, returnTo, /v1/me, and the same user id the next time', async () => {
@@ -185,13 +212,8 @@ describe('sign-in', () => {
     // A callback URL sent to someone else signs nobody in.
     const victim = new Browser();
     const attacker = new Browser();
-    const lured = await attacker.navigate(`${gw}/auth/login/dev`, (u) => u.pathname === '/auth/callback/dev');
-    if (new URL(lured.url).pathname !== '/auth/callback/dev') {
-      const page = await lured.res.text();
-      const posted = await attacker.submitForm(lured.url, page, { username: 'mallory' }, (u) => u.pathname === '/auth/callback/dev');
-      lured.url = posted.url;
-    }
-    await expectErrorPage(await victim.request(lured.url), 400, /started in another browser/);
+    const lured = await untilCallback(attacker, gw, 'mallory');
+    await expectErrorPage(await victim.request(lured), 400, /started in another browser/);
     expect(sessionOf(victim)).toBeUndefined();
   });
 
@@ -204,6 +226,10 @@ describe('sign-in', () => {
     expect(res.status).toBe(400);
     expect(html).toContain('&lt;script&gt;alert(1)&lt;/script&gt;');
     expect(html).not.toContain('<script>');
+    // RFC 9207: an `iss` in the redirect that is not this provider's issuer.
+    const mixedUp = new URL(await untilCallback(browser, gw, 'lena'));
+    mixedUp.searchParams.set('iss', rogue.issuerOf('good'));
+    await expectErrorPage(await browser.request(mixedUp.href), 400, /another issuer/);
     await expectErrorPage(await fetch(`${gw}/auth/login/nope`), 404, /no sign-in provider/);
     await expectErrorPage(await fetch(`${gw}/auth/callback/dev`), 400, /no authorization code/);
   });

@@ -79,6 +79,12 @@ export interface SignIn {
  * posted, and the redirect back to the gateway's callback, whose answer is returned (not followed further).
  */
 export async function signInWithDevIdp(browser: Browser, gatewayUrl: string, username: string, returnTo?: string, providerId = 'dev'): Promise<SignIn> {
+  const callbackUrl = await untilCallback(browser, gatewayUrl, username, returnTo, providerId);
+  return { callback: await browser.request(callbackUrl), callbackUrl };
+}
+
+/** The same up to the provider's redirect back: its URL (code and state), not requested. */
+export async function untilCallback(browser: Browser, gatewayUrl: string, username: string, returnTo?: string, providerId = 'dev'): Promise<string> {
   const start = `${gatewayUrl}/auth/login/${providerId}${returnTo === undefined ? '' : `?returnTo=${encodeURIComponent(returnTo)}`}`;
   const isCallback = (u: URL) => u.href.startsWith(`${gatewayUrl}/auth/callback/`);
   let step = await browser.navigate(start, isCallback);
@@ -89,5 +95,5 @@ export async function signInWithDevIdp(browser: Browser, gatewayUrl: string, use
   }
   if (!isCallback(new URL(step.url))) throw new Error(`the provider did not redirect back (ended at ${step.url}, ${step.res.status})`);
   await step.res.arrayBuffer().catch(() => undefined);
-  return { callback: await browser.request(step.url), callbackUrl: step.url };
+  return step.url;
 }

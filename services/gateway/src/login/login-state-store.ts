@@ -38,7 +38,7 @@ type Verified = (err: Error | null, ok?: string | false, info?: { message: strin
  * passport-oauth2's state store (`store` option, PKCE form), server-side in Redis instead of a session:
  * - `store`: a new `state` (256 random bits), and under `<namespace>:login:<sha256(state)>` the provider, the PKCE
  *   verifier, the nonce, returnTo and the hash of the browser's `harness_login` cookie, encrypted (the verifier is a
- *   secret), for LOGIN_STATE_TTL_SECONDS. The cookie (HttpOnly, SameSite=Lax, Path=/auth/callback) is reused while
+ *   secret), for LOGIN_STATE_TTL_SECONDS. The cookie (HttpOnly, SameSite=Lax, Path=/auth: sent to the login route too) is reused while
  *   valid, so sign-ins in two tabs both complete.
  * - `verify`: GETDEL (single use: a replayed callback finds nothing), then the callback must be for the same provider
  *   and come from the browser that started it (its cookie's hash): a callback URL sent to someone else signs nobody in.
@@ -56,7 +56,7 @@ export class LoginStateStore {
   }
 
   private cookie(value: string, maxAge: number): string {
-    return `${LOGIN_BINDING_COOKIE}=${value}; Path=/auth/callback; Max-Age=${maxAge}; HttpOnly; SameSite=Lax${this.secureCookie ? '; Secure' : ''}`;
+    return `${LOGIN_BINDING_COOKIE}=${value}; Path=/auth; Max-Age=${maxAge}; HttpOnly; SameSite=Lax${this.secureCookie ? '; Secure' : ''}`;
   }
 
   store(req: HttpRequest & { res?: HttpResponse }, verifier: string, _state: unknown, _meta: unknown, callback: Stored): void {

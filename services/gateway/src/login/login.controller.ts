@@ -93,6 +93,10 @@ export class LoginController {
     if (typeof req.query.code !== 'string' && typeof req.query.error !== 'string') {
       return sendLoginErrorPage(res, 400, 'The provider\'s answer carries no authorization code.', this.retryPath(providerId));
     }
+    // RFC 9207: a provider that names itself in the redirect must be the one this callback is for (mix-up defence).
+    if (provider.type === 'oidc' && req.query.iss !== undefined && req.query.iss !== provider.issuer) {
+      return sendLoginErrorPage(res, 400, 'The answer comes from another issuer than this provider\'s.', this.retryPath(providerId));
+    }
     try {
       await this.providers.ready(provider);
     } catch {

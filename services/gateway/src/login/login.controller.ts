@@ -75,7 +75,7 @@ export class LoginController {
         sendLoginErrorPage(res, 503, 'The sign-in could not be started. Try again in a moment.');
         resolve();
       });
-      res.once('finish', () => resolve());
+      res.once('close', () => resolve());
       authenticate(req, res, (err?: unknown) => {
         if (err) sendLoginErrorPage(res, 503, 'The sign-in could not be started. Try again in a moment.');
         resolve();
@@ -109,6 +109,7 @@ export class LoginController {
     });
     if (outcome.err) return this.failed(res, providerId, provider.name, outcome.err);
     if (!outcome.user) {
+      this.logger.info({ provider: providerId, reason: outcome.info?.message }, 'sign-in refused');
       return sendLoginErrorPage(res, 400, `The sign-in was refused: ${outcome.info?.message || 'the provider did not confirm who you are'}.`, this.retryPath(providerId));
     }
     const state = loadedLoginState(req);
@@ -160,6 +161,9 @@ export class LoginController {
 
   private failed(res: HttpResponse, providerId: string, name: string, err: unknown): void {
     const retry = this.retryPath(providerId);
+    if (err instanceof TokenError || err instanceof AuthorizationError) {
+      this.logger.info({ provider: providerId, reason: err.code, message: err.message }, 'sign-in refused by the provider');
+    }
     if (err instanceof TokenError) {
       return sendLoginErrorPage(res, 400, `${name} refused the authorization code (${err.code ?? 'error'}): it was already used or has expired. Start again.`, retry);
     }

@@ -90,7 +90,14 @@ export class LoginStateStore {
           callback(null, false, { message: 'this sign-in has expired or was already used: start again' });
           return;
         }
-        const record = JSON.parse(decryptSecret(raw, this.keyring)) as LoginState;
+        let record: LoginState;
+        try {
+          record = JSON.parse(decryptSecret(raw, this.keyring)) as LoginState;
+        } catch {
+          // Written under a key no longer in the keyring (rotated within the 10 minutes): start again.
+          callback(null, false, { message: 'this sign-in can no longer be read: start again' });
+          return;
+        }
         if (record.providerId !== req.params?.providerId) {
           callback(null, false, { message: 'this sign-in was started with another provider: start again' });
           return;

@@ -63,6 +63,12 @@ const EnvSchema = z.object({
   HARNESS_NATS_ALLOW_ANONYMOUS: bool.default(false),
   REDIS_URL: z.string().default('redis://127.0.0.1:6379'),
   HARNESS_JWT_SECRET: z.string().min(16, 'HARNESS_JWT_SECRET must be at least 16 characters').optional(),
+  /** An external IdP's access tokens as bearers (internal consumers): its JWKS, issuer and the audience Harness is. */
+  HARNESS_JWT_JWKS_URL: z.url({ protocol: /^https?$/, error: 'HARNESS_JWT_JWKS_URL must be an http(s) URL' }).optional(),
+  HARNESS_JWT_ISSUER: z.string().min(1).max(2_000).optional(),
+  HARNESS_JWT_AUDIENCE: z.string().min(1).max(2_000).optional(),
+  /** The login provider whose identities the external tokens' `sub` are (then mapped to that identity's Harness user). */
+  HARNESS_JWT_LOGIN_PROVIDER: z.string().min(1).max(40).optional(),
   LLM_BASE_URL: z.string().url().default('https://openrouter.ai/api/v1'),
   LLM_API_KEY: z.string().optional(),
   HARNESS_ENCRYPTION_KEY: z.string().optional(),
@@ -237,6 +243,12 @@ export interface Config {
   };
   /** API keys for programs (the auth service): keys per user, expired ones included until deleted. */
   apiKeys: { maxPerUser: number };
+  /**
+   * Access tokens of an external IdP accepted as bearers (HARNESS_JWT_JWKS_URL; null: none): verified by its JWKS,
+   * issuer and audience; `sub` is the user id, or with `loginProviderId` the subject of an identity at that login
+   * provider, mapped to its Harness user.
+   */
+  externalJwt: { jwksUrl: string; issuer: string; audience: string; loginProviderId: string | null } | null;
   /** People signing in (the gateway): the login providers of HARNESS_LOGIN_PROVIDERS, defaults applied. */
   login: { providers: LoginProvider[] };
   /** Browser sessions (the auth service): absolute and idle expiry, and how many one user may have open (the oldest are ended beyond). */
@@ -286,6 +298,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env, service = 'h
     const dev = loginProviders.find((p) => p.dev);
     if (dev) throw new ConfigError(`HARNESS_LOGIN_PROVIDERS: provider "${dev.id}" is the development IdP (tools/dev-idp), which signs anyone in without a password: not in production`);
   }
+  const externalJwt = parseExternalJwt(e, loginProviders, service === 'gateway');
   return {
     env: e.NODE_ENV,
     logLevel: e.LOG_LEVEL,
@@ -358,6 +371,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env, service = 'h
       clientName: 'Harness',
     },
     apiKeys: { maxPerUser: e.HARNESS_API_KEYS_MAX_PER_USER },
+    externalJwt,
     login: { providers: loginProviders },
     sessions: {
       maxAgeSeconds: e.HARNESS_SESSION_MAX_AGE_SECONDS,
@@ -439,6 +453,22 @@ export interface GitHubLoginProvider extends LoginProviderBase {
 export type LoginProvider = OidcLoginProvider | GitHubLoginProvider;
 
 /** HARNESS_LOGIN_PROVIDERS → providers (empty when unset); throws ConfigError naming the bad entry and field. */
+/** `checkProvider`: only the gateway (which verifies these tokens) is given HARNESS_LOGIN_PROVIDERS to check the name against. */
+function parseExternalJwt(e: z.infer<typeof EnvSchema>, providers: LoginProvider[], checkProvider: boolean): Config['externalJwt'] {
+  const { HARNESS_JWT_JWKS_URL: jwksUrl, HARNESS_JWT_ISSUER: issuer, HARNESS_JWT_AUDIENCE: audience, HARNESS_JWT_LOGIN_PROVIDER: loginProviderId } = e;
+  if (!jwksUrl) {
+    if (issuer || audience || loginProviderId) throw new ConfigError('HARNESS_JWT_ISSUER, HARNESS_JWT_AUDIENCE and HARNESS_JWT_LOGIN_PROVIDER need HARNESS_JWT_JWKS_URL');
+    return null;
+  }
+  if (!issuer || !audience) throw new ConfigError('HARNESS_JWT_JWKS_URL needs HARNESS_JWT_ISSUER and HARNESS_JWT_AUDIENCE (tokens of any issuer or audience are never accepted)');
+  if (loginProviderId !== undefined && checkProvider) {
+    const provider = providers.find((p) => p.id === loginProviderId);
+    if (!provider) throw new ConfigError(`HARNESS_JWT_LOGIN_PROVIDER: no login provider "${loginProviderId}" in HARNESS_LOGIN_PROVIDERS`);
+    if (provider.type !== 'oidc') throw new ConfigError(`HARNESS_JWT_LOGIN_PROVIDER: provider "${loginProviderId}" is not an OpenID Connect provider`);
+  }
+  return { jwksUrl, issuer, audience, loginProviderId: loginProviderId ?? null };
+}
+
 export function parseLoginProviders(raw: string | undefined): LoginProvider[] {
   if (raw === undefined || raw.trim() === '') return [];
   let json: unknown;

@@ -44,7 +44,7 @@ export function natsPermissions(namespace: string): Record<NatsService, NatsPerm
         // API keys: created, listed and revoked for the signed-in user; verified on each key-authenticated request.
         `${v1}.auth.cmd.api-key-create`, `${v1}.auth.cmd.api-key-list`, `${v1}.auth.cmd.api-key-revoke`, `${v1}.auth.cmd.api-key-verify`,
         // Sign-in: the callback opens a session; each cookie request verifies it; sign-out ends it; /v1/me reads the profile.
-        `${v1}.auth.cmd.sign-in`, `${v1}.auth.cmd.session-verify`, `${v1}.auth.cmd.session-end`, `${v1}.auth.cmd.session-end-all`, `${v1}.auth.cmd.user-get`,
+        `${v1}.auth.cmd.sign-in`, `${v1}.auth.cmd.session-verify`, `${v1}.auth.cmd.session-end`, `${v1}.auth.cmd.session-end-all`, `${v1}.auth.cmd.user-get`, `${v1}.auth.cmd.identity-resolve`,
         `${v1}.chat.health`, `${v1}.mcp-broker.health`, `${v1}.auth.health`,
       ],
       subscribe: [`${v1}.conv.*.events`, inbox('gateway')],

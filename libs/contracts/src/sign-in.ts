@@ -74,6 +74,15 @@ export type EndAllSessionsCommand = z.infer<typeof EndAllSessionsCommand>;
 export const EndSessionsResult = z.object({ ended: z.number().int().min(0), tokenHashes: z.array(TokenHash) });
 export type EndSessionsResult = z.infer<typeof EndSessionsResult>;
 
+/**
+ * The Harness user of an identity at a login provider, without signing in (the gateway accepting an external IdP's
+ * access token for that provider's subject); null when that identity never signed in.
+ */
+export const ResolveIdentityCommand = z.object({ providerId: LoginProviderId, subject: z.string().min(1).max(255), ...Correlation });
+export type ResolveIdentityCommand = z.infer<typeof ResolveIdentityCommand>;
+export const ResolveIdentityResult = z.object({ userId: UserId.nullable() });
+export type ResolveIdentityResult = z.infer<typeof ResolveIdentityResult>;
+
 /** The profile of a user id (for `GET /v1/me` and admin-by-e-mail checks on bearer requests); null when the user never signed in. */
 export const GetUserCommand = z.object({ userId: UserId, ...Correlation });
 export type GetUserCommand = z.infer<typeof GetUserCommand>;

@@ -82,6 +82,7 @@ export const AuthSubjects = {
   get endSession() { return `${subjectPrefix()}.auth.cmd.session-end`; },
   get endAllSessions() { return `${subjectPrefix()}.auth.cmd.session-end-all`; },
   get getUser() { return `${subjectPrefix()}.auth.cmd.user-get`; },
+  get resolveIdentity() { return `${subjectPrefix()}.auth.cmd.identity-resolve`; },
 };
 
 /** NATS header carrying the correlation id from the HTTP request through commands and events. */

@@ -28,6 +28,8 @@ import { EndAllSessionsController } from './end-all-sessions/end-all-sessions.co
 import { EndAllSessions } from './end-all-sessions/end-all-sessions.usecase.js';
 import { GetUserController } from './get-user/get-user.controller.js';
 import { GetUser } from './get-user/get-user.usecase.js';
+import { ResolveIdentityController } from './resolve-identity/resolve-identity.controller.js';
+import { ResolveIdentity } from './resolve-identity/resolve-identity.usecase.js';
 import { sessionSettings, type SessionsContext } from './sessions/context.js';
 import { SessionSweeper } from './sessions/session-sweeper.js';
 import { HealthController } from './health/health.controller.js';
@@ -84,6 +86,7 @@ export class AuthModule {
         EndSessionController,
         EndAllSessionsController,
         GetUserController,
+        ResolveIdentityController,
       ],
       providers: [
         { provide: REPLICA_ID, useValue: config.replicaId },
@@ -107,6 +110,7 @@ export class AuthModule {
         EndSession,
         EndAllSessions,
         GetUser,
+        ResolveIdentity,
         StateSweeper,
         SessionSweeper,
         ResourcesCloser,

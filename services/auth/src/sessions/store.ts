@@ -138,6 +138,11 @@ export async function deleteUserSessions(pool: Queryable, userId: string): Promi
   return rows.map((r) => r.token_hash);
 }
 
+export async function findIdentityUser(pool: Queryable, providerId: string, subject: string): Promise<string | null> {
+  const r = await pool.query<{ user_id: string }>('SELECT user_id FROM user_identities WHERE provider_id = $1 AND subject = $2', [providerId, subject]);
+  return r.rows[0]?.user_id ?? null;
+}
+
 export async function findUser(pool: Queryable, userId: string): Promise<UserProfile | null> {
   const { rows: [row] } = await pool.query<UserRow>(`SELECT ${USER_COLS} FROM users WHERE id = $1`, [userId]);
   return row ? presentUser(row) : null;

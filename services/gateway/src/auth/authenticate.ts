@@ -6,6 +6,7 @@ import { CONFIG } from '../core/tokens.js';
 import { readCookie } from '../http/cookies.js';
 import type { HttpRequest } from '../http/types.js';
 import { appOrigins, csrfAllowed } from './csrf.js';
+import { ExternalTokenVerifier } from './external-token.js';
 import { SessionVerifier } from './session-verifier.js';
 import { verifyUserToken } from './verify-token.js';
 
@@ -18,8 +19,8 @@ export interface AuthenticateOptions {
 }
 
 /**
- * The user of a request. `Authorization` wins when present (an API key `hk_…`, asked of the auth service, or an
- * HS256 JWT), and is never subject to the CSRF check (a browser never adds it on its own). Otherwise the
+ * The user of a request. `Authorization` wins when present (an API key `hk_…`, asked of the auth service, an
+ * external IdP's access token (ExternalTokenVerifier), or an HS256 JWT), and is never subject to the CSRF check (a browser never adds it on its own). Otherwise the
  * `harness_session` cookie, verified by the auth service; a cookie request that changes state must pass the CSRF
  * check (csrfAllowed), else 403 `csrf_failed`. Sets `req.userId` and `req.credential`.
  */
@@ -32,6 +33,7 @@ export class Authenticator {
     @Inject(CONFIG) config: Config,
     @Inject(ApiKeyVerifier) private readonly apiKeys: ApiKeyVerifier,
     @Inject(SessionVerifier) private readonly sessions: SessionVerifier,
+    @Inject(ExternalTokenVerifier) private readonly external: ExternalTokenVerifier,
   ) {
     this.secret = new TextEncoder().encode(config.jwtSecret);
     this.origins = appOrigins(config.gateway.webOrigin, config.gateway.publicUrl);
@@ -42,7 +44,9 @@ export class Authenticator {
     const cookie = authorization === undefined ? readCookie(req.headers.cookie, SESSION_COOKIE) : undefined;
     if (authorization !== undefined || cookie === undefined) {
       const key = apiKeyOfAuthorization(authorization);
-      req.userId = key === undefined ? await verifyUserToken(authorization, this.secret) : await this.apiKeys.userOf(key);
+      req.userId = key !== undefined ? await this.apiKeys.userOf(key)
+        : this.external.accepts(authorization) ? await this.external.verify(authorization)
+          : await verifyUserToken(authorization, this.secret);
       req.credential = { kind: 'bearer' };
       return req.userId;
     }

@@ -16,13 +16,13 @@ export const OidcMetadata = z.object({
 export type OidcMetadata = z.infer<typeof OidcMetadata>;
 
 /** Signature algorithms an ID token may use: asymmetric only (never `none`, never HS* with a key anyone can fetch). */
-const ASYMMETRIC = new Set(['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA', 'Ed25519']);
+export const ASYMMETRIC_ALGORITHMS = new Set(['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA', 'Ed25519']);
 
 /** The ID token algorithms accepted from this provider: those it lists that are asymmetric; RS256 when it lists none. */
 export function idTokenAlgorithms(metadata: OidcMetadata): string[] {
   const listed = metadata.id_token_signing_alg_values_supported;
   if (!listed) return ['RS256'];
-  const allowed = listed.filter((alg) => ASYMMETRIC.has(alg));
+  const allowed = listed.filter((alg) => ASYMMETRIC_ALGORITHMS.has(alg));
   if (allowed.length === 0) throw new ProviderError('the provider lists no asymmetric ID token signing algorithm');
   return allowed;
 }

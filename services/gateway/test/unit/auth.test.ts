@@ -4,6 +4,7 @@ import { SignJWT } from 'jose';
 import type { Config } from '@harness/config';
 import { ApiKeyVerifier } from '../../src/api-keys/api-key-verifier.js';
 import { AuthGuard, Public } from '../../src/auth/auth.guard.js';
+import { ExternalTokenVerifier } from '../../src/auth/external-token.js';
 import { Authenticator } from '../../src/auth/authenticate.js';
 import { SessionVerifier } from '../../src/auth/session-verifier.js';
 import type { AuthCommands } from '../../src/mcp-oauth/auth-commands.js';
@@ -47,9 +48,9 @@ describe('verifyUserToken', () => {
 
 describe('AuthGuard', () => {
   // No auth service here: JWTs and malformed API keys are decided without asking it (the e2e test covers real keys).
-  const config = { jwtSecret: SECRET, gateway: { webOrigin: 'http://localhost:3000', publicUrl: 'http://localhost:3000' } } as Config;
+  const config = { jwtSecret: SECRET, externalJwt: null, outboundAllowlist: [], gateway: { webOrigin: 'http://localhost:3000', publicUrl: 'http://localhost:3000' } } as unknown as Config;
   const noAuthService = null as unknown as AuthCommands;
-  const guard = new AuthGuard(new Reflector(), new Authenticator(config, new ApiKeyVerifier(noAuthService), new SessionVerifier(noAuthService)));
+  const guard = new AuthGuard(new Reflector(), new Authenticator(config, new ApiKeyVerifier(noAuthService), new SessionVerifier(noAuthService), new ExternalTokenVerifier(config, noAuthService)));
   class Routes {
     @Public() open() {}
     closed() {}

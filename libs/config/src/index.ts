@@ -121,6 +121,10 @@ const EnvSchema = z.object({
   HARNESS_RATE_LIMIT_HARNESS_WRITES: rateLimit('30/1m'),
   HARNESS_RATE_LIMIT_TOOL_LISTS: rateLimit('30/1m'),
   HARNESS_RATE_LIMIT_OAUTH_STARTS: rateLimit('10/1m'),
+  /** Sign-in starts (GET /auth/login/:providerId) per client IP: each stores a login state in Redis for 10 minutes. */
+  HARNESS_RATE_LIMIT_LOGINS: rateLimit('30/1m'),
+  /** Login providers, JSON (see LoginProviderSchema and docs/api.md). Empty outside production: `npm start` uses the dev IdP. */
+  HARNESS_LOGIN_PROVIDERS: z.string().optional(),
   /** Per-user caps: open SSE streams (across gateway replicas), harnesses, live conversations (OAuth flows: HARNESS_OAUTH_MAX_PENDING_PER_USER). */
   HARNESS_MAX_STREAMS_PER_USER: cap(50),
   HARNESS_MAX_HARNESSES_PER_USER: cap(100),
@@ -166,7 +170,7 @@ const EnvSchema = z.object({
 
 export type Env = z.infer<typeof EnvSchema>;
 
-export const RATE_LIMIT_CLASSES = ['messages', 'conversationCreates', 'harnessWrites', 'toolLists', 'oauthStarts'] as const;
+export const RATE_LIMIT_CLASSES = ['messages', 'conversationCreates', 'harnessWrites', 'toolLists', 'oauthStarts', 'logins'] as const;
 export type RateLimitClass = (typeof RATE_LIMIT_CLASSES)[number];
 
 export interface Config {
@@ -237,6 +241,8 @@ export interface Config {
   sessions: { maxAgeSeconds: number; idleSeconds: number; maxPerUser: number };
   /** Monthly cost budgets: the default of a user without one of their own (null: unlimited). */
   budgets: { defaultMonthlyUsd: number | null };
+  /** People signing in (the gateway): the login providers of HARNESS_LOGIN_PROVIDERS, defaults applied. */
+  login: { providers: LoginProvider[] };
   prettyLogs: boolean;
 }
 
@@ -274,6 +280,12 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env, service = 'h
   if (production && signsJobs && !e.HARNESS_JOB_SIGNING_KEY) throw new ConfigError('HARNESS_JOB_SIGNING_KEY is required in production');
 
   const publicUrl = (e.PUBLIC_URL ?? `http://localhost:${e.GATEWAY_PORT}`).replace(/\/$/, '');
+  const loginProviders = parseLoginProviders(e.HARNESS_LOGIN_PROVIDERS);
+  if (production && service === 'gateway') {
+    if (loginProviders.length === 0) throw new ConfigError('HARNESS_LOGIN_PROVIDERS must name at least one login provider in production (see docs/operations.md)');
+    const dev = loginProviders.find((p) => p.dev);
+    if (dev) throw new ConfigError(`HARNESS_LOGIN_PROVIDERS: provider "${dev.id}" is the development IdP (tools/dev-idp), which signs anyone in without a password: not in production`);
+  }
   return {
     env: e.NODE_ENV,
     logLevel: e.LOG_LEVEL,
@@ -296,6 +308,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env, service = 'h
         harnessWrites: e.HARNESS_RATE_LIMIT_HARNESS_WRITES,
         toolLists: e.HARNESS_RATE_LIMIT_TOOL_LISTS,
         oauthStarts: e.HARNESS_RATE_LIMIT_OAUTH_STARTS,
+        logins: e.HARNESS_RATE_LIMIT_LOGINS,
       },
       maxStreamsPerUser: e.HARNESS_MAX_STREAMS_PER_USER,
       maxHarnessesPerUser: e.HARNESS_MAX_HARNESSES_PER_USER,
@@ -352,8 +365,112 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env, service = 'h
       maxPerUser: e.HARNESS_SESSIONS_MAX_PER_USER,
     },
     budgets: { defaultMonthlyUsd: e.HARNESS_DEFAULT_MONTHLY_BUDGET_USD ?? null },
+    login: { providers: loginProviders },
     prettyLogs: e.HARNESS_PRETTY_LOGS ?? false,
   };
+}
+
+const HTTP_URL = z.url({ protocol: /^https?$/ }).max(2_000);
+const LoginProviderSchema = z
+  .object({
+    /** In the login and callback paths, and the identity's provider (the same id must keep naming the same provider). */
+    id: z.string().regex(/^[a-z0-9][a-z0-9_-]{0,39}$/, 'id must be 1..40 of [a-z0-9_-], starting with a letter or digit'),
+    type: z.enum(['oidc', 'github']),
+    /** Shown on the sign-in button. */
+    name: z.string().min(1).max(100),
+    /** OIDC: the issuer; discovery at `${issuer}/.well-known/openid-configuration`, whose `issuer` must equal it exactly. */
+    issuer: HTTP_URL.optional(),
+    clientId: z.string().min(1).max(500),
+    /** None: a public client (token endpoint auth `none`, PKCE only). */
+    clientSecret: z.string().min(1).max(2_000).optional(),
+    scopes: z.array(z.string().regex(/^[\x21\x23-\x5B\x5D-\x7E]{1,200}$/, 'a scope is 1..200 visible ASCII characters, no quote or backslash')).max(50).optional(),
+    /** OIDC: how the client authenticates at the token endpoint (default: client_secret_basic when the provider supports it, else client_secret_post; none without a secret). */
+    tokenEndpointAuthMethod: z.enum(['client_secret_basic', 'client_secret_post', 'none']).optional(),
+    /** GitHub (GitHub Enterprise Server, or a GitHub-shaped server): default github.com's and api.github.com's. */
+    authorizationUrl: HTTP_URL.optional(),
+    tokenUrl: HTTP_URL.optional(),
+    apiUrl: HTTP_URL.optional(),
+    /** Set only by `npm start` and libs/testing for tools/dev-idp (no passwords): refused in production. */
+    dev: z.boolean().optional(),
+  })
+  .strict()
+  .superRefine((p, ctx) => {
+    if (p.type === 'oidc' && !p.issuer) ctx.addIssue({ code: 'custom', path: ['issuer'], message: 'an OIDC provider needs its issuer' });
+    if (p.type === 'oidc' && p.issuer && /[?#]/.test(p.issuer)) ctx.addIssue({ code: 'custom', path: ['issuer'], message: 'the issuer has no query or fragment' });
+    if (p.type === 'github' && !p.clientSecret) ctx.addIssue({ code: 'custom', path: ['clientSecret'], message: 'a GitHub OAuth app needs its client secret' });
+    if (p.type === 'github' && p.issuer) ctx.addIssue({ code: 'custom', path: ['issuer'], message: 'issuer is for OIDC providers (GitHub takes authorizationUrl, tokenUrl, apiUrl)' });
+    if (p.type === 'oidc' && (p.authorizationUrl || p.tokenUrl || p.apiUrl)) {
+      ctx.addIssue({ code: 'custom', path: ['authorizationUrl'], message: 'an OIDC provider\'s endpoints come from its discovery document' });
+    }
+    if (p.tokenEndpointAuthMethod && p.tokenEndpointAuthMethod !== 'none' && !p.clientSecret) {
+      ctx.addIssue({ code: 'custom', path: ['tokenEndpointAuthMethod'], message: `${p.tokenEndpointAuthMethod} needs a clientSecret` });
+    }
+  });
+
+export const GITHUB_DEFAULTS = {
+  authorizationUrl: 'https://github.com/login/oauth/authorize',
+  tokenUrl: 'https://github.com/login/oauth/access_token',
+  apiUrl: 'https://api.github.com',
+  scopes: ['read:user', 'user:email'],
+} as const;
+const OIDC_DEFAULT_SCOPES = ['openid', 'profile', 'email'];
+
+interface LoginProviderBase {
+  id: string;
+  name: string;
+  clientId: string;
+  clientSecret: string | undefined;
+  scopes: string[];
+  dev: boolean;
+}
+export interface OidcLoginProvider extends LoginProviderBase {
+  type: 'oidc';
+  issuer: string;
+  tokenEndpointAuthMethod: 'client_secret_basic' | 'client_secret_post' | 'none' | undefined;
+}
+export interface GitHubLoginProvider extends LoginProviderBase {
+  type: 'github';
+  authorizationUrl: string;
+  tokenUrl: string;
+  /** No trailing slash. */
+  apiUrl: string;
+}
+/** A login provider of HARNESS_LOGIN_PROVIDERS with its defaults applied. */
+export type LoginProvider = OidcLoginProvider | GitHubLoginProvider;
+
+/** HARNESS_LOGIN_PROVIDERS → providers (empty when unset); throws ConfigError naming the bad entry and field. */
+export function parseLoginProviders(raw: string | undefined): LoginProvider[] {
+  if (raw === undefined || raw.trim() === '') return [];
+  let json: unknown;
+  try {
+    json = JSON.parse(raw);
+  } catch {
+    throw new ConfigError('HARNESS_LOGIN_PROVIDERS is not valid JSON');
+  }
+  const parsed = z.array(LoginProviderSchema).max(20).safeParse(json);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => `  HARNESS_LOGIN_PROVIDERS.${i.path.join('.')}: ${i.message}`);
+    throw new ConfigError(`invalid configuration:\n${lines.join('\n')}`);
+  }
+  const ids = new Set<string>();
+  return parsed.data.map((p): LoginProvider => {
+    if (ids.has(p.id)) throw new ConfigError(`HARNESS_LOGIN_PROVIDERS: the id "${p.id}" is used twice`);
+    ids.add(p.id);
+    const base = { id: p.id, name: p.name, clientId: p.clientId, clientSecret: p.clientSecret, dev: p.dev ?? false };
+    if (p.type === 'github') {
+      return {
+        ...base, type: 'github', scopes: p.scopes ?? [...GITHUB_DEFAULTS.scopes],
+        authorizationUrl: p.authorizationUrl ?? GITHUB_DEFAULTS.authorizationUrl,
+        tokenUrl: p.tokenUrl ?? GITHUB_DEFAULTS.tokenUrl,
+        apiUrl: (p.apiUrl ?? GITHUB_DEFAULTS.apiUrl).replace(/\/$/, ''),
+      };
+    }
+    const scopes = p.scopes ?? OIDC_DEFAULT_SCOPES;
+    return {
+      ...base, type: 'oidc', issuer: p.issuer!, tokenEndpointAuthMethod: p.tokenEndpointAuthMethod,
+      scopes: scopes.includes('openid') ? scopes : ['openid', ...scopes],
+    };
+  });
 }
 
 /** Accepts 32 bytes as base64 or hex, or derives 32 bytes from a passphrase (dev only). */

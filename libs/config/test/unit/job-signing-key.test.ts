@@ -4,6 +4,7 @@ import { ConfigError, loadConfig } from '../../src/index.js';
 const production = {
   NODE_ENV: 'production', HARNESS_JWT_SECRET: 'j'.repeat(32), HARNESS_ENCRYPTION_KEY: 'e'.repeat(64), NATS_USER: 'svc', NATS_PASSWORD: 'pw',
   HARNESS_METRICS_TOKEN: 'm'.repeat(20),
+  HARNESS_LOGIN_PROVIDERS: JSON.stringify([{ id: 'corp', type: 'oidc', name: 'Corp', issuer: 'https://idp.example.com', clientId: 'harness' }]),
 } as const;
 
 describe('HARNESS_JOB_SIGNING_KEY', () => {

@@ -2,6 +2,7 @@ import { loadConfig } from '../../src/index.js';
 
 const production = {
   NODE_ENV: 'production', HARNESS_JWT_SECRET: 'x'.repeat(32), HARNESS_ENCRYPTION_KEY: 'a'.repeat(64), NATS_USER: 'gateway', NATS_PASSWORD: 'pw',
+  HARNESS_LOGIN_PROVIDERS: JSON.stringify([{ id: 'corp', type: 'oidc', name: 'Corp', issuer: 'https://idp.example.com', clientId: 'harness' }]),
 } as const;
 
 describe('where /metrics may be read', () => {

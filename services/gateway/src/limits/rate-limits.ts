@@ -12,6 +12,7 @@ const COUNTED: Record<RateLimitClass, string> = {
   harnessWrites: 'harnesses created or updated',
   toolLists: 'tool listings',
   oauthStarts: 'OAuth authorizations started',
+  logins: 'sign-ins started from this address',
 };
 
 export interface RateLimitsOptions {

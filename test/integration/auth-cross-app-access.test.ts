@@ -173,6 +173,14 @@ describe('Cross-App Access', () => {
     // The start command falls back the same way (an authorization URL to follow).
     const started = authorizationOf(ok(await sys.auth.start({ userId: dave.userId, serverUrl: untrusting.url, binding: randomBytes(32).toString('base64url') })));
     expect(new URL(started.authorizationUrl).origin).toBe(new URL(untrusting.issuer).origin);
+    // A session whose ID token has expired: not exchanged (the IdP is not asked), the normal answer.
+    const expired = ['eyJhbGciOiJSUzI1NiJ9', Buffer.from(JSON.stringify({ iss: idp.issuer, sub: 'erin', aud: 'harness-corp', exp: Math.floor(Date.now() / 1000) - 60 })).toString('base64url'), 'c2ln'].join('.');
+    tokens.push(expired);
+    const erin = ok(await sys.auth.signIn({ providerId: 'corp', subject: 'erin-sub', idToken: expired, profile: { name: 'erin', email: null, emailVerified: false, avatarUrl: null } }));
+    expectConnectPrompt(await accessToken(erin.user.id, trusting.url));
+    await waitFor(() => readFileSync(sys.system.logFile, 'utf8').split('\n').some((l) => l.includes(erin.user.id) && l.includes('no live session with an unexpired ID token')), {
+      timeoutMs: 10_000, intervalMs: 50, description: 'the log line of a session without a usable ID token',
+    });
     // The same user still gets Cross-App Access where it works.
     expect((await accessToken(dave.userId, trusting.url)).status).toBe('connected');
   });

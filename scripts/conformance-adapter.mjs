@@ -16,7 +16,8 @@
 // Exit 0 when a tool call returned output, 1 otherwise (the scenario's checks decide pass or fail).
 //
 // Environment (set by scripts/conformance.mjs): HARNESS_CONFORMANCE_GATEWAY_URL, HARNESS_CONFORMANCE_TOKEN;
-// from the suite: MCP_CONFORMANCE_SCENARIO, MCP_CONFORMANCE_CONTEXT (auth/pre-registration: client_id, client_secret).
+// from the suite: MCP_CONFORMANCE_SCENARIO, MCP_CONFORMANCE_CONTEXT (auth/pre-registration and
+// auth/client-credentials-basic: client_id, client_secret; auth/client-credentials-jwt: client_id, private_key_pem).
 //
 // auth/pre-registration: Harness reads pre-registered OAuth clients from deployment configuration
 // (HARNESS_OAUTH_CLIENTS, keyed by authorization server issuer), and the scenario's authorization server only exists,
@@ -30,7 +31,9 @@ import { createParser } from 'eventsource-parser';
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const serverUrl = process.argv.at(-1);
 const scenario = process.env.MCP_CONFORMANCE_SCENARIO ?? '';
-const isAuth = scenario.startsWith('auth/');
+/** auth/client-credentials-*: a service identity, configured on the harness server (no user authorization). */
+const isClientCredentials = scenario.startsWith('auth/client-credentials-');
+const isAuth = scenario.startsWith('auth/') && !isClientCredentials;
 const RUN_TIMEOUT_MS = 20_000;
 /** Authorization URLs followed after the first connection (step-up): more than Harness's own cap of 3. */
 const MAX_REAUTHORIZATIONS = 4;
@@ -225,6 +228,20 @@ async function startPreRegisteredSystem() {
   token = await ownSystem.token('conformance-user');
 }
 
+/**
+ * The harness's server as a user configures it: a service identity for the client credentials scenarios (the
+ * scenario's client id and its secret or private key, from MCP_CONFORMANCE_CONTEXT), OAuth for the other auth/*
+ * scenarios, none otherwise.
+ */
+function serverConfig() {
+  const base = { name: 'conformance', url: serverUrl };
+  if (!isClientCredentials) return { ...base, authType: isAuth ? 'oauth' : 'none' };
+  const context = JSON.parse(process.env.MCP_CONFORMANCE_CONTEXT ?? '{}');
+  if (!context.client_id) throw new Error('MCP_CONFORMANCE_CONTEXT has no client_id');
+  const credential = context.private_key_pem ? { privateKeyPem: context.private_key_pem } : { clientSecret: context.client_secret };
+  return { ...base, authType: 'client_credentials', clientId: context.client_id, ...credential };
+}
+
 async function main() {
   if (!serverUrl || !/^https?:\/\//.test(serverUrl)) throw new Error(`usage: conformance-adapter.mjs <server URL> (got ${serverUrl})`);
   if (scenario === 'auth/pre-registration') await startPreRegisteredSystem();
@@ -234,7 +251,7 @@ async function main() {
     name: `conformance ${scenario}`.slice(0, 100),
     model: 'sim/echo',
     systemPrompt: 'Call the tool you are asked to call.',
-    mcpServers: [{ name: 'conformance', url: serverUrl, authType: isAuth ? 'oauth' : 'none' }],
+    mcpServers: [serverConfig()],
   }, 201);
 
   if (isAuth) await connectOAuth();
@@ -243,7 +260,7 @@ async function main() {
   log(`tools: ${JSON.stringify(tools.items.map((t) => t.name))}; errors: ${JSON.stringify(tools.errors)}`);
   // The auth scenarios' servers all serve `test-tool`; a server that refuses the listing (auth/scope-retry-limit)
   // still gets a run, where Harness's own listing and call meet the refusal.
-  const tool = tools.items[0] ?? (isAuth ? { name: 'test-tool', originalName: 'test-tool', inputSchema: { type: 'object' } } : undefined);
+  const tool = tools.items[0] ?? (isAuth || isClientCredentials ? { name: 'test-tool', originalName: 'test-tool', inputSchema: { type: 'object' } } : undefined);
   if (!tool) {
     // The initialize scenario's server has no tools: listing them was the whole exchange.
     log('no tool to call');

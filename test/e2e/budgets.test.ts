@@ -134,7 +134,7 @@ describe('monthly budgets', () => {
 
   test('admin endpoints: a non-admin gets 403, bad input 400, no token 401', async () => {
     const path = '/v1/admin/users/budget-alice/budget';
-    for (const [method, body] of [['GET', undefined], ['PUT', { monthlyBudgetUsd: 100 }]] as const) {
+    for (const [method, body] of [['GET', undefined], ['PUT', { monthlyBudgetUsd: 100 }], ['DELETE', undefined]] as const) {
       const r = await carol.call(method, path, body);
       expect({ status: r.status, code: r.body.error?.code }).toEqual({ status: 403, code: 'forbidden' });
     }
@@ -184,5 +184,16 @@ describe('monthly budgets', () => {
     expect((await erin.messages(conv)).filter((m) => m.role === 'assistant' && m.status === 'complete')).toHaveLength(2);
     // Carol still has the default.
     expect((await budgetOf(carol)).monthlyUsd).toBe(BUDGET);
+
+    // Back to the default: erin is over it again (she spent more than BUDGET while unlimited), so she is refused.
+    const reset = await admin.call('DELETE', '/v1/admin/users/budget-erin/budget');
+    expect({ status: reset.status, body: reset.body }).toEqual({
+      status: 200, body: { userId: 'budget-erin', monthlyBudgetUsd: BUDGET, source: 'default', updatedAt: null, updatedBy: null },
+    });
+    expect(await budgetOf(erin)).toMatchObject({ monthlyUsd: BUDGET, remainingUsd: 0 });
+    const again = await erin.call('POST', `/v1/conversations/${conv}/messages`, { content: 'over the default again' });
+    expect({ status: again.status, code: again.body.error.code }).toEqual({ status: 429, code: 'budget_exceeded' });
+    // Resetting a user without a budget of their own is not an error.
+    expect((await admin.call('DELETE', '/v1/admin/users/budget-erin/budget')).status).toBe(200);
   });
 });

@@ -3,7 +3,7 @@ import { isStorableInJson, MAX_CONTENT_CHARS, NOT_STORABLE_IN_JSON } from './com
 
 /** Request bodies of the public HTTP API (../docs/api.md). Responses are built from the projections. */
 
-export const AuthType = z.enum(['none', 'bearer', 'oauth']);
+export const AuthType = z.enum(['none', 'bearer', 'oauth', 'client_credentials']);
 export type AuthType = z.infer<typeof AuthType>;
 
 /** Postgres text cannot hold U+0000: every string the API stores (or sends on) refuses it, as a 400 naming the field. */
@@ -37,11 +37,28 @@ export const McpServerInput = z
     url: httpUrl,
     authType: AuthType.default('none'),
     authToken: z.string().min(1).max(8192).refine(noNul, NO_NUL).optional(),
+    /** `client_credentials`: the OAuth client Harness authenticates as (the harness owner's service identity). */
+    clientId: z.string().trim().min(1).max(2_000).refine(noNul, NO_NUL).optional(),
+    /** Write-only: `client_secret_basic`. */
+    clientSecret: z.string().min(1).max(4_000).refine(noNul, NO_NUL).optional(),
+    /** Write-only: `private_key_jwt` (RFC 7523), an unencrypted PEM private key (RSA, EC P-256 or P-384); parsed by the gateway. */
+    privateKeyPem: z.string().min(1).max(16_384).refine(noNul, NO_NUL).optional(),
   })
   .strict()
   .superRefine((s, ctx) => {
     if (s.authToken !== undefined && s.authType !== 'bearer') {
       ctx.addIssue({ code: 'custom', path: ['authToken'], message: 'authToken is only allowed with authType "bearer"' });
+    }
+    for (const field of ['clientId', 'clientSecret', 'privateKeyPem'] as const) {
+      if (s[field] !== undefined && s.authType !== 'client_credentials') {
+        ctx.addIssue({ code: 'custom', path: [field], message: `${field} is only allowed with authType "client_credentials"` });
+      }
+    }
+    if (s.authType === 'client_credentials' && s.clientId === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['clientId'], message: 'clientId is required with authType "client_credentials"' });
+    }
+    if (s.clientSecret !== undefined && s.privateKeyPem !== undefined) {
+      ctx.addIssue({ code: 'custom', path: ['privateKeyPem'], message: 'give either clientSecret or privateKeyPem, not both' });
     }
   });
 export type McpServerInput = z.infer<typeof McpServerInput>;

@@ -112,3 +112,25 @@ export const GetAccessTokenResult = z.discriminatedUnion('status', [
   }),
 ]);
 export type GetAccessTokenResult = z.infer<typeof GetAccessTokenResult>;
+
+/**
+ * The broker asks for a service-identity token before talking to an MCP server of `authType: "client_credentials"`:
+ * the auth service reads the server's client (id and encrypted secret or key) from the harness owner's server row,
+ * so no secret crosses NATS. `rejected: true`: the server answered 401 (or 403 `insufficient_scope`, with its
+ * challenge) to the token of `rejectedVersion`; a new one is requested (the challenge's scope added).
+ */
+export const ClientCredentialsTokenCommand = z.object({
+  userId: UserId,
+  serverId: z.uuid(),
+  rejected: z.boolean().optional(),
+  rejectedVersion: z.number().int().optional(),
+  wwwAuthenticate: z.string().max(8_000).optional(),
+  ...Correlation,
+});
+export type ClientCredentialsTokenCommand = z.infer<typeof ClientCredentialsTokenCommand>;
+export const ClientCredentialsTokenResult = z.discriminatedUnion('status', [
+  z.object({ status: z.literal('connected'), accessToken: z.string(), tokenType: z.string(), expiresAt: z.string().optional(), version: z.number().int() }),
+  /** No token: why, in a sentence for the tool call's error (the credentials are wrong, the server is unusable…). */
+  z.object({ status: z.literal('error'), message: z.string() }),
+]);
+export type ClientCredentialsTokenResult = z.infer<typeof ClientCredentialsTokenResult>;

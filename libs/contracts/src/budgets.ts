@@ -33,6 +33,13 @@ export const SetBudgetResult = z.object({
 });
 export type SetBudgetResult = z.infer<typeof SetBudgetResult>;
 
+/** Gateway → chat: remove the budget an admin set for `userId`, so HARNESS_DEFAULT_MONTHLY_BUDGET_USD applies again. */
+export const ResetBudgetCommand = z.object({ userId: UserId, updatedBy: UserId, correlationId: z.string().max(200).optional() });
+export type ResetBudgetCommand = z.infer<typeof ResetBudgetCommand>;
+/** `removed`: whether the user had a budget of their own. */
+export const ResetBudgetResult = z.object({ userId: UserId, removed: z.boolean() });
+export type ResetBudgetResult = z.infer<typeof ResetBudgetResult>;
+
 /** The details of a 429 `budget_exceeded` (with `retryAfterSeconds`, so the gateway sets Retry-After). */
 export interface BudgetExceededDetails {
   budgetUsd: number;

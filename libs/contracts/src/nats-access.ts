@@ -59,7 +59,7 @@ export function natsPermissions(namespace: string): Record<NatsService, NatsPerm
     },
     // Tool listing and calls for chat (and listing for the gateway); the only one asking for users' access tokens.
     'mcp-broker': {
-      publish: [`${v1}.auth.cmd.access-token`, `${v1}.auth.cmd.start`],
+      publish: [`${v1}.auth.cmd.access-token`, `${v1}.auth.cmd.client-credentials-token`, `${v1}.auth.cmd.start`],
       subscribe: [`${v1}.mcp-broker.cmd.>`, `${v1}.mcp-broker.health`, inbox('mcp-broker')],
       allowResponses: true,
     },

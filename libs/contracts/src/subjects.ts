@@ -43,6 +43,7 @@ export const ChatSubjects = {
   get deleteConversation() { return `${subjectPrefix()}.chat.cmd.delete-conversation`; },
   /** An admin sets a user's monthly budget (chat owns usage, so it owns budgets too). */
   get setBudget() { return `${subjectPrefix()}.chat.cmd.budget-set`; },
+  get resetBudget() { return `${subjectPrefix()}.chat.cmd.budget-reset`; },
   get health() { return `${subjectPrefix()}.chat.health`; },
 };
 
@@ -71,6 +72,7 @@ export const AuthSubjects = {
   get status() { return `${subjectPrefix()}.auth.cmd.status`; },
   get revoke() { return `${subjectPrefix()}.auth.cmd.revoke`; },
   get accessToken() { return `${subjectPrefix()}.auth.cmd.access-token`; },
+  get clientCredentialsToken() { return `${subjectPrefix()}.auth.cmd.client-credentials-token`; },
   get createApiKey() { return `${subjectPrefix()}.auth.cmd.api-key-create`; },
   get listApiKeys() { return `${subjectPrefix()}.auth.cmd.api-key-list`; },
   get revokeApiKey() { return `${subjectPrefix()}.auth.cmd.api-key-revoke`; },

@@ -4,6 +4,8 @@ import { createDatabase, type Database } from '@harness/db';
 import type { Logger } from '@harness/logging';
 import { GetAccessTokenController } from './access-token/access-token.controller.js';
 import { GetAccessToken } from './access-token/access-token.usecase.js';
+import { ClientCredentialsTokenController } from './client-credentials-token/client-credentials-token.controller.js';
+import { ClientCredentialsToken } from './client-credentials-token/client-credentials-token.usecase.js';
 import { CompleteAuthorizationController } from './complete-authorization/complete-authorization.controller.js';
 import { CompleteAuthorization } from './complete-authorization/complete-authorization.usecase.js';
 import { ConnectionStatusController } from './connection-status/connection-status.controller.js';
@@ -73,6 +75,7 @@ export class AuthModule {
         ConnectionStatusController,
         RevokeConnectionController,
         GetAccessTokenController,
+        ClientCredentialsTokenController,
         CreateApiKeyController,
         ListApiKeysController,
         RevokeApiKeyController,
@@ -96,6 +99,7 @@ export class AuthModule {
         ConnectionStatus,
         RevokeConnection,
         GetAccessToken,
+        ClientCredentialsToken,
         CreateApiKey,
         ListApiKeys,
         RevokeApiKey,

@@ -23,6 +23,7 @@ import { RegenerateController } from './use-cases/regenerate/regenerate.controll
 import { RemoveQueueItemController } from './use-cases/remove-queue-item/remove-queue-item.controller.js';
 import { SendMessageController } from './use-cases/send-message/send-message.controller.js';
 import { SendNowController } from './use-cases/send-now/send-now.controller.js';
+import { ResetBudgetController } from './use-cases/reset-budget/reset-budget.controller.js';
 import { SetBudgetController } from './use-cases/set-budget/set-budget.controller.js';
 
 export interface ChatRuntime {
@@ -50,7 +51,7 @@ export class ChatModule {
       module: ChatModule,
       controllers: [
         SendMessageController, InterruptController, RemoveQueueItemController, SendNowController, RegenerateController,
-        DeleteConversationController, HealthController, SetBudgetController,
+        DeleteConversationController, HealthController, SetBudgetController, ResetBudgetController,
       ],
       providers: [
         { provide: CONFIG, useValue: rt.config },

@@ -218,9 +218,11 @@ export function buildRoutes(ctx: FuzzContext): Record<string, () => fc.Arbitrary
     fc.record({ name: oddText(200), url: validUrl, authType: fc.constant('none') }),
     fc.record({ name: oddText(200), url: validUrl, authType: fc.constant('bearer'), authToken: oddText(8192) }),
     fc.record({ name: oddText(200), url: validUrl, authType: fc.constant('oauth') }),
+    fc.record({ name: oddText(200), url: validUrl, authType: fc.constant('client_credentials'), clientId: oddText(2_000), clientSecret: oddText(4_000) }),
+    fc.record({ name: oddText(200), url: validUrl, authType: fc.constant('client_credentials'), clientId: oddText(2_000), privateKeyPem: oddText(16_384) }),
   );
   const serverWithId = fc.tuple(server, fc.option(idOf('server', false), { nil: undefined })).map(([s, id]) => (id ? { ...s, id: id.text } : s));
-  const serverKeys = ['id', 'name', 'url', 'authType', 'authToken'];
+  const serverKeys = ['id', 'name', 'url', 'authType', 'authToken', 'clientId', 'clientSecret', 'privateKeyPem'];
   const harnessFields = {
     name: oddText(200),
     model: fc.constantFrom('sim/echo', 'sim/echo', 'unknown/model', 'é🙂'),

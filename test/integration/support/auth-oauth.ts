@@ -3,7 +3,7 @@ import { connect, type NatsConnection } from '@nats-io/transport-node';
 import pg from 'pg';
 import { z } from 'zod';
 import {
-  AuthSubjects, CompleteAuthorizationCommand, CreateApiKeyCommand, CreateApiKeyResult, ListApiKeysCommand, ListApiKeysResult,
+  AuthSubjects, ClientCredentialsTokenCommand, ClientCredentialsTokenResult, CompleteAuthorizationCommand, CreateApiKeyCommand, CreateApiKeyResult, ListApiKeysCommand, ListApiKeysResult,
   RevokeApiKeyCommand, RevokeApiKeyResult, VerifyApiKeyCommand, VerifyApiKeyResult, CompleteAuthorizationResult, ConnectionStatusCommand, ConnectionStatusResult,
   GetAccessTokenCommand, GetAccessTokenResult, HealthReply, replyOf, RevokeConnectionCommand, RevokeConnectionResult,
   setSubjectNamespace, StartAuthorizationCommand, StartAuthorizationResult, type Reply,
@@ -59,6 +59,9 @@ export class AuthCommands {
   }
   accessToken(p: z.input<typeof GetAccessTokenCommand>): Promise<Reply<GetAccessTokenResult>> {
     return this.send(AuthSubjects.accessToken, GetAccessTokenCommand, GetAccessTokenResult, p);
+  }
+  clientCredentialsToken(p: z.input<typeof ClientCredentialsTokenCommand>): Promise<Reply<ClientCredentialsTokenResult>> {
+    return this.send(AuthSubjects.clientCredentialsToken, ClientCredentialsTokenCommand, ClientCredentialsTokenResult, p);
   }
 
   createApiKey(p: z.input<typeof CreateApiKeyCommand>): Promise<Reply<CreateApiKeyResult>> {

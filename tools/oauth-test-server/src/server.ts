@@ -1,13 +1,17 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createPublicKey, type KeyObject } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import { isJSONRPCRequest } from '@modelcontextprotocol/sdk/types.js';
+import { jwtVerify } from 'jose';
 import { z } from 'zod';
 import { verifyIdJag, JWT_BEARER_GRANT, type TrustedIdp } from './id-jag.js';
 
-export type TokenEndpointAuthMethod = 'client_secret_basic' | 'client_secret_post' | 'none';
+export type TokenEndpointAuthMethod = 'client_secret_basic' | 'client_secret_post' | 'none' | 'private_key_jwt';
+
+const JWT_BEARER_ASSERTION = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer';
 
 /** Behaviour that tests may change at any time through `handle.knobs` (read on every request). */
 export interface OAuthTestServerKnobs {
@@ -25,7 +29,10 @@ export interface OAuthTestServerKnobs {
   registration: boolean;
   /** Serve /revoke and advertise `revocation_endpoint` (RFC 7009). Default true. */
   revocation: boolean;
-  /** `token_endpoint_auth_methods_supported`, enforced at /register and /token. Default all three. */
+  /**
+   * `token_endpoint_auth_methods_supported`, enforced at /register and /token. Default the three secret-or-none ones;
+   * add `private_key_jwt` for clients with a `publicKeyPem` (RFC 7523 client assertions).
+   */
   tokenEndpointAuthMethods: TokenEndpointAuthMethod[];
   /** `scopes_supported` of both metadata documents; null omits it. Default ['mcp:read', 'mcp:admin', 'offline_access']. */
   scopesSupported: string[] | null;
@@ -62,14 +69,20 @@ export interface OAuthTestServerKnobs {
    * the RFC 7523 jwt-bearer grant and /token accepts an ID-JAG of one of them as its assertion. Default [].
    */
   trustedIdps: TrustedIdp[];
+  /** The protected resource metadata names this authorization server instead of its own (a server that moved, or lies). Default null. */
+  authorizationServerOverride: string | null;
 }
 
 export interface PreRegisteredClient {
   clientId: string;
   clientSecret?: string;
   redirectUris?: string[];
-  /** Default: client_secret_basic with a secret, else none. */
+  /** Default: private_key_jwt with a public key, client_secret_basic with a secret, else none. */
   tokenEndpointAuthMethod?: TokenEndpointAuthMethod;
+  /** PEM public key (SPKI) that verifies the client's assertions (private_key_jwt). */
+  publicKeyPem?: string;
+  /** Default ['authorization_code', 'refresh_token']; a service client has ['client_credentials']. */
+  grantTypes?: string[];
 }
 
 export interface OAuthTestServerOptions extends Partial<OAuthTestServerKnobs> {
@@ -120,7 +133,7 @@ export interface OAuthTestServerStats {
   /** GET /authorize requests (any outcome). */
   authorizeCalls: number;
   /** POST /token requests by grant type (any outcome). */
-  tokenCalls: { authorization_code: number; refresh_token: number; other: number };
+  tokenCalls: { authorization_code: number; refresh_token: number; client_credentials: number; other: number };
   /** Successful refresh_token grants. */
   refreshes: number;
   /** Successful registrations (RFC 7591). */
@@ -154,6 +167,8 @@ export interface RegisteredClient {
   redirectUris: string[] | undefined;
   tokenEndpointAuthMethod: TokenEndpointAuthMethod;
   grantTypes: string[];
+  /** private_key_jwt: the key that verifies its assertions. */
+  publicKey?: KeyObject;
   source: 'registration' | 'pre-registered' | 'metadata-document';
 }
 
@@ -184,6 +199,8 @@ export interface OAuthTestServerHandle {
   revokeAllTokens(): void;
   /** Forgets every registered client (as after a server-side reset): their next request gets invalid_client. */
   forgetRegisteredClients(): void;
+  /** Gives a known client another secret (the operator rotated it): the old one gets invalid_client from now on. */
+  setClientSecret(clientId: string, secret: string): void;
   close(): Promise<void>;
 }
 
@@ -247,6 +264,7 @@ const DEFAULT_KNOBS: OAuthTestServerKnobs = {
   challengeResourceMetadata: true,
   tokenDelayMs: 0,
   trustedIdps: [],
+  authorizationServerOverride: null,
 };
 
 const CODE_TTL_MS = 60_000;
@@ -340,8 +358,9 @@ export async function startOAuthTestServer(opts: OAuthTestServerOptions = {}): P
       clientId: c.clientId,
       clientSecret: c.clientSecret,
       redirectUris: c.redirectUris,
-      tokenEndpointAuthMethod: c.tokenEndpointAuthMethod ?? (c.clientSecret ? 'client_secret_basic' : 'none'),
-      grantTypes: ['authorization_code', 'refresh_token'],
+      tokenEndpointAuthMethod: c.tokenEndpointAuthMethod ?? (c.publicKeyPem ? 'private_key_jwt' : c.clientSecret ? 'client_secret_basic' : 'none'),
+      grantTypes: c.grantTypes ?? ['authorization_code', 'refresh_token'],
+      ...(c.publicKeyPem ? { publicKey: createPublicKey(c.publicKeyPem) } : {}),
       source: 'pre-registered',
     });
   }
@@ -356,7 +375,7 @@ export async function startOAuthTestServer(opts: OAuthTestServerOptions = {}): P
 
   const stats: OAuthTestServerStats = {
     authorizeCalls: 0,
-    tokenCalls: { authorization_code: 0, refresh_token: 0, other: 0 },
+    tokenCalls: { authorization_code: 0, refresh_token: 0, client_credentials: 0, other: 0 },
     refreshes: 0,
     registrations: 0,
     cimdFetches: 0,
@@ -421,9 +440,10 @@ export async function startOAuthTestServer(opts: OAuthTestServerOptions = {}): P
       token_endpoint: endpoints.token,
       response_types_supported: ['code'],
       response_modes_supported: ['query'],
-      grant_types_supported: knobs.trustedIdps.length ? ['authorization_code', 'refresh_token', JWT_BEARER_GRANT] : ['authorization_code', 'refresh_token'],
+      grant_types_supported: ['authorization_code', 'refresh_token', 'client_credentials', ...(knobs.trustedIdps.length ? [JWT_BEARER_GRANT] : [])],
       token_endpoint_auth_methods_supported: knobs.tokenEndpointAuthMethods,
     };
+    if (knobs.tokenEndpointAuthMethods.includes('private_key_jwt')) m.token_endpoint_auth_signing_alg_values_supported = ['RS256', 'ES256', 'ES384'];
     if (knobs.codeChallengeMethods) m.code_challenge_methods_supported = knobs.codeChallengeMethods;
     if (knobs.scopesSupported) m.scopes_supported = knobs.scopesSupported;
     if (knobs.registration) m.registration_endpoint = endpoints.registration;
@@ -443,7 +463,7 @@ export async function startOAuthTestServer(opts: OAuthTestServerOptions = {}): P
 
   const prm = (): Record<string, unknown> => ({
     resource: knobs.resourceMismatch ? `${rs.origin}/not-this-resource` : mcpUrl,
-    authorization_servers: [issuer],
+    authorization_servers: [knobs.authorizationServerOverride ?? issuer],
     bearer_methods_supported: ['header'],
     resource_name: 'Harness OAuth test server',
     ...(knobs.scopesSupported ? { scopes_supported: knobs.scopesSupported } : {}),
@@ -492,9 +512,11 @@ export async function startOAuthTestServer(opts: OAuthTestServerOptions = {}): P
     const basic = decodeBasic(req.headers.authorization);
     const bodyId = params.get('client_id') ?? undefined;
     const bodySecret = params.get('client_secret') ?? undefined;
+    const assertion = params.get('client_assertion') ?? undefined;
+    const unauthorized = (why: string) => new OAuthError(401, 'invalid_client', why, basic ? { 'www-authenticate': 'Basic realm="oauth-test-server"' } : {});
+    if (assertion !== undefined) return authenticateAssertion(params, assertion, bodyId, unauthorized);
     const method: TokenEndpointAuthMethod = basic ? 'client_secret_basic' : bodySecret !== undefined ? 'client_secret_post' : 'none';
     const clientId = basic?.id ?? bodyId;
-    const unauthorized = (why: string) => new OAuthError(401, 'invalid_client', why, basic ? { 'www-authenticate': 'Basic realm="oauth-test-server"' } : {});
     if (!clientId) throw unauthorized('no client authentication');
     if (basic && bodyId !== undefined && bodyId !== basic.id) throw unauthorized('client_id in the body differs from the Basic credentials');
     const client = await getClient(clientId);
@@ -506,6 +528,39 @@ export async function startOAuthTestServer(opts: OAuthTestServerOptions = {}): P
       if (!client.clientSecret || !safeEqual(secret, client.clientSecret)) throw unauthorized('wrong client secret');
     }
     return { client, method };
+  };
+
+  /** Assertion `jti`s already presented (RFC 7523 §3: a replayed assertion is refused), bounded. */
+  const seenAssertionIds = new Set<string>();
+  /**
+   * private_key_jwt (RFC 7523 §2.2, §3): a JWT signed by the client's key, `iss` = `sub` = its client id, `aud` the
+   * issuer or the token endpoint, `exp` in the future, a `jti` not seen before.
+   */
+  const authenticateAssertion = async (
+    params: URLSearchParams, assertion: string, bodyId: string | undefined, unauthorized: (why: string) => OAuthError,
+  ): Promise<{ client: RegisteredClient; method: TokenEndpointAuthMethod }> => {
+    if (params.get('client_assertion_type') !== JWT_BEARER_ASSERTION) throw unauthorized('client_assertion_type must be the jwt-bearer type');
+    let claimedId: string | undefined;
+    try {
+      claimedId = JSON.parse(Buffer.from(assertion.split('.')[1] ?? '', 'base64url').toString('utf8')).iss;
+    } catch {
+      throw unauthorized('the client assertion is not a JWT');
+    }
+    const client = typeof claimedId === 'string' ? await getClient(claimedId) : undefined;
+    if (!client?.publicKey) throw unauthorized('unknown client, or a client without a key');
+    if (bodyId !== undefined && bodyId !== client.clientId) throw unauthorized('client_id differs from the assertion');
+    if (!knobs.tokenEndpointAuthMethods.includes('private_key_jwt')) throw unauthorized('private_key_jwt is not supported');
+    if (client.tokenEndpointAuthMethod !== 'private_key_jwt') throw unauthorized(`the client is registered for ${client.tokenEndpointAuthMethod}, not private_key_jwt`);
+    let payload;
+    try {
+      ({ payload } = await jwtVerify(assertion, client.publicKey, { audience: [issuer, endpoints.token], issuer: client.clientId, subject: client.clientId, requiredClaims: ['exp', 'jti'] }));
+    } catch (err) {
+      throw unauthorized(`the client assertion is invalid: ${err instanceof Error ? err.message : String(err)}`);
+    }
+    if (seenAssertionIds.has(payload.jti!)) throw unauthorized('the client assertion was already used (jti)');
+    if (seenAssertionIds.size >= 10_000) seenAssertionIds.clear();
+    seenAssertionIds.add(payload.jti!);
+    return { client, method: 'private_key_jwt' };
   };
 
   // ---------- tokens ----------
@@ -617,7 +672,7 @@ export async function startOAuthTestServer(opts: OAuthTestServerOptions = {}): P
   const token = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const params = new URLSearchParams(await readBody(req));
     const grantType = params.get('grant_type') ?? '';
-    const key = grantType === 'authorization_code' || grantType === 'refresh_token' ? grantType : 'other';
+    const key = grantType === 'authorization_code' || grantType === 'refresh_token' || grantType === 'client_credentials' ? grantType : 'other';
     stats.tokenCalls[key]++;
     const record: TokenRecord = {
       grantType,
@@ -688,6 +743,17 @@ export async function startOAuthTestServer(opts: OAuthTestServerOptions = {}): P
         const grant: Grant = { id: random('grant'), clientId: client.clientId, scopes: scopes.filter((sc) => !knobs.withheldScopes.includes(sc)), resource: jag.resource, revoked: false, subject: jag.subject };
         stats.jwtBearerGrants.push({ clientId: client.clientId, subject: jag.subject, issuer: jag.issuer, resource: jag.resource, jti: jag.jti });
         // No refresh token: the client obtains a new ID-JAG from the IdP instead (the IdP stays in control).
+        body = issueTokens(grant, false);
+      } else if (grantType === 'client_credentials') {
+        // The client acts as itself (a service identity): no user, no refresh token (RFC 6749 §4.4.3).
+        if (!client.grantTypes.includes('client_credentials')) throw new OAuthError(400, 'unauthorized_client', 'the client may not use the client_credentials grant');
+        const resource = checkResource(params.get('resource'));
+        const scopes = splitScopes(params.get('scope'));
+        if (knobs.scopesSupported) {
+          const unknown = scopes.filter((sc) => !knobs.scopesSupported!.includes(sc));
+          if (unknown.length) throw new OAuthError(400, 'invalid_scope', `unknown scope ${unknown.join(' ')}`);
+        }
+        const grant: Grant = { id: random('grant'), clientId: client.clientId, scopes: scopes.filter((sc) => !knobs.withheldScopes.includes(sc)), resource, revoked: false };
         body = issueTokens(grant, false);
       } else {
         throw new OAuthError(400, 'unsupported_grant_type', `grant_type ${grantType || '(none)'} is not supported`);
@@ -881,6 +947,11 @@ export async function startOAuthTestServer(opts: OAuthTestServerOptions = {}): P
     stats,
     knobs,
     clients: () => [...clients.values()].map((c) => ({ ...c })),
+    setClientSecret: (clientId, secret) => {
+      const client = clients.get(clientId);
+      if (!client) throw new Error(`no client ${clientId}`);
+      client.clientSecret = secret;
+    },
     issuedAccessTokens: () => [...accessTokens.keys()],
     issuedRefreshTokens: () => [...refreshTokens.keys()],
     accessTokenSubject: (t) => accessTokens.get(t)?.grant.subject,

@@ -41,6 +41,11 @@ export interface DiscoveryOptions {
   policy: OutboundPolicy;
   /** The server's `WWW-Authenticate` when the caller already has one (no probe then). */
   wwwAuthenticate?: string;
+  /**
+   * Refuse an authorization server without PKCE S256 (default true): the authorization code grant needs it; the
+   * client credentials grant has no authorization request, so it does not.
+   */
+  requirePkce?: boolean;
 }
 
 const metadataHeaders = { 'MCP-Protocol-Version': LATEST_PROTOCOL_VERSION, Accept: 'application/json' };
@@ -134,7 +139,7 @@ export async function discover(serverUrl: string, opts: DiscoveryOptions): Promi
     if (metadata) {
       // Its issuer must be on the MCP server's origin (any path): it keys the client credentials Harness presents.
       assertIssuer(metadata.issuer, serverUrl, true);
-      assertPkceS256(metadata, true);
+      if (opts.requirePkce !== false) assertPkceS256(metadata, true);
       assertEndpointSchemes(metadata, opts.policy);
     } else if (!endpointAllowed(legacy.authServerUrl, opts.policy)) {
       throw new OAuthRefusal(`The default authorization endpoints of ${legacy.authServerUrl} are not https; refusing them.`);
@@ -155,7 +160,7 @@ export async function discover(serverUrl: string, opts: DiscoveryOptions): Promi
   const metadata = await fetchAuthServerMetadata(authorizationServerMetadataUrls(authServerUrl), opts.fetchFn);
   if (!metadata) throw new OAuthRefusal(`The authorization server ${authServerUrl} publishes no OAuth or OpenID Connect metadata.`);
   assertIssuer(metadata.issuer, authServerUrl, false);
-  assertPkceS256(metadata, false);
+  if (opts.requirePkce !== false) assertPkceS256(metadata, false);
   assertEndpointSchemes(metadata, opts.policy);
   return { serverUrl, resource: prm.resource, resourceMetadata: prm, authServerUrl, metadata, issuer: metadata.issuer, legacy: false, challenge };
 }

@@ -1,5 +1,5 @@
 import type pg from 'pg';
-import { budgetPeriod, type SetBudgetCommand, type SetBudgetResult } from '@harness/contracts';
+import { budgetPeriod, type ResetBudgetCommand, type ResetBudgetResult, type SetBudgetCommand, type SetBudgetResult } from '@harness/contracts';
 import type { BudgetStatus } from './budget-status.js';
 
 /**
@@ -42,5 +42,11 @@ export class BudgetStore {
     );
     const row = r.rows[0];
     return { userId: cmd.userId, monthlyUsd: row.monthly_usd, updatedAt: row.updated_at.toISOString(), updatedBy: cmd.updatedBy };
+  }
+
+  /** Drops the user's own budget: the default applies again. */
+  async reset(cmd: ResetBudgetCommand): Promise<ResetBudgetResult> {
+    const r = await this.pool.query('DELETE FROM user_budgets WHERE user_id = $1', [cmd.userId]);
+    return { userId: cmd.userId, removed: (r.rowCount ?? 0) > 0 };
   }
 }

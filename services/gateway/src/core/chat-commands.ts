@@ -3,7 +3,7 @@ import type { ClientProxy } from '@nestjs/microservices';
 import type { z } from 'zod';
 import {
   ChatSubjects, DeleteConversationCommand, DeleteConversationResult, InterruptCommand, InterruptResult, RegenerateCommand, RegenerateResult,
-  RemoveQueueItemCommand, RemoveQueueItemResult, SendMessageCommand, SendMessageResult, SendNowCommand, SendNowResult, SetBudgetCommand, SetBudgetResult,
+  RemoveQueueItemCommand, RemoveQueueItemResult, SendMessageCommand, SendMessageResult, SendNowCommand, SendNowResult, SetBudgetCommand, SetBudgetResult, ResetBudgetCommand, ResetBudgetResult,
 } from '@harness/contracts';
 import type { Logger } from '@harness/logging';
 import { commandDef as def, sendCommand, type CommandDef } from './send-command.js';
@@ -19,6 +19,7 @@ export const ChatCommand = {
   regenerate: def(() => ChatSubjects.regenerate, RegenerateCommand, RegenerateResult),
   deleteConversation: def(() => ChatSubjects.deleteConversation, DeleteConversationCommand, DeleteConversationResult),
   setBudget: def(() => ChatSubjects.setBudget, SetBudgetCommand, SetBudgetResult),
+  resetBudget: def(() => ChatSubjects.resetBudget, ResetBudgetCommand, ResetBudgetResult),
 } as const;
 
 /** Sends commands to the chat service (see sendCommand). */

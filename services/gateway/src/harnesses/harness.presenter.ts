@@ -3,13 +3,20 @@ import type { Prisma } from '@harness/db';
 export type HarnessRow = Prisma.HarnessGetPayload<{ include: { mcpServers: true } }>;
 export const WITH_SERVERS = { mcpServers: { orderBy: { position: 'asc' } } } as const satisfies Prisma.HarnessInclude;
 
-/** The public harness shape. A server's token is never part of it: only whether one is stored. */
+/** The public harness shape. A server's token, secret or key is never part of it: only whether one is stored. */
 export const presentHarness = (h: HarnessRow) => ({
   id: h.id,
   name: h.name,
   model: h.model,
   systemPrompt: h.systemPrompt,
-  mcpServers: h.mcpServers.map((s) => ({ id: s.id, name: s.name, url: s.url, authType: s.authType, hasAuthToken: s.authTokenEnc !== null })),
+  mcpServers: h.mcpServers.map((s) => ({
+    id: s.id,
+    name: s.name,
+    url: s.url,
+    authType: s.authType,
+    hasAuthToken: s.authTokenEnc !== null,
+    ...(s.authType === 'client_credentials' ? { clientId: s.clientId, hasClientSecret: s.clientSecretEnc !== null, hasPrivateKey: s.privateKeyEnc !== null } : {}),
+  })),
   createdAt: h.createdAt.toISOString(),
   updatedAt: h.updatedAt.toISOString(),
 });

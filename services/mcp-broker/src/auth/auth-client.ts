@@ -4,7 +4,7 @@ import { headers as natsHeaders } from '@nats-io/transport-node';
 import { firstValueFrom, timeout } from 'rxjs';
 import type { z } from 'zod';
 import {
-  AuthSubjects, DomainError, GetAccessTokenCommand, GetAccessTokenResult, replyOf, StartAuthorizationCommand, StartAuthorizationResult,
+  AuthSubjects, ClientCredentialsTokenCommand, ClientCredentialsTokenResult, DomainError, GetAccessTokenCommand, GetAccessTokenResult, replyOf, StartAuthorizationCommand, StartAuthorizationResult,
   type Reply,
 } from '@harness/contracts';
 
@@ -22,6 +22,8 @@ export class AuthUnavailableError extends Error {
 export interface AuthTokens {
   accessToken(cmd: Omit<GetAccessTokenCommand, 'correlationId'>): Promise<GetAccessTokenResult>;
   start(cmd: Omit<StartAuthorizationCommand, 'correlationId'>): Promise<StartAuthorizationResult>;
+  /** The service-identity token of a `client_credentials` server of the user's (the auth service reads its client). */
+  clientCredentialsToken(cmd: Omit<ClientCredentialsTokenCommand, 'correlationId'>): Promise<ClientCredentialsTokenResult>;
 }
 
 async function request<C extends z.ZodType, R extends z.ZodType>(
@@ -46,5 +48,7 @@ export function natsAuthTokens(client: ClientProxy): AuthTokens {
   return {
     accessToken: (cmd) => request(client, AuthSubjects.accessToken, GetAccessTokenCommand, GetAccessTokenResult, cmd, ACCESS_TOKEN_WAIT_MS),
     start: (cmd) => request(client, AuthSubjects.start, StartAuthorizationCommand, StartAuthorizationResult, cmd, START_WAIT_MS),
+    // Discovery and one token request: as long as a start.
+    clientCredentialsToken: (cmd) => request(client, AuthSubjects.clientCredentialsToken, ClientCredentialsTokenCommand, ClientCredentialsTokenResult, cmd, START_WAIT_MS),
   };
 }

@@ -18,6 +18,8 @@ export interface ServerRow {
   url: string;
   auth_type: string;
   auth_token_enc: string | null;
+  /** `client_credentials`: the client id (its secret or key stays with the auth service, which reads the row). */
+  client_id?: string | null;
 }
 
 /**
@@ -41,12 +43,16 @@ export class ServerAccessError extends Error {
 export interface Credential {
   key: SessionKey;
   headers: Record<string, string>;
-  /** OAuth: the auth service's version of the stored token, sent back when the server refuses it. */
+  /** OAuth and client credentials: the auth service's version of the stored token, sent back when the server refuses it. */
   oauthVersion?: number;
 }
 
 /** The listing's wording for an OAuth server the user has not connected. */
 export const OAUTH_NEEDED = 'this server needs the user to connect (OAuth)';
+
+/** A refusal a new service token may cure: 401, or 403 for want of scope. */
+const renewable = (err: CredentialRefusedError): boolean =>
+  err.status === 401 || (err.status === 403 && parseBearerChallenge(err.wwwAuthenticate).error === 'insufficient_scope');
 
 const tokenVersion = (secret: string): string => createHash('sha256').update(secret).digest('hex').slice(0, 16);
 
@@ -72,6 +78,7 @@ export class ServerAccess {
   /** `credential`: one `credential()` gave for this server just before (else it is asked for now). */
   async run<T>(userId: string, server: ServerRow, fn: (client: Client) => Promise<T>, given?: Credential): Promise<T> {
     const credential = given ?? (await this.credential(userId, server));
+    if (server.auth_type === 'client_credentials') return this.runAsService(userId, server, fn, credential);
     try {
       return await this.pool.call(credential.key, async () => credential.headers, fn);
     } catch (err) {
@@ -114,6 +121,8 @@ export class ServerAccess {
       }
       case 'oauth':
         return this.oauthCredential(userId, server, {});
+      case 'client_credentials':
+        return this.serviceCredential(userId, server, {});
       default:
         throw new ServerAccessError(`unsupported auth type ${JSON.stringify(server.auth_type)}`);
     }
@@ -144,6 +153,47 @@ export class ServerAccess {
     // The token is never logged; the version is a hash of it, so a refreshed token opens a new session.
     return {
       key: { userId, serverUrl: server.url, credentialVersion: `oauth:${tokenVersion(answer.accessToken)}` },
+      headers: { Authorization: `Bearer ${answer.accessToken}` },
+      oauthVersion: answer.version,
+    };
+  }
+
+  /**
+   * A server with a service identity: a 401, or a 403 `insufficient_scope`, asks the auth service for a new token
+   * (with the challenge: its scope is added) and retries once. No user can connect anything here: a second refusal,
+   * or no token, is an error naming the cause (the credentials, the scope), for the listing or the tool call.
+   */
+  private async runAsService<T>(userId: string, server: ServerRow, fn: (client: Client) => Promise<T>, credential: Credential): Promise<T> {
+    try {
+      return await this.pool.call(credential.key, async () => credential.headers, fn);
+    } catch (err) {
+      if (!(err instanceof CredentialRefusedError) || !renewable(err)) throw err;
+      this.logger.info({ serverId: server.id, serverUrl: server.url, status: err.status }, 'MCP server refused the service token; asking the auth service for a new one');
+      const renewed = await this.serviceCredential(userId, server, {
+        rejected: true,
+        ...(err.wwwAuthenticate ? { wwwAuthenticate: err.wwwAuthenticate.slice(0, 8_000) } : {}),
+        ...(credential.oauthVersion !== undefined ? { rejectedVersion: credential.oauthVersion } : {}),
+      });
+      if (renewed.key.credentialVersion === credential.key.credentialVersion) throw new ServerAccessError(`the server refused the service token (HTTP ${err.status})`);
+      try {
+        return await this.pool.call(renewed.key, async () => renewed.headers, fn);
+      } catch (again) {
+        if (again instanceof CredentialRefusedError) throw new ServerAccessError(`the server refused a new service token too (HTTP ${again.status})`);
+        throw again;
+      }
+    }
+  }
+
+  private async serviceCredential(userId: string, server: ServerRow, opts: { rejected?: boolean; wwwAuthenticate?: string; rejectedVersion?: number }): Promise<Credential> {
+    let answer;
+    try {
+      answer = await this.auth.clientCredentialsToken({ userId, serverId: server.id, ...opts });
+    } catch (err) {
+      throw this.authFailure(server, err);
+    }
+    if (answer.status !== 'connected') throw new ServerAccessError(answer.message.slice(0, 500));
+    return {
+      key: { userId, serverUrl: server.url, credentialVersion: `cc:${tokenVersion(answer.accessToken)}` },
       headers: { Authorization: `Bearer ${answer.accessToken}` },
       oauthVersion: answer.version,
     };

@@ -157,7 +157,7 @@ export class ListTools {
     const harness = await this.db.pool.query('SELECT 1 FROM harnesses WHERE id = $1 AND user_id = $2', [harnessId, userId]);
     if (harness.rowCount === 0) throw new DomainError('not_found', 'harness not found');
     const { rows } = await this.db.pool.query<ServerRow>(
-      `SELECT id, name, url, auth_type, auth_token_enc FROM mcp_servers
+      `SELECT id, name, url, auth_type, auth_token_enc, client_id FROM mcp_servers
         WHERE harness_id = $1 AND user_id = $2 ORDER BY position`,
       [harnessId, userId],
     );
@@ -199,7 +199,7 @@ export class ListTools {
 
 /** What identifies the listing: a change of any server (added, removed, renamed, new URL or token) is a new key. */
 function fingerprint(servers: ServerRow[]): string {
-  const material = JSON.stringify(servers.map((s) => [s.id, s.name, s.url, s.auth_type, s.auth_token_enc]));
+  const material = JSON.stringify(servers.map((s) => [s.id, s.name, s.url, s.auth_type, s.auth_token_enc, s.client_id]));
   return createHash('sha256').update(material).digest('hex').slice(0, 32);
 }
 

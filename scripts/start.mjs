@@ -5,6 +5,8 @@
 //   2. checks Postgres, NATS and Redis answer (says which does not, and how to start it)
 //   3. builds (scripts/build.mjs) and migrates (scripts/migrate.mjs, creates the database if missing)
 //   4. LLM: without LLM_API_KEY, starts the built-in LLM simulator and points LLM_BASE_URL at it (with a warning)
+//   4b. sign-in: without HARNESS_LOGIN_PROVIDERS and outside production, starts the development OIDC provider
+//      (tools/dev-idp, DEV_IDP_PORT, default 4020) with a client for the gateway's callback, as login provider "dev"
 //   5. NATS: without NATS_URL, runs its own nats-server (a free loopback port) with one user per service and their
 //      permissions (scripts/nats-config.mjs; new random passwords every run, config in .harness/nats/); with
 //      NATS_URL, uses that server (and NATS_USER / NATS_PASSWORD when set)
@@ -143,8 +145,8 @@ function envOf(name, env) {
 const children = new Map(); // name → {child, exited: Promise<code>}
 let shuttingDown = false;
 
-const PAD = Math.max(...[...SERVICES, 'llm-sim', 'nats'].map((s) => s.length));
-const COLORS = { gateway: '32', chat: '35', 'mcp-broker': '34', auth: '33', 'llm-sim': '36', nats: '90' };
+const PAD = Math.max(...[...SERVICES, 'llm-sim', 'dev-idp', 'nats'].map((s) => s.length));
+const COLORS = { gateway: '32', chat: '35', 'mcp-broker': '34', auth: '33', 'llm-sim': '36', 'dev-idp': '36', nats: '90' };
 const LEVELS = { 10: 'TRACE', 20: 'DEBUG', 30: 'INFO', 40: 'WARN', 50: 'ERROR', 60: 'FATAL' };
 const LEVEL_COLORS = { 40: '33', 50: '31', 60: '1;31' };
 const rawJson = process.argv.includes('--json');
@@ -329,6 +331,23 @@ export function defaultOutboundAllowlist(env) {
   return LOOPBACK_ALLOWLIST;
 }
 
+/** True when `npm start` runs the dev IdP: no login provider configured, outside production (there config refuses to start). */
+export function needsDevIdp(env) {
+  return env.NODE_ENV !== 'production' && !(env.HARNESS_LOGIN_PROVIDERS ?? '').trim();
+}
+
+/**
+ * The dev IdP's one client (the gateway; a new secret every run) and the gateway's login provider for it. `dev: true`
+ * marks it for libs/config, which refuses it in production.
+ */
+export function devIdpSetup({ issuer, publicUrl, gatewayPort, clientSecret }) {
+  const redirectUris = [...new Set([publicUrl, `http://127.0.0.1:${gatewayPort}`, `http://localhost:${gatewayPort}`].map((base) => `${base.replace(/\/$/, '')}/auth/callback/dev`))];
+  return {
+    clients: [{ clientId: 'harness-dev', clientSecret, redirectUris, tokenEndpointAuthMethod: 'client_secret_basic' }],
+    providers: [{ id: 'dev', type: 'oidc', name: 'Dev', issuer, clientId: 'harness-dev', clientSecret, dev: true }],
+  };
+}
+
 async function main() {
   const env = { ...process.env };
   say('Harness: starting the whole system (Ctrl-C stops it)');
@@ -389,11 +408,25 @@ async function main() {
     say(`LLM: ${env.LLM_BASE_URL} (LLM_API_KEY is set)`);
   }
 
-  const serviceEnv = {};
+  const serviceEnv = { gateway: {} };
+  if (needsDevIdp(env)) {
+    const idpPort = Number(env.DEV_IDP_PORT || 4020);
+    const idpMain = join(root, 'tools/dev-idp/dist/main.js');
+    if (!existsSync(idpMain)) throw new Error(`${rel(idpMain)} is missing after the build`);
+    const issuer = `http://127.0.0.1:${idpPort}`;
+    const publicUrl = env.PUBLIC_URL || `http://localhost:${gatewayPort}`;
+    const setup = devIdpSetup({ issuer, publicUrl, gatewayPort, clientSecret: randomBytes(24).toString('base64url') });
+    startChild('dev-idp', [idpMain], { ...envOf('dev-idp', env), DEV_IDP_PORT: String(idpPort), DEV_IDP_HOST: '127.0.0.1', DEV_IDP_CLIENTS: JSON.stringify(setup.clients) });
+    const discovery = await waitHttp(`${issuer}/.well-known/openid-configuration`, { timeoutMs: 15_000, abortWhen: () => shuttingDown });
+    if (!discovery.ok) throw new Error(`the dev IdP did not answer on port ${idpPort}: ${discovery.last}`);
+    // The gateway alone gets the provider (and its client secret).
+    serviceEnv.gateway.HARNESS_LOGIN_PROVIDERS = JSON.stringify(setup.providers);
+    warn(`HARNESS_LOGIN_PROVIDERS is not set: sign-in uses the development IdP at ${issuer} (any username, no password; development only).`);
+  }
   if (natsBinary) {
     const nats = await startOwnNats(natsBinary, env);
     env.NATS_URL = nats.url;
-    for (const name of SERVICES) serviceEnv[name] = { NATS_USER: nats.credentials[name].user, NATS_PASSWORD: nats.credentials[name].password };
+    for (const name of SERVICES) serviceEnv[name] = { ...serviceEnv[name], NATS_USER: nats.credentials[name].user, NATS_PASSWORD: nats.credentials[name].password };
   } else if (!env.NATS_USER) {
     say(`NATS: ${env.NATS_URL || 'nats://127.0.0.1:4222'} without credentials`);
   }
@@ -412,6 +445,7 @@ async function main() {
   }
   const publicUrl = env.PUBLIC_URL || `http://localhost:${gatewayPort}`;
   say(paint('1;32', `Harness is up: ${publicUrl}`) + `  (healthz ${publicUrl}/healthz, readyz ${publicUrl}/readyz)`);
+  if (serviceEnv.gateway.HARNESS_LOGIN_PROVIDERS) say(`sign in (dev IdP, any username):  ${publicUrl}/auth/login/dev`);
   say('token for a user:  npm run token -- alice     then:  curl -H "Authorization: Bearer $TOKEN" ' + `${publicUrl}/v1/harnesses`);
 }
 

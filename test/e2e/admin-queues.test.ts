@@ -6,6 +6,7 @@ import { Redis } from 'ioredis';
 import { queuePrefix, Queues, setSubjectNamespace } from '@harness/contracts';
 import { signToken, startSystem, waitFor, type System } from '@harness/testing';
 import { GatewayMetrics } from '../../services/gateway/src/core/metrics.js';
+import { Browser, signInWithDevIdp } from './support/sign-in.js';
 
 const QUEUE = Queues.toolCalls;
 const API = `/admin/queues/api/queues`;
@@ -30,11 +31,21 @@ describe('admin queue board and queue metrics', () => {
   let queue: Queue;
   let admin: string;
   let alice: string;
+  /** Session cookies (signed in through the dev IdP): ops is an admin by its verified e-mail, alice is not. */
+  let opsSession: string;
+  let aliceSession: string;
 
   const get = (path: string, headers: Record<string, string> = {}, method = 'GET') =>
     fetch(`${system.gatewayUrl}${path}`, { method, headers, redirect: 'manual' });
   const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
-  const cookie = (token: string) => ({ cookie: `other=1; harness_admin_token=${token}` });
+  // The board is the gateway's own page: its requests carry the gateway's Origin (what the CSRF check wants of a cookie).
+  const cookie = (session: string) => ({ cookie: `other=1; harness_session=${session}`, origin: system.gatewayUrl });
+  const signIn = async (username: string) => {
+    const browser = new Browser();
+    const { callback } = await signInWithDevIdp(browser, system.gatewayUrl, username);
+    expect(callback.status).toBe(302);
+    return browser.cookie(system.gatewayUrl, 'harness_session')!;
+  };
   const metrics = async () => (await get('/metrics')).text();
   const jobs = (text: string, state: string) => sample(text, 'queue_jobs', { queue: QUEUE, state });
 
@@ -47,7 +58,7 @@ describe('admin queue board and queue metrics', () => {
     system = await startSystem({
       label: 'admin-queues',
       // info: the access log lines are written, so the test can check a token never reaches them.
-      env: { HARNESS_ADMIN_USERS: 'ops@example.com, root', HARNESS_NATS_NAMESPACE: namespace, LOG_LEVEL: 'info' },
+      env: { HARNESS_ADMIN_USERS: 'ops@dev.local, root', HARNESS_NATS_NAMESPACE: namespace, LOG_LEVEL: 'info' },
     });
     // The mcp-broker's queue, as any BullMQ client sees it: the same name and key prefix.
     setSubjectNamespace(namespace);
@@ -55,6 +66,8 @@ describe('admin queue board and queue metrics', () => {
     queue = new Queue(QUEUE, { connection: redis, prefix: queuePrefix() });
     admin = await system.token('root');
     alice = await system.token('alice');
+    opsSession = await signIn('ops');
+    aliceSession = await signIn('alice');
   }, 60_000);
 
   afterAll(async () => {
@@ -86,61 +99,41 @@ describe('admin queue board and queue metrics', () => {
     expect(body.queues.map((q) => q.name)).toEqual([QUEUE]);
   });
 
-  it('takes ?token= once: an HttpOnly SameSite=Strict cookie, a redirect without the token, then the cookie alone works', async () => {
-    const res = await get(`/admin/queues?token=${admin}`);
-    expect(res.status).toBe(303);
-    expect(res.headers.get('location')).toBe('/admin/queues');
-    expect(res.headers.get('cache-control')).toBe('no-store');
-    const setCookie = res.headers.get('set-cookie') ?? '';
-    const [pair, ...attrs] = setCookie.split(';').map((s) => s.trim());
-    expect(pair).toBe(`harness_admin_token=${admin}`);
-    expect(attrs).toEqual(expect.arrayContaining(['Path=/admin/queues', 'HttpOnly', 'SameSite=Strict']));
-    expect(attrs).not.toContain('Secure'); // PUBLIC_URL is http here
-    const maxAge = Number(attrs.find((a) => a.startsWith('Max-Age='))?.slice('Max-Age='.length));
-    expect(maxAge).toBeGreaterThan(3500); // the token's remaining life (1 h)
-    expect(maxAge).toBeLessThanOrEqual(3600);
-
-    const token = pair.slice('harness_admin_token='.length);
-    expect((await get('/admin/queues', cookie(token))).status).toBe(200);
-    const api = await get(API, cookie(token));
+  it('takes the admin\'s session cookie (signed in, admin by verified e-mail); the ?token= query is gone', async () => {
+    expect((await get('/admin/queues', cookie(opsSession))).status).toBe(200);
+    const api = await get(API, cookie(opsSession));
     expect(api.status).toBe(200);
     expect(((await api.json()) as { queues: { name: string }[] }).queues[0].name).toBe(QUEUE);
-    // Other query parameters survive the redirect.
-    expect((await get(`/admin/queues?status=failed&token=${admin}`)).headers.get('location')).toBe('/admin/queues?status=failed');
+    // A token in the query string is no credential any more (and sets no cookie).
+    const query = await get(`/admin/queues?token=${admin}`);
+    expect(query.headers.get('set-cookie')).toBeNull();
+    await expectError(query, 401, 'unauthorized');
 
-    // The access log has the request (path only), never the token.
+    // The access log has the requests (path only), never the session token.
     await waitFor(() => readFileSync(system.logFile, 'utf8').includes('"path":"/admin/queues"'), { description: 'the access log line' });
     await waitFor(() => readFileSync(system.logFile, 'utf8').includes('"path":"/admin/queues/api/queues"'), { description: 'the API log line' });
+    expect(readFileSync(system.logFile, 'utf8')).not.toContain(opsSession);
     expect(readFileSync(system.logFile, 'utf8')).not.toContain(admin);
   });
 
-  it('refuses users who are not admins (403) and requests without a valid token (401)', async () => {
+  it('refuses users who are not admins (403) and requests without a valid token or session (401)', async () => {
     for (const path of ['/admin/queues', '/admin/queues/', API, '/admin/queues/queue/mcp-tool-calls', '/admin/queues/static/favicon-32x32.png']) {
       await expectError(await get(path, bearer(alice)), 403, 'forbidden');
-      await expectError(await get(path, cookie(alice)), 403, 'forbidden');
+      await expectError(await get(path, cookie(aliceSession)), 403, 'forbidden');
       await expectError(await get(path), 401, 'unauthorized');
     }
-    // A non-admin's ?token= gets no cookie.
-    const refused = await get(`/admin/queues?token=${alice}`);
-    expect(refused.headers.get('set-cookie')).toBeNull();
-    await expectError(refused, 403, 'forbidden');
-    // ?token= is read on the board's address only.
-    await expectError(await get(`${API}?token=${admin}`), 401, 'unauthorized');
 
     const otherSecret = await signToken(randomBytes(32).toString('base64url'), 'root');
     const expired = await signToken(system.jwtSecret, 'root', Math.floor(Date.now() / 1000) - 10);
-    for (const bad of ['garbage', otherSecret, expired]) {
-      await expectError(await get(API, bearer(bad)), 401, 'unauthorized');
-      await expectError(await get(`/admin/queues?token=${bad}`), 401, 'unauthorized');
-      // A cookie whose token no longer verifies is cleared.
-      const res = await get(API, cookie(bad));
-      expect(res.headers.get('set-cookie')).toMatch(/^harness_admin_token=; Path=\/admin\/queues; Max-Age=0/);
-      await expectError(res, 401, 'unauthorized');
-    }
-    // A header, when sent, is what counts (an admin cookie does not rescue a bad header).
-    await expectError(await get(API, { ...bearer('garbage'), ...cookie(admin) }), 401, 'unauthorized');
-    // The /v1 API never accepts the board's cookie.
-    await expectError(await get('/v1/harnesses', cookie(admin)), 401, 'unauthorized');
+    for (const bad of ['garbage', otherSecret, expired]) await expectError(await get(API, bearer(bad)), 401, 'unauthorized');
+    // A session cookie that is not (or no longer) a session.
+    await expectError(await get(API, cookie('garbage')), 401, 'unauthorized');
+    await expectError(await get(API, cookie(randomBytes(32).toString('base64url'))), 401, 'unauthorized');
+    // A header, when sent, is what counts (an admin's cookie does not rescue a bad header).
+    await expectError(await get(API, { ...bearer('garbage'), ...cookie(opsSession) }), 401, 'unauthorized');
+    // An action with the admin's cookie from another origin (a cross-site request) is refused.
+    await expectError(await get(`${API}/${QUEUE}/clean/completed`, { ...cookie(opsSession), origin: 'https://evil.example' }, 'PUT'), 403, 'csrf_failed');
+    await expectError(await get(`${API}/${QUEUE}/clean/completed`, { cookie: `harness_session=${opsSession}` }, 'PUT'), 403, 'csrf_failed');
   });
 
   it('reports the queue in /metrics, follows its jobs, lets only admins act on them, and only to retry or clean', async () => {
@@ -161,7 +154,7 @@ describe('admin queue board and queue metrics', () => {
 
     // Actions are admin-only too.
     await expectError(await get(`${API}/${QUEUE}/pause`, bearer(alice), 'PUT'), 403, 'forbidden');
-    await expectError(await get(`${API}/${QUEUE}/${delayed.id}/clean`, cookie(alice), 'PUT'), 403, 'forbidden');
+    await expectError(await get(`${API}/${QUEUE}/${delayed.id}/clean`, cookie(aliceSession), 'PUT'), 403, 'forbidden');
     await expectError(await get(`${API}/${QUEUE}/${delayed.id}/clean`, {}, 'PUT'), 401, 'unauthorized');
     expect(await queue.isPaused()).toBe(false);
     expect(await queue.getJob(delayed.id!)).toBeDefined();
@@ -221,7 +214,7 @@ describe('admin queue board and queue metrics', () => {
     });
 
     // The admin removes the jobs (the board's clean action, as with a cookie), and the queue is resumed.
-    for (const id of [waiting.id!, delayed.id!, unsigned.id!]) expect((await get(`${API}/${QUEUE}/${id}/clean`, cookie(admin), 'PUT')).status).toBe(204);
+    for (const id of [waiting.id!, delayed.id!, unsigned.id!]) expect((await get(`${API}/${QUEUE}/${id}/clean`, cookie(opsSession), 'PUT')).status).toBe(204);
     await queue.resume();
     text = await waitFor(async () => {
       const t = await metrics();

@@ -186,7 +186,7 @@ describe('MCP OAuth end to end (gateway, broker, chat, auth service, authorizati
     expect(as.stats.authorizeCalls + as.stats.registrations).toBe(0);
   });
 
-  it('CORS: WEB_ORIGIN may call start with credentials (to keep the binding cookie), and no other route', async () => {
+  it('CORS: WEB_ORIGIN may call start with credentials (to keep the binding cookie), like the rest of the API (the session cookie), never the board', async () => {
     const preflight = (path: string) =>
       fetch(`${system.gatewayUrl}${path}`, {
         method: 'OPTIONS',
@@ -198,8 +198,9 @@ describe('MCP OAuth end to end (gateway, broker, chat, auth service, authorizati
     expect(start.headers.get('access-control-allow-credentials')).toBe('true');
     const other = await preflight('/v1/harnesses');
     expect(other.headers.get('access-control-allow-origin')).toBe(WEB_ORIGIN);
-    expect(other.headers.get('access-control-allow-credentials')).toBeNull();
+    expect(other.headers.get('access-control-allow-credentials')).toBe('true');
     expect((await preflight('/admin/queues/api/queues')).headers.get('access-control-allow-credentials')).toBeNull();
+    expect((await preflight('/metrics')).headers.get('access-control-allow-credentials')).toBeNull();
   });
 
   it('lists a server the user has not connected as needing the user to connect, with where to connect', async () => {

@@ -7,6 +7,7 @@ import { Redis } from 'ioredis';
 import { getFreePort, repoRoot, startSystem, waitFor, type System } from '@harness/testing';
 import { startMcpTestServer, type McpTestServerHandle } from '../../tools/mcp-test-server/src/index.js';
 import { assertWellFormed, Client, readUntilTerminals, sim } from './support/client.js';
+import { Browser, signInWithDevIdp } from './support/sign-in.js';
 
 /**
  * docker-compose.yml's Redis ACL users, for real: a redis-server started with the compose file's own `--user` rules
@@ -113,6 +114,15 @@ describe('Redis ACL users (docker-compose.yml)', () => {
     }
     const metrics = await (await fetch(`${system.gatewayUrl}/metrics`)).text();
     expect(metrics).toMatch(/^queue_up\{queue="mcp-tool-calls"\} 1$/m);
+    expect(system.logTail(2_000)).not.toMatch(/NOPERM|WRONGPASS|NOAUTH/);
+  });
+
+  it('keeps sign-in states with the gateway\'s user (a sign-in completes, and its state is single use)', async () => {
+    const browser = new Browser();
+    const { callback, callbackUrl } = await signInWithDevIdp(browser, system.gatewayUrl, 'acl-user');
+    expect(callback.status).toBe(302);
+    expect((await browser.request(`${system.gatewayUrl}/v1/me`)).status).toBe(200);
+    expect((await browser.request(callbackUrl)).status).toBe(400);
     expect(system.logTail(2_000)).not.toMatch(/NOPERM|WRONGPASS|NOAUTH/);
   });
 

@@ -237,12 +237,12 @@ export interface Config {
   };
   /** API keys for programs (the auth service): keys per user, expired ones included until deleted. */
   apiKeys: { maxPerUser: number };
+  /** People signing in (the gateway): the login providers of HARNESS_LOGIN_PROVIDERS, defaults applied. */
+  login: { providers: LoginProvider[] };
   /** Browser sessions (the auth service): absolute and idle expiry, and how many one user may have open (the oldest are ended beyond). */
   sessions: { maxAgeSeconds: number; idleSeconds: number; maxPerUser: number };
   /** Monthly cost budgets: the default of a user without one of their own (null: unlimited). */
   budgets: { defaultMonthlyUsd: number | null };
-  /** People signing in (the gateway): the login providers of HARNESS_LOGIN_PROVIDERS, defaults applied. */
-  login: { providers: LoginProvider[] };
   prettyLogs: boolean;
 }
 
@@ -358,6 +358,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env, service = 'h
       clientName: 'Harness',
     },
     apiKeys: { maxPerUser: e.HARNESS_API_KEYS_MAX_PER_USER },
+    login: { providers: loginProviders },
     sessions: {
       maxAgeSeconds: e.HARNESS_SESSION_MAX_AGE_SECONDS,
       // An idle timeout longer than the lifetime could never apply (a shorter lifetime set alone keeps the idle default).
@@ -365,7 +366,6 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env, service = 'h
       maxPerUser: e.HARNESS_SESSIONS_MAX_PER_USER,
     },
     budgets: { defaultMonthlyUsd: e.HARNESS_DEFAULT_MONTHLY_BUDGET_USD ?? null },
-    login: { providers: loginProviders },
     prettyLogs: e.HARNESS_PRETTY_LOGS ?? false,
   };
 }

@@ -8,6 +8,8 @@ export const ErrorCode = z.enum([
   'payload_too_large',
   'unauthorized',
   'forbidden',
+  /** A cookie-authenticated request that changes state came without the app's Origin and `X-Harness-Client: web`. */
+  'csrf_failed',
   'not_found',
   'conflict',
   'run_active',
@@ -27,6 +29,7 @@ export const HTTP_STATUS_BY_CODE: Record<ErrorCode, number> = {
   payload_too_large: 413,
   unauthorized: 401,
   forbidden: 403,
+  csrf_failed: 403,
   not_found: 404,
   conflict: 409,
   run_active: 409,

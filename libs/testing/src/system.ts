@@ -4,6 +4,7 @@ import { createWriteStream, existsSync, mkdirSync, readFileSync, type WriteStrea
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { createDatabase, type Database } from '@harness/db';
+import { startDevIdp, type DevIdpHandle } from '@harness/dev-idp';
 import { startSimulator, type SimulatorHandle } from '@harness/llm-simulator';
 import { createTestDatabase, type TestDatabase } from './database.js';
 import { startNatsServer, type NatsConnectOptions, type NatsIdentity, type NatsServerHandle } from './nats-server.js';
@@ -33,6 +34,11 @@ export interface StartSystemOptions {
   readyTimeoutMs?: number;
   /** Names the database and the log file (default 'e2e'). */
   label?: string;
+  /**
+   * Login providers (HARNESS_LOGIN_PROVIDERS entries) besides the dev IdP's. Unless env sets HARNESS_LOGIN_PROVIDERS,
+   * the dev IdP (tools/dev-idp) is started in-process, as `npm start` does, and configured as provider "dev".
+   */
+  loginProviders?: Record<string, unknown>[];
 }
 
 export interface SystemProcess {
@@ -51,6 +57,8 @@ export interface System {
   gatewayUrl: string;
   /** The in-process LLM simulator; undefined when opts.llmBaseUrl was given. */
   simulator: SimulatorHandle | undefined;
+  /** The in-process dev IdP (login provider "dev"); undefined when env set HARNESS_LOGIN_PROVIDERS. */
+  devIdp: DevIdpHandle | undefined;
   /** LLM_BASE_URL given to the services. */
   llmBaseUrl: string;
   databaseUrl: string;
@@ -125,6 +133,7 @@ export async function startSystem(opts: StartSystemOptions = {}): Promise<System
   let testDb: TestDatabase | undefined;
   let db: Database | undefined;
   let simulator: SimulatorHandle | undefined;
+  let devIdp: DevIdpHandle | undefined;
   let nats: NatsServerHandle | undefined;
 
   // Last resort: if the test process exits without stop(), do not leave children behind.
@@ -148,6 +157,7 @@ export async function startSystem(opts: StartSystemOptions = {}): Promise<System
     await Promise.all([...slots.values()].map(stopChild));
     process.removeListener('exit', killAllSync);
     await simulator?.close().catch(() => undefined);
+    await devIdp?.close().catch(() => undefined);
     await nats?.stop().catch(() => undefined);
     await db?.close().catch(() => undefined);
     await testDb?.drop().catch((err: unknown) => writeLog(`[testing] dropping ${testDb?.name} failed: ${String(err)}`));
@@ -197,6 +207,18 @@ export async function startSystem(opts: StartSystemOptions = {}): Promise<System
       HARNESS_OUTBOUND_ALLOWLIST: '127.0.0.0/8,::1,localhost',
     });
     Object.assign(baseEnv, opts.env);
+    if (opts.env?.HARNESS_LOGIN_PROVIDERS === undefined) {
+      // As `npm start` does without a login provider: the dev IdP, with a client for this gateway's callback.
+      const clientSecret = randomBytes(24).toString('base64url');
+      devIdp = await startDevIdp({
+        port: 0,
+        clients: [{ clientId: 'harness-dev', clientSecret, redirectUris: [`${gatewayUrl}/auth/callback/dev`], tokenEndpointAuthMethod: 'client_secret_basic' }],
+      });
+      const dev = { id: 'dev', type: 'oidc', name: 'Dev', issuer: devIdp.issuer, clientId: 'harness-dev', clientSecret, dev: true };
+      baseEnv['HARNESS_LOGIN_PROVIDERS'] = JSON.stringify([dev, ...(opts.loginProviders ?? [])]);
+    } else if (opts.loginProviders) {
+      throw new Error('startSystem: loginProviders and env.HARNESS_LOGIN_PROVIDERS are exclusive');
+    }
     // A nats-server of its own with per-service users: every test runs the production permissions.
     nats = await startNatsServer({ namespace: baseEnv['HARNESS_NATS_NAMESPACE']!, log: writeLog });
     baseEnv['NATS_URL'] = nats.url;
@@ -295,6 +317,7 @@ export async function startSystem(opts: StartSystemOptions = {}): Promise<System
     const system: System = {
       gatewayUrl,
       simulator,
+      devIdp,
       llmBaseUrl,
       databaseUrl: testDb.url,
       natsNamespace: baseEnv['HARNESS_NATS_NAMESPACE']!,

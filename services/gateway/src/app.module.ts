@@ -7,11 +7,13 @@ import { ApiKeysModule } from './api-keys/api-keys.module.js';
 import { BudgetsModule } from './budgets/budgets.module.js';
 import { AiChatModule } from './ai-chat/ai-chat.module.js';
 import { AuthGuard } from './auth/auth.guard.js';
+import { AuthModule } from './auth/auth.module.js';
 import { ConversationsModule } from './conversations/conversations.module.js';
 import { CoreModule } from './core/core.module.js';
 import type { GatewayOptions } from './core/tokens.js';
 import { HarnessesModule } from './harnesses/harnesses.module.js';
 import { LimitsModule } from './limits/limits.module.js';
+import { LoginModule } from './login/login.module.js';
 import { McpOAuthModule } from './mcp-oauth/mcp-oauth.module.js';
 import { ModelCatalog } from './models/model-catalog.js';
 import { ModelsController } from './models/models.controller.js';
@@ -30,7 +32,7 @@ export class AppModule {
   static forRoot(config: Config, logger: Logger, options: GatewayOptions): DynamicModule {
     return {
       module: AppModule,
-      imports: [CoreModule.forRoot(config, logger, options), LimitsModule, HarnessesModule, ConversationsModule, RunsModule, StreamingModule, AiChatModule, AdminModule, McpOAuthModule, ApiKeysModule, BudgetsModule],
+      imports: [CoreModule.forRoot(config, logger, options), LimitsModule, HarnessesModule, ConversationsModule, RunsModule, StreamingModule, AiChatModule, AdminModule, McpOAuthModule, ApiKeysModule, BudgetsModule, AuthModule, LoginModule],
       controllers: [SettingsController, UsageController, ModelsController, OpsController],
       providers: [{ provide: APP_GUARD, useClass: AuthGuard }, GetSettings, PutSettings, GetUsage, ModelCatalog, Readiness, MetricsServer],
     };

@@ -6,7 +6,7 @@ import type { Config } from '@harness/config';
 import { CORRELATION_HEADER } from '@harness/contracts';
 import { createLogger, PinoNestLogger, type Logger } from '@harness/logging';
 import { mountAdminPages } from './admin/admin.module.js';
-import { ApiKeyVerifier } from './api-keys/api-key-verifier.js';
+import { Authenticator } from './auth/authenticate.js';
 import { authenticateBeforeBody } from './auth/authenticate-before-body.js';
 import { AppModule } from './app.module.js';
 import { GatewayMetrics } from './core/metrics.js';
@@ -24,6 +24,9 @@ import { AI_SDK_STREAM_HEADER } from './streaming/sse-framing.js';
  * (authenticateBeforeBody runs first).
  */
 export const AI_CHAT_MAX_BODY_BYTES = 16 * MAX_BODY_BYTES;
+/** Paths whose CORS answers allow credentials (see enableCors below). */
+const withCredentials = (path: string): boolean =>
+  path.startsWith('/v1/') || path === MCP_OAUTH_START_PATH || path === '/auth/logout' || path === '/auth/logout-all';
 const bodyLimitFor = (req: HttpRequest) => (req.url?.split('?')[0].replace(/\/$/, '') === '/v1/chat' ? AI_CHAT_MAX_BODY_BYTES : MAX_BODY_BYTES);
 
 export interface CreateGatewayAppOptions {
@@ -44,15 +47,15 @@ export async function createGatewayApp(config: Config, opts: CreateGatewayAppOpt
   app.disable('x-powered-by');
   app.use(assignCorrelationId(logger, app.get(GatewayMetrics)));
   const cors = { origin: config.gateway.webOrigin, exposedHeaders: [Object.keys(AI_SDK_STREAM_HEADER)[0], CORRELATION_HEADER], maxAge: 600 };
-  // Credentials only for MCP OAuth's start: its answer sets the browser binding cookie, which a web app on another
-  // origin (same site) stores only from a request made with credentials. Elsewhere none: the admin board's cookie must
-  // not ride on WEB_ORIGIN's requests.
+  // Credentials (the session cookie) for WEB_ORIGIN wherever cookie authentication is meant to work: the API, MCP
+  // OAuth's start (it sets the browser binding cookie) and sign-out. Never for the admin board: its pages are the
+  // gateway's own, and WEB_ORIGIN's script has no business reading them with the admin's cookie.
   app.enableCors((req: HttpRequest, cb: (err: Error | null, options: typeof cors & { credentials: boolean }) => void) =>
-    cb(null, { ...cors, credentials: req.url?.split('?')[0].replace(/\/$/, '') === MCP_OAUTH_START_PATH }));
+    cb(null, { ...cors, credentials: withCredentials(req.url?.split('?')[0] ?? '/') }));
   // The board authenticates first and reads its own (small) bodies after that; everything else with a body needs a
   // valid user token before the body is read.
   mountAdminPages(app);
-  app.use(authenticateBeforeBody(config, app.get(ApiKeyVerifier)));
+  app.use(authenticateBeforeBody(app.get(Authenticator)));
   app.use(jsonBody(bodyLimitFor));
   app.use(runInCorrelationContext());
   app.useGlobalFilters(new HttpErrorFilter(logger));

@@ -332,6 +332,34 @@ export function buildRoutes(ctx: FuzzContext): Record<string, () => fc.Arbitrary
     isPublic: true,
     html: true,
   });
+  add('GET /v1/me', { method: 'GET', path: ['v1/me'] });
+  add('GET /v1/auth/providers', { method: 'GET', path: ['v1/auth/providers'], isPublic: true });
+  add('POST /auth/logout-all', { method: 'POST', path: ['auth/logout-all'] });
+  add('POST /auth/logout', {
+    method: 'POST',
+    path: ['auth/logout'],
+    headers: {
+      valid: { cookie: fc.option(fc.base64String({ minLength: 4, maxLength: 60 }).map((v) => `harness_session=${v}`), { nil: undefined }) },
+      hostile: { cookie: fc.oneof(fc.constantFrom('harness_session=', 'harness_session=a; harness_session=b'), headerValue.map((v) => `harness_session=${v}`)) },
+    },
+    isPublic: true,
+  });
+  add('GET /auth/callback/dev', {
+    method: 'GET',
+    path: ['auth/callback/dev'],
+    query: {
+      valid: fc.record({ state: fc.base64String({ minLength: 4, maxLength: 60 }), code: fc.option(fc.base64String({ maxLength: 60 })), error: fc.option(oddText(100)) }).map(
+        (q) => `?state=${encodeURIComponent(q.state)}${q.code ? `&code=${encodeURIComponent(q.code)}` : ''}${q.error ? `&error=access_denied&error_description=${encodeURIComponent(withoutSurrogates(q.error))}` : ''}`,
+      ),
+      keys: ['state', 'code', 'iss', 'error', 'error_description'],
+    },
+    headers: {
+      valid: { cookie: fc.option(fc.base64String({ minLength: 4, maxLength: 60 }).map((v) => `harness_login=${v}`), { nil: undefined }) },
+      hostile: { cookie: fc.oneof(fc.constantFrom('harness_login=', 'harness_login=a; harness_login=b'), headerValue.map((v) => `harness_login=${v}`)) },
+    },
+    isPublic: true,
+    html: true,
+  });
   for (const path of ['healthz', 'readyz', 'metrics', 'oauth/client-metadata.json']) {
     add(`GET /${path}`, { method: 'GET', path: [path], query: { valid: fc.constant(''), keys: ['x', 'limit'] }, isPublic: true });
   }

@@ -1,11 +1,13 @@
 import { Module } from '@nestjs/common';
 import type { NestExpressApplication } from '@nestjs/platform-express';
+import { AuthModule } from '../auth/auth.module.js';
+import { McpOAuthModule } from '../mcp-oauth/mcp-oauth.module.js';
 import { ADMIN_QUEUES_PATH } from './admin-auth.js';
 import { AdminPolicy } from './admin-policy.js';
 import { QueueBoard } from './queue-board.js';
 
 /** Admin pages: Bull Board at /admin/queues (admin users only). */
-@Module({ providers: [QueueBoard, AdminPolicy], exports: [QueueBoard, AdminPolicy] })
+@Module({ imports: [AuthModule, McpOAuthModule], providers: [QueueBoard, AdminPolicy], exports: [QueueBoard, AdminPolicy] })
 export class AdminModule {}
 
 /**

@@ -7,10 +7,12 @@ import { Redis } from 'ioredis';
 import type { Config } from '@harness/config';
 import { queuePrefix, Queues } from '@harness/contracts';
 import { errorFields, type Logger } from '@harness/logging';
+import { Authenticator } from '../auth/authenticate.js';
 import { GatewayMetrics } from '../core/metrics.js';
 import { CONFIG, LOGGER } from '../core/tokens.js';
 import type { HttpRequest, HttpResponse } from '../http/types.js';
 import { ADMIN_QUEUES_PATH, adminOnly } from './admin-auth.js';
+import { AdminPolicy } from './admin-policy.js';
 
 type Handler = (req: HttpRequest, res: HttpResponse, next: (err?: unknown) => void) => void;
 
@@ -28,7 +30,13 @@ export class QueueBoard implements OnApplicationShutdown {
   private readonly guard: Handler;
   private readonly unwatch: () => void;
 
-  constructor(@Inject(CONFIG) config: Config, @Inject(LOGGER) private readonly logger: Logger, metrics: GatewayMetrics) {
+  constructor(
+    @Inject(CONFIG) config: Config,
+    @Inject(LOGGER) private readonly logger: Logger,
+    metrics: GatewayMetrics,
+    @Inject(Authenticator) authenticator: Authenticator,
+    @Inject(AdminPolicy) policy: AdminPolicy,
+  ) {
     // No offline queue: while Redis is down, the board's and the metrics' reads fail at once instead of piling up.
     this.redis = new Redis(config.redisUrl, { maxRetriesPerRequest: 1, enableOfflineQueue: false });
     this.redis.on('error', (err) => logger.debug(errorFields(err), 'queue board redis error'));
@@ -47,7 +55,7 @@ export class QueueBoard implements OnApplicationShutdown {
     const app = server.getRouter() as Handler & { disable(setting: string): void };
     app.disable('x-powered-by');
     this.board = app;
-    this.guard = adminOnly(config) as Handler;
+    this.guard = adminOnly(authenticator, policy) as Handler;
   }
 
   /** The handlers to mount at ADMIN_QUEUES_PATH on the gateway's Express instance: the admin check, then the board. */

@@ -1,39 +1,31 @@
 import { createParamDecorator, Inject, Injectable, SetMetadata, type CanActivate, type ExecutionContext } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
-import type { Config } from '@harness/config';
-import { CONFIG } from '../core/tokens.js';
 import type { HttpRequest } from '../http/types.js';
-import { ApiKeyVerifier } from '../api-keys/api-key-verifier.js';
-import { authenticate } from './authenticate.js';
+import { Authenticator } from './authenticate.js';
 
 const PUBLIC = 'harness:public';
-/** Routes outside /v1 (health, readiness, metrics) that need no token. */
+/** Routes that need no user (health, readiness, metrics, the sign-in flow). */
 export const Public = () => SetMetadata(PUBLIC, true);
 
-/** Global guard: every route needs a valid user token (a JWT or an API key) unless marked @Public(). */
+/** Global guard: every route needs a user (a JWT, an API key or the session cookie) unless marked @Public(). */
 @Injectable()
 export class AuthGuard implements CanActivate {
-  private readonly secret: Uint8Array;
-
   constructor(
-    @Inject(CONFIG) config: Config,
     private readonly reflector: Reflector,
-    @Inject(ApiKeyVerifier) private readonly apiKeys: ApiKeyVerifier,
-  ) {
-    this.secret = new TextEncoder().encode(config.jwtSecret);
-  }
+    @Inject(Authenticator) private readonly authenticator: Authenticator,
+  ) {}
 
   async canActivate(ctx: ExecutionContext): Promise<boolean> {
     if (this.reflector.getAllAndOverride<boolean>(PUBLIC, [ctx.getHandler(), ctx.getClass()])) return true;
     const req = ctx.switchToHttp().getRequest<HttpRequest>();
     // Already verified before its body was read (authenticateBeforeBody).
     if (req.userId) return true;
-    req.userId = await authenticate(req.headers.authorization, this.secret, this.apiKeys);
+    await this.authenticator.authenticate(req);
     return true;
   }
 }
 
-/** The authenticated user's id (the token's `sub`, or the user who created the API key). */
+/** The authenticated user's id (the token's `sub`, the user who created the API key, or the session's user). */
 export const CurrentUser = createParamDecorator((_: unknown, ctx: ExecutionContext): string => {
   const id = ctx.switchToHttp().getRequest<HttpRequest>().userId;
   if (!id) throw new Error('CurrentUser used on a route without authentication');

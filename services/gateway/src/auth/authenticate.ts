@@ -1,9 +1,57 @@
-import { apiKeyOfAuthorization } from '@harness/contracts';
-import type { ApiKeyVerifier } from '../api-keys/api-key-verifier.js';
+import { Inject, Injectable } from '@nestjs/common';
+import type { Config } from '@harness/config';
+import { apiKeyOfAuthorization, DomainError, SESSION_COOKIE, type UserProfile } from '@harness/contracts';
+import { ApiKeyVerifier } from '../api-keys/api-key-verifier.js';
+import { CONFIG } from '../core/tokens.js';
+import { readCookie } from '../http/cookies.js';
+import type { HttpRequest } from '../http/types.js';
+import { appOrigins, csrfAllowed } from './csrf.js';
+import { SessionVerifier } from './session-verifier.js';
 import { verifyUserToken } from './verify-token.js';
 
-/** The user of a request's bearer: an API key (`hk_…`, asked of the auth service) or an HS256 JWT. */
-export function authenticate(authorization: string | undefined, secret: Uint8Array, apiKeys: ApiKeyVerifier): Promise<string> {
-  const key = apiKeyOfAuthorization(authorization);
-  return key === undefined ? verifyUserToken(authorization, secret) : apiKeys.userOf(key);
+/** How a request was authenticated: a bearer (JWT or API key), or the browser's session cookie. */
+export type Credential = { kind: 'bearer' } | { kind: 'session'; user: UserProfile; sessionId: string; tokenHash: string };
+
+export interface AuthenticateOptions {
+  /** false only where the page's own script cannot send `X-Harness-Client` (Bull Board): the Origin check alone. */
+  requireClientHeader?: boolean;
+}
+
+/**
+ * The user of a request. `Authorization` wins when present (an API key `hk_…`, asked of the auth service, or an
+ * HS256 JWT), and is never subject to the CSRF check (a browser never adds it on its own). Otherwise the
+ * `harness_session` cookie, verified by the auth service; a cookie request that changes state must pass the CSRF
+ * check (csrfAllowed), else 403 `csrf_failed`. Sets `req.userId` and `req.credential`.
+ */
+@Injectable()
+export class Authenticator {
+  private readonly secret: Uint8Array;
+  private readonly origins: Set<string>;
+
+  constructor(
+    @Inject(CONFIG) config: Config,
+    @Inject(ApiKeyVerifier) private readonly apiKeys: ApiKeyVerifier,
+    @Inject(SessionVerifier) private readonly sessions: SessionVerifier,
+  ) {
+    this.secret = new TextEncoder().encode(config.jwtSecret);
+    this.origins = appOrigins(config.gateway.webOrigin, config.gateway.publicUrl);
+  }
+
+  async authenticate(req: HttpRequest, options: AuthenticateOptions = {}): Promise<string> {
+    const authorization = req.headers.authorization;
+    const cookie = authorization === undefined ? readCookie(req.headers.cookie, SESSION_COOKIE) : undefined;
+    if (authorization !== undefined || cookie === undefined) {
+      const key = apiKeyOfAuthorization(authorization);
+      req.userId = key === undefined ? await verifyUserToken(authorization, this.secret) : await this.apiKeys.userOf(key);
+      req.credential = { kind: 'bearer' };
+      return req.userId;
+    }
+    const session = await this.sessions.verify(cookie);
+    if (!csrfAllowed(req, this.origins, options.requireClientHeader ?? true)) {
+      throw new DomainError('csrf_failed', 'a request signed in by cookie that changes state needs the app\'s Origin and the header X-Harness-Client: web');
+    }
+    req.userId = session.user.id;
+    req.credential = { kind: 'session', ...session };
+    return req.userId;
+  }
 }

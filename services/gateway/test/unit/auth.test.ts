@@ -4,6 +4,8 @@ import { SignJWT } from 'jose';
 import type { Config } from '@harness/config';
 import { ApiKeyVerifier } from '../../src/api-keys/api-key-verifier.js';
 import { AuthGuard, Public } from '../../src/auth/auth.guard.js';
+import { Authenticator } from '../../src/auth/authenticate.js';
+import { SessionVerifier } from '../../src/auth/session-verifier.js';
 import type { AuthCommands } from '../../src/mcp-oauth/auth-commands.js';
 import { verifyUserToken } from '../../src/auth/verify-token.js';
 
@@ -45,7 +47,9 @@ describe('verifyUserToken', () => {
 
 describe('AuthGuard', () => {
   // No auth service here: JWTs and malformed API keys are decided without asking it (the e2e test covers real keys).
-  const guard = new AuthGuard({ jwtSecret: SECRET } as Config, new Reflector(), new ApiKeyVerifier(null as unknown as AuthCommands));
+  const config = { jwtSecret: SECRET, gateway: { webOrigin: 'http://localhost:3000', publicUrl: 'http://localhost:3000' } } as Config;
+  const noAuthService = null as unknown as AuthCommands;
+  const guard = new AuthGuard(new Reflector(), new Authenticator(config, new ApiKeyVerifier(noAuthService), new SessionVerifier(noAuthService)));
   class Routes {
     @Public() open() {}
     closed() {}
@@ -73,5 +77,12 @@ describe('AuthGuard', () => {
     for (const bearer of ['hk_', 'hk_short', `hk_${'A'.repeat(44)}`, `hk_${'A'.repeat(42)}!`]) {
       await expect(guard.canActivate(ctx(Routes.prototype.closed, { authorization: `Bearer ${bearer}` }).ctx)).rejects.toEqual(unauthorized(/API key/));
     }
+  });
+
+  it('refuses a malformed session cookie without asking the auth service; a bearer wins over the cookie', async () => {
+    await expect(guard.canActivate(ctx(Routes.prototype.closed, { cookie: 'harness_session=not-a-token' }).ctx)).rejects.toEqual(unauthorized(/session/));
+    const both = ctx(Routes.prototype.closed, { cookie: 'harness_session=not-a-token', authorization: `Bearer ${await token({ sub: 'bob', exp: '1m' })}` });
+    await expect(guard.canActivate(both.ctx)).resolves.toBe(true);
+    expect(both.req.userId).toBe('bob');
   });
 });

@@ -56,6 +56,7 @@ describe('rate limit configuration', () => {
         harnessWrites: { points: 30, durationSeconds: 60 },
         toolLists: { points: 30, durationSeconds: 60 },
         oauthStarts: { points: 10, durationSeconds: 60 },
+        logins: { points: 30, durationSeconds: 60 },
       },
       maxStreamsPerUser: 50,
       maxHarnessesPerUser: 100,

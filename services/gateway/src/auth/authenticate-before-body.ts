@@ -13,6 +13,19 @@ export const PUBLIC_PATHS = new Set(['/healthz', '/readyz', '/metrics', '/oauth/
 /** The sign-in flow's browser navigations (`/auth/login/…`, `/auth/callback/…`): public, and they take no body either. */
 const PUBLIC_PREFIXES = ['/auth/login/', '/auth/callback/'];
 
+/** The largest refused body read and dropped after the 401 (so the answer is not lost to a reset); larger ones close the connection. */
+export const REFUSED_BODY_DRAIN_BYTES = 4 * 1024 * 1024;
+
+function discardRefusedBody(req: HttpRequest): void {
+  let size = 0;
+  req.on('data', (chunk: Buffer) => {
+    size += chunk.length;
+    if (size > REFUSED_BODY_DRAIN_BYTES) req.destroy();
+  });
+  req.on('error', () => undefined);
+  req.resume();
+}
+
 const hasBody = (req: HttpRequest): boolean => {
   const length = req.headers['content-length'];
   return req.headers['transfer-encoding'] !== undefined || (length !== undefined && length !== '0');
@@ -20,7 +33,7 @@ const hasBody = (req: HttpRequest): boolean => {
 
 /**
  * Before a byte of a request body is read: a request that carries one (whatever its method) must carry a valid user token (or session), else it is
- * answered 401 at once and its connection closed (nothing of the body is waited for nor buffered). So an anonymous
+ * answered 401 at once (nothing of the body is waited for nor buffered; a body of up to REFUSED_BODY_DRAIN_BYTES is then read and dropped, a larger or chunked one gets its connection closed). So an anonymous
  * caller cannot make the gateway read and parse megabytes (the 16 MiB limit of `/v1/chat` is for signed-in users
  * only). The user id is kept on the request; the AuthGuard does not verify the token a second time.
  */
@@ -33,8 +46,13 @@ export function authenticateBeforeBody(authenticator: Authenticator) {
     authenticator.authenticate(req).then(
       () => next(),
       (err: unknown) => {
-        res.setHeader('connection', 'close');
+        const length = Number(req.headers['content-length']);
+        // Answered first either way. A body of known, modest size is then read and dropped (never buffered nor parsed),
+        // so the client, still sending, gets the 401 instead of a reset; any other connection is closed.
+        const drain = Number.isFinite(length) && length <= REFUSED_BODY_DRAIN_BYTES;
+        if (!drain) res.setHeader('connection', 'close');
         writeHttpError(res, toHttpError(err));
+        if (drain) discardRefusedBody(req);
       },
     );
   };

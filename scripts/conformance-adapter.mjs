@@ -122,9 +122,13 @@ async function authorize(authorizationUrl) {
 }
 
 async function connectOAuth() {
-  const { authorizationUrl } = await must('POST', '/v1/mcp/oauth/start', { serverUrl }, 200);
-  log('authorization URL received');
-  await authorize(authorizationUrl);
+  const started = await must('POST', '/v1/mcp/oauth/start', { serverUrl }, 200);
+  // Cross-App Access (an enterprise IdP session) connects at once: no authorization URL to follow.
+  if (started.status === 'connected') log('connected at once (Cross-App Access)');
+  else {
+    log('authorization URL received');
+    await authorize(started.authorizationUrl);
+  }
   const status = await must('GET', `/v1/mcp/oauth/status?serverUrl=${encodeURIComponent(serverUrl)}`, undefined, 200);
   log(`oauth status: ${JSON.stringify(status)}`);
   if (status.status !== 'connected') throw new Error(`oauth status is ${status.status}, not connected`);
@@ -285,9 +289,12 @@ async function main() {
     }
     // As the web app does with a prompt: start from this browser hands out the prompt's authorization, bound to it.
     const prompt = authPrompts.at(-1).data.authorizationUrl;
-    const { authorizationUrl } = await must('POST', '/v1/mcp/oauth/start', { serverUrl }, 200);
-    log(`following the run's authorization prompt (step-up)${authorizationUrl === prompt ? '' : ' (start handed out another authorization)'}`);
-    await authorize(authorizationUrl);
+    const started = await must('POST', '/v1/mcp/oauth/start', { serverUrl }, 200);
+    if (started.status === 'connected') log('step-up connected at once (Cross-App Access)');
+    else {
+      log(`following the run's authorization prompt (step-up)${started.authorizationUrl === prompt ? '' : ' (start handed out another authorization)'}`);
+      await authorize(started.authorizationUrl);
+    }
   }
   return false;
 }

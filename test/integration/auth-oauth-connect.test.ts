@@ -3,7 +3,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { startOAuthTestServer, type OAuthTestServerHandle } from '../../tools/oauth-test-server/src/index.js';
-import { authorize, connectUser, newBinding, ok, scanDatabase, startAuthSystem, type AuthSystem } from './support/auth-oauth.js';
+import { authorize, connectUser, newBinding, ok, scanDatabase, startAuthSystem, type AuthSystem, authorizationOf } from './support/auth-oauth.js';
 
 let sys: AuthSystem;
 const servers: OAuthTestServerHandle[] = [];
@@ -99,7 +99,7 @@ describe('auth service: authorization flow', () => {
   test('the user denies at the authorization server: complete reports the error, nothing is stored, the state is spent', async () => {
     const srv = await oauthServer({ denyAuthorization: true });
     const binding = newBinding();
-    const started = ok(await sys.auth.start({ userId: 'denied', serverUrl: srv.url, binding }));
+    const started = authorizationOf(ok(await sys.auth.start({ userId: 'denied', serverUrl: srv.url, binding })));
     const res = await fetch(started.authorizationUrl, { redirect: 'manual' });
     const cb = new URL(res.headers.get('location')!);
     expect(cb.searchParams.get('error')).toBe('access_denied');
@@ -300,7 +300,7 @@ describe('auth service: the callback is bound to the browser that started the fl
     expect(unknown).toMatchObject({ status: 'error', refused: 'unknown', serverUrl: '' });
     expect(unknown.nonce).toBeUndefined();
 
-    const started = ok(await sys.auth.start({ userId: 'refusals-expired', serverUrl: srv.url, binding: done.binding }));
+    const started = authorizationOf(ok(await sys.auth.start({ userId: 'refusals-expired', serverUrl: srv.url, binding: done.binding })));
     const own = await follow(started.authorizationUrl);
     await expireState(own.state);
     expect(ok(await sys.auth.complete({ ...own, binding: done.binding }))).toEqual({
@@ -330,11 +330,11 @@ describe('auth service: the callback is bound to the browser that started the fl
     // The web app asks start for the server from the browser: the prompt's authorization, now bound to that browser.
     const prompt = await promptUrl();
     const browser = newBinding();
-    const bound = ok(await sys.auth.start({ userId, serverUrl: srv.url, binding: browser }));
+    const bound = authorizationOf(ok(await sys.auth.start({ userId, serverUrl: srv.url, binding: browser })));
     expect(bound.authorizationUrl).toBe(prompt);
-    expect(ok(await sys.auth.start({ userId, serverUrl: srv.url, binding: browser })).authorizationUrl).toBe(prompt);
+    expect(authorizationOf(ok(await sys.auth.start({ userId, serverUrl: srv.url, binding: browser }))).authorizationUrl).toBe(prompt);
     // Another browser of the user is not handed this one (its callback would be refused there): it gets its own.
-    const elsewhere = ok(await sys.auth.start({ userId, serverUrl: srv.url, binding: newBinding() }));
+    const elsewhere = authorizationOf(ok(await sys.auth.start({ userId, serverUrl: srv.url, binding: newBinding() })));
     expect(elsewhere.authorizationUrl).not.toBe(prompt);
 
     const back = await follow(bound.authorizationUrl);

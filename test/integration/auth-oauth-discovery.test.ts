@@ -3,7 +3,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { startOAuthTestServer, type OAuthTestServerHandle, type OAuthTestServerOptions } from '../../tools/oauth-test-server/src/index.js';
-import { authorize, connectUser, ok, startAuthSystem, type AuthSystem } from './support/auth-oauth.js';
+import { authorize, connectUser, ok, startAuthSystem, type AuthSystem, authorizationOf } from './support/auth-oauth.js';
 
 let sys: AuthSystem;
 let preRegistered: OAuthTestServerHandle;
@@ -122,7 +122,7 @@ describe('auth service: discovery and registration', () => {
   test('a server its servers do not list does not get the pre-registered client: DCR as if there were none', async () => {
     const decoyUrl = await decoyServer(preRegistered.issuer);
     const registrations = preRegistered.stats.registrations;
-    const started = ok(await sys.auth.start({ userId: 'disc-pre-decoy', serverUrl: decoyUrl }), 'start');
+    const started = authorizationOf(ok(await sys.auth.start({ userId: 'disc-pre-decoy', serverUrl: decoyUrl }), 'start'));
     const clientId = new URL(started.authorizationUrl).searchParams.get('client_id');
     expect(clientId).not.toBe('harness-pre');
     expect(preRegistered.clients().map((c) => c.clientId)).toContain(clientId);

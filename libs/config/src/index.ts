@@ -385,6 +385,12 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env, service = 'h
 }
 
 const HTTP_URL = z.url({ protocol: /^https?$/ }).max(2_000);
+/**
+ * Cross-App Access (SEP-990, Enterprise-Managed Authorization) with a login provider: the auth service exchanges the
+ * ID token of a user's session at this provider (RFC 8693) for an identity assertion grant to an MCP server's
+ * authorization server that trusts this provider. Kept apart from the base schema: only the auth service reads it.
+ */
+const CrossAppAccessSchema = z.object({ enabled: z.boolean() }).strict();
 const LoginProviderSchema = z
   .object({
     /** In the login and callback paths, and the identity's provider (the same id must keep naming the same provider). */
@@ -406,12 +412,15 @@ const LoginProviderSchema = z
     apiUrl: HTTP_URL.optional(),
     /** Set only by `npm start` and libs/testing for tools/dev-idp (no passwords): refused in production. */
     dev: z.boolean().optional(),
+    /** OIDC: Cross-App Access (SEP-990) — the auth service may exchange this provider's ID tokens for ID-JAGs (see CrossAppAccessSchema). */
+    crossAppAccess: CrossAppAccessSchema.optional(),
   })
   .strict()
   .superRefine((p, ctx) => {
     if (p.type === 'oidc' && !p.issuer) ctx.addIssue({ code: 'custom', path: ['issuer'], message: 'an OIDC provider needs its issuer' });
     if (p.type === 'oidc' && p.issuer && /[?#]/.test(p.issuer)) ctx.addIssue({ code: 'custom', path: ['issuer'], message: 'the issuer has no query or fragment' });
     if (p.type === 'github' && !p.clientSecret) ctx.addIssue({ code: 'custom', path: ['clientSecret'], message: 'a GitHub OAuth app needs its client secret' });
+    if (p.type === 'github' && p.crossAppAccess) ctx.addIssue({ code: 'custom', path: ['crossAppAccess'], message: 'Cross-App Access needs an OIDC provider (ID tokens)' });
     if (p.type === 'github' && p.issuer) ctx.addIssue({ code: 'custom', path: ['issuer'], message: 'issuer is for OIDC providers (GitHub takes authorizationUrl, tokenUrl, apiUrl)' });
     if (p.type === 'oidc' && (p.authorizationUrl || p.tokenUrl || p.apiUrl)) {
       ctx.addIssue({ code: 'custom', path: ['authorizationUrl'], message: 'an OIDC provider\'s endpoints come from its discovery document' });
@@ -441,6 +450,8 @@ export interface OidcLoginProvider extends LoginProviderBase {
   type: 'oidc';
   issuer: string;
   tokenEndpointAuthMethod: 'client_secret_basic' | 'client_secret_post' | 'none' | undefined;
+  /** Cross-App Access enabled for this provider (`crossAppAccess.enabled`). */
+  crossAppAccess: boolean;
 }
 export interface GitHubLoginProvider extends LoginProviderBase {
   type: 'github';
@@ -498,6 +509,7 @@ export function parseLoginProviders(raw: string | undefined): LoginProvider[] {
     const scopes = p.scopes ?? OIDC_DEFAULT_SCOPES;
     return {
       ...base, type: 'oidc', issuer: p.issuer!, tokenEndpointAuthMethod: p.tokenEndpointAuthMethod,
+      crossAppAccess: p.crossAppAccess?.enabled === true,
       scopes: scopes.includes('openid') ? scopes : ['openid', ...scopes],
     };
   });

@@ -31,11 +31,15 @@ export const StartAuthorizationCommand = z.object({
   ...Correlation,
 });
 export type StartAuthorizationCommand = z.infer<typeof StartAuthorizationCommand>;
-export const StartAuthorizationResult = z.object({
-  authorizationUrl: z.string(),
-  /** The callback page posts it back with its message; the opener accepts only a message carrying it. */
-  nonce: z.string(),
-});
+export const StartAuthorizationResult = z.union([
+  z.object({
+    authorizationUrl: z.string(),
+    /** The callback page posts it back with its message; the opener accepts only a message carrying it. */
+    nonce: z.string(),
+  }),
+  /** Connected at once, without a consent screen: Cross-App Access with the user's enterprise IdP session (SEP-990). */
+  z.object({ status: z.literal('connected'), serverUrl: z.string() }),
+]);
 export type StartAuthorizationResult = z.infer<typeof StartAuthorizationResult>;
 
 /** The authorization server redirected the browser to Harness's callback; `state` names the user and server. */

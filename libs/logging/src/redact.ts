@@ -11,6 +11,8 @@ const SECRET_KEYS = new Set([
   'authorization', 'proxyauthorization', 'cookie', 'setcookie', 'token', 'accesstoken', 'refreshtoken', 'idtoken', 'authtoken',
   'apikey', 'password', 'passwd', 'secret', 'clientsecret', 'privatekey', 'privatekeypem', 'codeverifier', 'binding',
   'signingkey', 'jobsigningkey', 'signature',
+  // Cross-App Access: the ID token sent for exchange and the ID-JAG presented as a grant.
+  'subjecttoken', 'assertion',
 ]);
 
 const MAX_DEPTH = 12;

@@ -39,6 +39,11 @@ export interface StartSystemOptions {
    * the dev IdP (tools/dev-idp) is started in-process, as `npm start` does, and configured as provider "dev".
    */
   loginProviders?: Record<string, unknown>[];
+  /**
+   * Cross-App Access with the dev IdP: its client exchanges ID tokens for ID-JAGs for these authorization servers
+   * (issuer → Harness's client id there), and provider "dev" has `crossAppAccess: {enabled: true}`.
+   */
+  devIdpCrossAppAccess?: Record<string, string>;
 }
 
 export interface SystemProcess {
@@ -212,9 +217,15 @@ export async function startSystem(opts: StartSystemOptions = {}): Promise<System
       const clientSecret = randomBytes(24).toString('base64url');
       devIdp = await startDevIdp({
         port: 0,
-        clients: [{ clientId: 'harness-dev', clientSecret, redirectUris: [`${gatewayUrl}/auth/callback/dev`], tokenEndpointAuthMethod: 'client_secret_basic' }],
+        clients: [{
+          clientId: 'harness-dev', clientSecret, redirectUris: [`${gatewayUrl}/auth/callback/dev`], tokenEndpointAuthMethod: 'client_secret_basic',
+          ...(opts.devIdpCrossAppAccess ? { crossAppAccess: { audiences: opts.devIdpCrossAppAccess } } : {}),
+        }],
       });
-      const dev = { id: 'dev', type: 'oidc', name: 'Dev', issuer: devIdp.issuer, clientId: 'harness-dev', clientSecret, dev: true };
+      const dev = {
+        id: 'dev', type: 'oidc', name: 'Dev', issuer: devIdp.issuer, clientId: 'harness-dev', clientSecret, dev: true,
+        ...(opts.devIdpCrossAppAccess ? { crossAppAccess: { enabled: true } } : {}),
+      };
       baseEnv['HARNESS_LOGIN_PROVIDERS'] = JSON.stringify([dev, ...(opts.loginProviders ?? [])]);
     } else if (opts.loginProviders) {
       throw new Error('startSystem: loginProviders and env.HARNESS_LOGIN_PROVIDERS are exclusive');

@@ -38,9 +38,10 @@ import { RevokeConnectionController } from './revoke-connection/revoke-connectio
 import { RevokeConnection } from './revoke-connection/revoke-connection.usecase.js';
 import { StartAuthorizationController } from './start-authorization/start-authorization.controller.js';
 import { StartAuthorization } from './start-authorization/start-authorization.usecase.js';
-import { API_KEYS_CONTEXT, LOGGER, OAUTH_CONTEXT, REPLICA_ID, SESSIONS_CONTEXT } from './tokens.js';
+import { API_KEYS_CONTEXT, CROSS_APP_ACCESS, LOGGER, OAUTH_CONTEXT, REPLICA_ID, SESSIONS_CONTEXT } from './tokens.js';
 import type { ApiKeysContext } from './api-keys/context.js';
 import { StateSweeper } from './oauth/state-sweeper.js';
+import { CrossAppAccess } from './oauth/cross-app-access/connect.js';
 
 export interface AuthRuntime {
   config: Config;
@@ -94,6 +95,7 @@ export class AuthModule {
         { provide: OAUTH_CONTEXT, useValue: ctx },
         { provide: API_KEYS_CONTEXT, useValue: apiKeys },
         { provide: SESSIONS_CONTEXT, useValue: sessions },
+        { provide: CROSS_APP_ACCESS, useValue: new CrossAppAccess(ctx, sessions, config.login.providers) },
         { provide: DATABASE, useValue: db },
         StartAuthorization,
         CompleteAuthorization,

@@ -114,6 +114,12 @@ export class AuthCommands {
   }
 }
 
+/** A start's answer that must be an authorization to follow (not `connected` at once by Cross-App Access). */
+export function authorizationOf(started: StartAuthorizationResult): { authorizationUrl: string; nonce: string } {
+  if (!('authorizationUrl' in started)) throw new Error(`start answered ${JSON.stringify(started)}, not an authorization URL`);
+  return started;
+}
+
 /** The data of an `ok: true` reply, else a failure naming the error. */
 export function ok<T>(reply: Reply<T>, what = 'command'): T {
   if (!reply.ok) throw new Error(`${what}: ${reply.error.code} ${reply.error.message}`);
@@ -184,7 +190,7 @@ export async function authorize(
   extra: { scope?: string; wwwAuthenticate?: string; binding?: string } = {},
 ): Promise<Authorized> {
   const binding = extra.binding ?? newBinding();
-  const started = ok(await auth.start({ userId, serverUrl, ...extra, binding }), 'start');
+  const started = authorizationOf(ok(await auth.start({ userId, serverUrl, ...extra, binding }), 'start'));
   const authorizationUrl = new URL(started.authorizationUrl);
   const res = await fetch(authorizationUrl, { redirect: 'manual' });
   const location = res.headers.get('location');

@@ -1,6 +1,7 @@
 import { generateKeyPairSync, randomBytes, randomUUID } from 'node:crypto';
 import Provider, { type ClientMetadata, type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
 import { claimsFor } from './identity.js';
+import { registerIdJagExchange, TOKEN_EXCHANGE_GRANT, type IdJagAudiences } from './id-jag.js';
 import { errorPage } from './pages.js';
 
 export interface DevIdpClient {
@@ -10,6 +11,11 @@ export interface DevIdpClient {
   redirectUris: string[];
   /** How a confidential client authenticates at the token endpoint; default `client_secret_post` (what passport-oauth2 sends). */
   tokenEndpointAuthMethod?: 'client_secret_post' | 'client_secret_basic';
+  /**
+   * Cross-App Access (SEP-990): the client may exchange the ID tokens it got for ID-JAGs (RFC 8693 token exchange) for
+   * these audiences: authorization server issuer → the client id of the same application at that server.
+   */
+  crossAppAccess?: { audiences: IdJagAudiences };
 }
 
 /** Subject → username of recent sign-ins, for the account lookups of the token and userinfo endpoints. */
@@ -37,7 +43,7 @@ function toClientMetadata(client: DevIdpClient): ClientMetadata {
       ? { token_endpoint_auth_method: 'none' }
       : { client_secret: client.clientSecret, token_endpoint_auth_method: client.tokenEndpointAuthMethod ?? 'client_secret_post' }),
     redirect_uris: client.redirectUris,
-    grant_types: ['authorization_code'],
+    grant_types: client.crossAppAccess ? ['authorization_code', TOKEN_EXCHANGE_GRANT] : ['authorization_code'],
     response_types: ['code'],
     id_token_signed_response_alg: 'RS256',
   };
@@ -101,5 +107,8 @@ export function createProvider(issuer: string, clients: readonly DevIdpClient[],
       Grant: 8 * 3600,
     },
   };
-  return new Provider(issuer, configuration);
+  const provider = new Provider(issuer, configuration);
+  const exchanging = new Map(clients.filter((c) => c.crossAppAccess).map((c) => [c.clientId, c.crossAppAccess!.audiences]));
+  registerIdJagExchange(provider, signingKey, (clientId) => exchanging.get(clientId));
+  return provider;
 }

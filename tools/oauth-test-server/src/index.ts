@@ -11,6 +11,7 @@ export {
   type PreRegisteredClient,
   type TokenEndpointAuthMethod,
 } from './server.js';
+export { JWT_BEARER_GRANT, type TrustedIdp } from './id-jag.js';
 export {
   startGitHubLike,
   type GitHubLikeHandle,

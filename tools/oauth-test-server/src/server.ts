@@ -7,6 +7,7 @@ import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/
 import { isJSONRPCRequest } from '@modelcontextprotocol/sdk/types.js';
 import { jwtVerify } from 'jose';
 import { z } from 'zod';
+import { verifyIdJag, JWT_BEARER_GRANT, type TrustedIdp } from './id-jag.js';
 
 export type TokenEndpointAuthMethod = 'client_secret_basic' | 'client_secret_post' | 'none' | 'private_key_jwt';
 
@@ -63,6 +64,11 @@ export interface OAuthTestServerKnobs {
   challengeResourceMetadata: boolean;
   /** Delay before /token answers (widens race windows in concurrency tests). Default 0. */
   tokenDelayMs: number;
+  /**
+   * Enterprise IdPs this authorization server trusts for Cross-App Access (SEP-990): with any, the metadata advertises
+   * the RFC 7523 jwt-bearer grant and /token accepts an ID-JAG of one of them as its assertion. Default [].
+   */
+  trustedIdps: TrustedIdp[];
   /** The protected resource metadata names this authorization server instead of its own (a server that moved, or lies). Default null. */
   authorizationServerOverride: string | null;
 }
@@ -146,6 +152,8 @@ export interface OAuthTestServerStats {
   authorizeRequests: AuthorizeRecord[];
   /** Every /token request, in order. */
   tokenRequests: TokenRecord[];
+  /** Successful jwt-bearer grants (Cross-App Access), in order. */
+  jwtBearerGrants: { clientId: string; subject: string; issuer: string; resource: string; jti: string }[];
   /** Requests to the MCP endpoint answered 401 / 403. */
   unauthorized: number;
   forbidden: number;
@@ -183,6 +191,8 @@ export interface OAuthTestServerHandle {
   issuedRefreshTokens(): string[];
   /** Whether an access token is currently accepted by the MCP endpoint. */
   isAccessTokenValid(token: string): boolean;
+  /** The user an access token was issued for by a jwt-bearer grant (undefined for other grants and unknown tokens). */
+  accessTokenSubject(token: string): string | undefined;
   /** Makes every access token issued so far expire now (refresh tokens stay usable). */
   expireAccessTokens(): void;
   /** Revokes every access and refresh token (as if the user revoked the grant at the server). */
@@ -200,6 +210,8 @@ interface Grant {
   scopes: string[];
   resource: string | undefined;
   revoked: boolean;
+  /** The user of a jwt-bearer grant (the ID-JAG's `sub`). */
+  subject?: string;
 }
 interface AccessToken {
   token: string;
@@ -251,6 +263,7 @@ const DEFAULT_KNOBS: OAuthTestServerKnobs = {
   resourceMetadataAt: 'path',
   challengeResourceMetadata: true,
   tokenDelayMs: 0,
+  trustedIdps: [],
   authorizationServerOverride: null,
 };
 
@@ -352,6 +365,8 @@ export async function startOAuthTestServer(opts: OAuthTestServerOptions = {}): P
     });
   }
   const codes = new Map<string, AuthCode>();
+  /** `jti`s of the ID-JAGs redeemed (replays are refused), oldest first; bounded. */
+  const usedJtis = new Map<string, number>();
   const accessTokens = new Map<string, AccessToken>();
   const refreshTokens = new Map<string, RefreshToken>();
   const now = (): number => Date.now();
@@ -374,6 +389,7 @@ export async function startOAuthTestServer(opts: OAuthTestServerOptions = {}): P
     },
     authorizeRequests: [],
     tokenRequests: [],
+    jwtBearerGrants: [],
     unauthorized: 0,
     forbidden: 0,
     mcpRequests: 0,
@@ -424,7 +440,7 @@ export async function startOAuthTestServer(opts: OAuthTestServerOptions = {}): P
       token_endpoint: endpoints.token,
       response_types_supported: ['code'],
       response_modes_supported: ['query'],
-      grant_types_supported: ['authorization_code', 'refresh_token', 'client_credentials'],
+      grant_types_supported: ['authorization_code', 'refresh_token', 'client_credentials', ...(knobs.trustedIdps.length ? [JWT_BEARER_GRANT] : [])],
       token_endpoint_auth_methods_supported: knobs.tokenEndpointAuthMethods,
     };
     if (knobs.tokenEndpointAuthMethods.includes('private_key_jwt')) m.token_endpoint_auth_signing_alg_values_supported = ['RS256', 'ES256', 'ES384'];
@@ -710,6 +726,24 @@ export async function startOAuthTestServer(opts: OAuthTestServerOptions = {}): P
         if (knobs.rotateRefreshTokens) rt.used = true;
         stats.refreshes++;
         body = issueTokens(rt.grant, knobs.rotateRefreshTokens);
+      } else if (grantType === JWT_BEARER_GRANT && knobs.trustedIdps.length > 0) {
+        const assertion = params.get('assertion');
+        if (!assertion) throw new OAuthError(400, 'invalid_request', 'assertion is required');
+        let jag;
+        try {
+          jag = await verifyIdJag(assertion, { trusted: knobs.trustedIdps, issuer, resource: mcpUrl, clientId: client.clientId, usedJtis });
+        } catch (e) {
+          throw invalidGrant(`the ID-JAG is refused: ${(e as Error).message}`);
+        }
+        const scopes = splitScopes(params.get('scope') ?? jag.scope);
+        if (knobs.scopesSupported) {
+          const unknown = scopes.filter((sc) => !knobs.scopesSupported!.includes(sc));
+          if (unknown.length > 0) throw new OAuthError(400, 'invalid_scope', `unknown scope ${unknown.join(' ')}`);
+        }
+        const grant: Grant = { id: random('grant'), clientId: client.clientId, scopes: scopes.filter((sc) => !knobs.withheldScopes.includes(sc)), resource: jag.resource, revoked: false, subject: jag.subject };
+        stats.jwtBearerGrants.push({ clientId: client.clientId, subject: jag.subject, issuer: jag.issuer, resource: jag.resource, jti: jag.jti });
+        // No refresh token: the client obtains a new ID-JAG from the IdP instead (the IdP stays in control).
+        body = issueTokens(grant, false);
       } else if (grantType === 'client_credentials') {
         // The client acts as itself (a service identity): no user, no refresh token (RFC 6749 §4.4.3).
         if (!client.grantTypes.includes('client_credentials')) throw new OAuthError(400, 'unauthorized_client', 'the client may not use the client_credentials grant');
@@ -920,6 +954,7 @@ export async function startOAuthTestServer(opts: OAuthTestServerOptions = {}): P
     },
     issuedAccessTokens: () => [...accessTokens.keys()],
     issuedRefreshTokens: () => [...refreshTokens.keys()],
+    accessTokenSubject: (t) => accessTokens.get(t)?.grant.subject,
     isAccessTokenValid: (t) => {
       const at = accessTokens.get(t);
       return at !== undefined && accessValid(at);

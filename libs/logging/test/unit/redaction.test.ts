@@ -29,6 +29,16 @@ describe('log redaction', () => {
     expect(JSON.parse(lines[2]).request.cookie).toBe('[redacted]');
   });
 
+  it('redacts the Cross-App Access grants: subject_token and assertion (a token request body logged by mistake)', () => {
+    const { raw } = ((c) => {
+      c.logger.warn({ body: { grant_type: 'urn:ietf:params:oauth:grant-type:token-exchange', subject_token: SECRET, subjectToken: SECRET } }, 'exchange');
+      c.logger.warn({ request: { grant_type: 'urn:ietf:params:oauth:grant-type:jwt-bearer', assertion: SECRET } }, 'grant');
+      return c;
+    })(capture());
+    expect(raw()).not.toContain(SECRET);
+    expect(raw()).toContain('token-exchange');
+  });
+
   it('keeps query parameter names of URLs but not their values, wherever the URL is', () => {
     const { logger, raw, lines } = capture();
     logger.warn({ serverUrl: `https://mcp.example.com/mcp?api_key=${SECRET}&team=ops`, nested: { note: `see https://x.test/a?code=${SECRET}#frag` } }, 'url');

@@ -1,4 +1,4 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, Optional } from '@nestjs/common';
 import type { GetAccessTokenCommand, GetAccessTokenResult } from '@harness/contracts';
 import { withTransaction } from '@harness/db';
 import { refreshAuthorization } from '@modelcontextprotocol/sdk/client/auth.js';
@@ -11,7 +11,8 @@ import { oneLine } from '../oauth/errors.js';
 import { deleteClient, findConnection, reencryptTokens, setConnectionStatus, swapTokens, type ConnectionRow } from '../oauth/store.js';
 import { needsRefresh, toStoredTokens } from '../oauth/tokens.js';
 import { canonicalServerUrl } from '../oauth/urls.js';
-import { OAUTH_CONTEXT } from '../tokens.js';
+import type { CrossAppAccess } from '../oauth/cross-app-access/connect.js';
+import { CROSS_APP_ACCESS, OAUTH_CONTEXT } from '../tokens.js';
 
 type Outcome = { kind: 'token'; row: ConnectionRow } | { kind: 'reconnect'; status: 'expired' | 'error'; message: string } | { kind: 'failed'; message: string };
 
@@ -24,11 +25,15 @@ type Outcome = { kind: 'token'; row: ConnectionRow } | { kind: 'reconnect'; stat
  * moved on, uses the token the other replica stored instead of refreshing again (a rotated refresh token would
  * otherwise be spent twice: `invalid_grant`). The write is a compare-and-swap on the version as well.
  * `invalid_grant` → the connection becomes `expired` (kept, so status shows it) and the reply asks the user to
- * reconnect, with a fresh authorization URL when one can be started.
+ * reconnect, with a fresh authorization URL when one can be started — unless Cross-App Access can connect the user
+ * first (an enterprise IdP session; oauth/cross-app-access), whose token is then answered instead.
  */
 @Injectable()
 export class GetAccessToken {
-  constructor(@Inject(OAUTH_CONTEXT) private readonly ctx: OAuthContext) {}
+  constructor(
+    @Inject(OAUTH_CONTEXT) private readonly ctx: OAuthContext,
+    @Optional() @Inject(CROSS_APP_ACCESS) private readonly xaa?: CrossAppAccess,
+  ) {}
 
   async execute(cmd: GetAccessTokenCommand): Promise<GetAccessTokenResult> {
     const serverUrl = canonicalServerUrl(cmd.serverUrl);
@@ -132,6 +137,8 @@ export class GetAccessToken {
   }
 
   private async reconnect(cmd: GetAccessTokenCommand, serverUrl: string, status: 'disconnected' | 'expired' | 'error', message: string): Promise<GetAccessTokenResult> {
+    const viaXaa = await this.xaa?.connect({ userId: cmd.userId, serverUrl, wwwAuthenticate: cmd.wwwAuthenticate });
+    if (viaXaa) return this.token(viaXaa);
     const authorizationUrl = await tryBeginAuthorization(this.ctx, { userId: cmd.userId, serverUrl, wwwAuthenticate: cmd.wwwAuthenticate });
     return { status, message, ...(authorizationUrl ? { authorizationUrl } : {}) };
   }

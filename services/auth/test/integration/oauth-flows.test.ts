@@ -45,6 +45,11 @@ const json = (res: http.ServerResponse, status: number, body: unknown, headers: 
   res.writeHead(status, { 'Content-Type': 'application/json', ...headers }).end(JSON.stringify(body));
 /** The browser the flows of these tests start from and return to (the gateway's binding cookie). */
 const BROWSER = 'browser-binding-of-these-tests';
+/** These tests run without Cross-App Access: every start answers an authorization. */
+const authz = (r: Awaited<ReturnType<StartAuthorization['execute']>>) => {
+  if (!('authorizationUrl' in r)) throw new Error('start connected at once (Cross-App Access is not configured here)');
+  return r;
+};
 const s256 = (v: string) => createHash('sha256').update(v).digest('base64url');
 
 let tdb: TestDatabase;
@@ -128,7 +133,7 @@ describe('2025-03-26 fallbacks', () => {
       return false;
     });
     const userId = 'legacy-1';
-    const { authorizationUrl, nonce } = await start.execute({ userId, serverUrl: `${srv.base}/mcp`, binding: BROWSER });
+    const { authorizationUrl, nonce } = authz(await start.execute({ userId, serverUrl: `${srv.base}/mcp`, binding: BROWSER }));
     const url = new URL(authorizationUrl);
     expect(`${url.origin}${url.pathname}`).toBe(`${srv.base}/authorize`);
     expect(url.searchParams.get('client_id')).toBe('legacy-client');
@@ -180,7 +185,7 @@ describe('2025-03-26 fallbacks', () => {
       if (s.path === '/oauth/token') return void t.token(s, res);
       return false;
     });
-    const { authorizationUrl } = await start.execute({ userId: 'legacy-2', serverUrl: `${srv.base}/mcp`, binding: BROWSER });
+    const { authorizationUrl } = authz(await start.execute({ userId: 'legacy-2', serverUrl: `${srv.base}/mcp`, binding: BROWSER }));
     const url = new URL(authorizationUrl);
     expect(url.pathname).toBe('/oauth/authorize');
     t.authorize({ query: url.searchParams } as Seen);
@@ -220,7 +225,7 @@ describe('discovery (2025-11-25) and its refusals', () => {
   test('header PRM URL, then AS metadata in spec order (OAuth inserted 404 → OIDC inserted); scope from the challenge plus offline_access; resource in both requests', async () => {
     const m = modern({ iss: true });
     const srv = await server(m.handler);
-    const { authorizationUrl } = await start.execute({ userId: 'modern-1', serverUrl: `${srv.base}/mcp`, binding: BROWSER });
+    const { authorizationUrl } = authz(await start.execute({ userId: 'modern-1', serverUrl: `${srv.base}/mcp`, binding: BROWSER }));
     expect(srv.paths().slice(0, 4)).toEqual([
       'POST /mcp',
       'GET /prm-from-header',
@@ -235,7 +240,7 @@ describe('discovery (2025-11-25) and its refusals', () => {
     // iss advertised: a callback without it is rejected (error fields ignored), and the state is spent.
     expect(await complete.execute({ state, code: 'c', error: 'access_denied', binding: BROWSER })).toMatchObject({ status: 'error', message: expect.stringMatching(/no iss/) });
     expect(m.t.tokenRequests).toHaveLength(0);
-    const again = new URL((await start.execute({ userId: 'modern-1', serverUrl: `${srv.base}/mcp`, binding: BROWSER })).authorizationUrl);
+    const again = new URL((authz(await start.execute({ userId: 'modern-1', serverUrl: `${srv.base}/mcp`, binding: BROWSER }))).authorizationUrl);
     expect(again.searchParams.get('state')).not.toBe(state);
     m.t.authorize({ query: again.searchParams } as Seen);
     expect(await complete.execute({ state: again.searchParams.get('state')!, code: 'c', iss: `${srv.base}/tenant`, binding: BROWSER })).toMatchObject({ status: 'connected' });
@@ -246,7 +251,7 @@ describe('discovery (2025-11-25) and its refusals', () => {
   test('CIMD: the client id is Harness\'s metadata URL when the server supports it (no registration)', async () => {
     const m = modern({ cimd: true });
     const srv = await server(m.handler);
-    const url = new URL((await start.execute({ userId: 'cimd-1', serverUrl: `${srv.base}/mcp` })).authorizationUrl);
+    const url = new URL((authz(await start.execute({ userId: 'cimd-1', serverUrl: `${srv.base}/mcp` }))).authorizationUrl);
     expect(url.searchParams.get('client_id')).toBe('https://harness.example.com/oauth/client-metadata.json');
     expect(srv.paths()).not.toContain('POST /tenant/register');
   });

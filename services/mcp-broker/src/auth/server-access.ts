@@ -212,7 +212,8 @@ export class ServerAccess {
         ...(scope ? { scope: scope.slice(0, 2_000) } : {}),
         ...(err.wwwAuthenticate ? { wwwAuthenticate: err.wwwAuthenticate.slice(0, 8_000) } : {}),
       });
-      authorizationUrl = started.authorizationUrl;
+      // `connected` at once (Cross-App Access): no URL to offer; the next call uses the new token.
+      authorizationUrl = 'authorizationUrl' in started ? started.authorizationUrl : undefined;
     } catch (startErr) {
       this.logger.warn({ serverId: server.id, serverUrl: server.url, ...errorFields(startErr) }, 'could not start a step-up authorization');
     }
@@ -232,7 +233,8 @@ export class ServerAccess {
         serverUrl: server.url,
         ...(wwwAuthenticate ? { wwwAuthenticate: wwwAuthenticate.slice(0, 8_000) } : {}),
       });
-      authorizationUrl = started.authorizationUrl;
+      // `connected` at once (Cross-App Access): no URL to offer; the next call uses the new token.
+      authorizationUrl = 'authorizationUrl' in started ? started.authorizationUrl : undefined;
     } catch (err) {
       this.logger.warn({ serverId: server.id, serverUrl: server.url, ...errorFields(err) }, 'could not start an authorization');
     }

@@ -164,6 +164,11 @@ export class LoginController {
     if (err instanceof TokenError || err instanceof AuthorizationError) {
       this.logger.info({ provider: providerId, reason: err.code, message: err.message }, 'sign-in refused by the provider');
     }
+    if (err instanceof TokenError && CLIENT_REFUSED.has(err.code ?? '')) {
+      // Not the person's doing and not fixed by starting again: the operator's client id, secret or redirect URI.
+      this.logger.warn({ provider: providerId, reason: err.code }, 'sign-in: the provider refused the gateway\'s client configuration');
+      return sendLoginErrorPage(res, 502, `${name} refused Harness's client credentials (${err.code}): the sign-in is not set up correctly. Tell the operator.`, retry);
+    }
     if (err instanceof TokenError) {
       return sendLoginErrorPage(res, 400, `${name} refused the authorization code (${err.code ?? 'error'}): it was already used or has expired. Start again.`, retry);
     }
@@ -174,6 +179,12 @@ export class LoginController {
     return sendLoginErrorPage(res, 502, `${name} did not answer as expected. Try again in a moment.`, retry);
   }
 }
+
+/**
+ * Token endpoint errors that mean the gateway's client registration is wrong (RFC 6749 §5.2's, and GitHub's own
+ * codes: it answers a wrong secret with `incorrect_client_credentials`, a wrong callback with `redirect_uri_mismatch`).
+ */
+const CLIENT_REFUSED = new Set(['invalid_client', 'unauthorized_client', 'incorrect_client_credentials', 'redirect_uri_mismatch']);
 
 const csrfError = () =>
   new DomainError('csrf_failed', 'a request signed in by cookie that changes state needs the app\'s Origin and the header X-Harness-Client: web');

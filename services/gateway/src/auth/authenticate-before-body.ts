@@ -1,6 +1,6 @@
-import { toHttpError } from '../http/error-mapping.js';
+import { toHttpError, type HttpError } from '../http/error-mapping.js';
 import type { HttpRequest, HttpResponse } from '../http/types.js';
-import { writeHttpError } from '../http/write-error.js';
+import { retryAfterSeconds, writeHttpError } from '../http/write-error.js';
 import type { Authenticator } from './authenticate.js';
 
 type Next = () => void;
@@ -9,21 +9,34 @@ type Next = () => void;
 const SELF_AUTHENTICATED_PREFIXES = ['/admin/queues'];
 
 /** Routes that need no user token (none takes a body: one sent anyway is drained unread, up to the body limit). */
-export const PUBLIC_PATHS = new Set(['/healthz', '/readyz', '/metrics', '/oauth/client-metadata.json', '/v1/mcp/oauth/callback', '/v1/auth/providers']);
+export const PUBLIC_PATHS = new Set(['/healthz', '/readyz', '/metrics', '/oauth/client-metadata.json', '/v1/mcp/oauth/callback', '/v1/mcp/oauth/connected', '/v1/auth/providers']);
 /** The sign-in flow's browser navigations (`/auth/login/…`, `/auth/callback/…`): public, and they take no body either. */
 const PUBLIC_PREFIXES = ['/auth/login/', '/auth/callback/'];
 
 /** The largest refused body read and dropped after the 401 (so the answer is not lost to a reset); larger ones close the connection. */
 export const REFUSED_BODY_DRAIN_BYTES = 4 * 1024 * 1024;
 
-function discardRefusedBody(req: HttpRequest): void {
+function discardRefusedBody(req: HttpRequest, done: () => void): void {
+  if (req.readableEnded) return done();
   let size = 0;
   req.on('data', (chunk: Buffer) => {
     size += chunk.length;
     if (size > REFUSED_BODY_DRAIN_BYTES) req.destroy();
   });
   req.on('error', () => undefined);
+  req.on('end', done);
   req.resume();
+}
+
+/** The error response, complete (its Content-Length is set) but not ended. */
+function writeJsonHead(res: HttpResponse, error: HttpError): void {
+  const json = JSON.stringify(error.body);
+  const retryAfter = retryAfterSeconds(error);
+  if (retryAfter !== undefined) res.setHeader('retry-after', String(Math.max(1, retryAfter)));
+  res.statusCode = error.status;
+  res.setHeader('content-type', 'application/json; charset=utf-8');
+  res.setHeader('content-length', Buffer.byteLength(json));
+  res.write(json);
 }
 
 const hasBody = (req: HttpRequest): boolean => {
@@ -46,13 +59,18 @@ export function authenticateBeforeBody(authenticator: Authenticator) {
     authenticator.authenticate(req).then(
       () => next(),
       (err: unknown) => {
+        const error = toHttpError(err);
         const length = Number(req.headers['content-length']);
-        // Answered first either way. A body of known, modest size is then read and dropped (never buffered nor parsed),
-        // so the client, still sending, gets the 401 instead of a reset; any other connection is closed.
-        const drain = Number.isFinite(length) && length <= REFUSED_BODY_DRAIN_BYTES;
-        if (!drain) res.setHeader('connection', 'close');
-        writeHttpError(res, toHttpError(err));
-        if (drain) discardRefusedBody(req);
+        if (!(Number.isFinite(length) && length <= REFUSED_BODY_DRAIN_BYTES)) {
+          res.setHeader('connection', 'close');
+          writeHttpError(res, error);
+          return;
+        }
+        // Answered at once, but ended only once the body has been read and dropped (never buffered nor parsed): ended
+        // earlier, Node closes a connection the client asked to close (`Connection: close`, e.g. Node's own client
+        // without an agent) with the body still unread, the kernel resets it, and the client loses the 401 (EPIPE).
+        writeJsonHead(res, error);
+        discardRefusedBody(req, () => res.end());
       },
     );
   };

@@ -43,6 +43,18 @@ it('signed in with the enterprise IdP, a tool of a server trusting it works at o
   const alice = new Client(system, ((await made.json()) as { key: string }).key);
 
   const harnessId = (await alice.createHarness({ mcpServers: [{ name: 'corp', url: as.url, authType: 'oauth' }] })).id;
+  // "Connect" connects at once; the answer still has the authorizationUrl api.md promises: a page that only tells the
+  // opener "connected" (a client that ignores `status` opens it and gets the message it waits for).
+  const started = await alice.call('POST', '/v1/mcp/oauth/start', { serverUrl: as.url });
+  expect(started.status).toBe(200);
+  expect(started.body).toEqual({ status: 'connected', serverUrl: as.url, nonce: expect.stringMatching(/^[A-Za-z0-9_-]{24}$/), authorizationUrl: expect.any(String) });
+  expect(started.body.authorizationUrl.startsWith(`${gw}/v1/mcp/oauth/connected?`)).toBe(true);
+  const page = await fetch(started.body.authorizationUrl);
+  const html = await page.text();
+  expect(page.status).toBe(200);
+  expect(html).toContain('Account connected');
+  expect(html).toContain(`"nonce":"${started.body.nonce}"`);
+  expect(html).toContain('"status":"connected"');
   const tools = await alice.call('GET', `/v1/harnesses/${harnessId}/tools`);
   expect(tools.status).toBe(200);
   expect(tools.body.errors).toEqual([]);

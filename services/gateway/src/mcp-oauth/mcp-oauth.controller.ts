@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { Body, Controller, Delete, Get, HttpCode, Inject, Post, Query, Req, Res } from '@nestjs/common';
 import type { Config } from '@harness/config';
 import { Public } from '../auth/auth.guard.js';
@@ -9,7 +10,7 @@ import { RateLimited } from '../limits/rate-limited.guard.js';
 import { BrowserBinding } from './browser-binding.js';
 import { renderCallbackPage } from './callback-page.js';
 import { McpOAuth } from './mcp-oauth.service.js';
-import { CallbackQuery, ServerUrlQuery, StartBody } from './mcp-oauth.schemas.js';
+import { CallbackQuery, ConnectedQuery, ServerUrlQuery, StartBody } from './mcp-oauth.schemas.js';
 
 /** Connecting the user's account on an OAuth MCP server (connections belong to the user and the server URL). */
 @Controller('v1/mcp/oauth')
@@ -27,13 +28,33 @@ export class McpOAuthController {
   @Post('start')
   @HttpCode(200)
   @RateLimited('oauthStarts')
-  start(
+  async start(
     @CurrentUser() user: string,
     @Body(new ZodPipe(StartBody)) body: StartBody,
     @Req() req: HttpRequest,
     @Res({ passthrough: true }) res: HttpResponse,
   ) {
-    return this.oauth.start(user, body.serverUrl, this.binding.forStart(req, res));
+    const started = await this.oauth.start(user, body.serverUrl, this.binding.forStart(req, res));
+    if (!('status' in started)) return started;
+    // Connected at once (Cross-App Access): api.md promises an `authorizationUrl`, so a client that knows nothing of
+    // `status` still opens one — this page, which tells its opener "connected" as the callback would.
+    const nonce = randomBytes(18).toString('base64url');
+    const page = new URL(`${this.config.gateway.publicUrl}/v1/mcp/oauth/connected`);
+    page.searchParams.set('serverUrl', started.serverUrl);
+    page.searchParams.set('nonce', nonce);
+    return { authorizationUrl: page.href, nonce, status: started.status, serverUrl: started.serverUrl };
+  }
+
+  /**
+   * Where `start` points when the server was connected without a consent screen: the callback page's "connected"
+   * message, posted to WEB_ORIGIN only. It changes nothing and tells nothing but what its query says.
+   */
+  @Public()
+  @Get('connected')
+  connected(@Query(new ZodPipe(ConnectedQuery)) query: ConnectedQuery, @Res() res: HttpResponse) {
+    const page = renderCallbackPage({ status: 'connected', serverUrl: query.serverUrl, nonce: query.nonce }, this.config.gateway.webOrigin);
+    for (const [name, value] of Object.entries(page.headers)) res.setHeader(name, value);
+    res.end(page.body);
   }
 
   /**

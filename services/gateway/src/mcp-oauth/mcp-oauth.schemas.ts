@@ -9,6 +9,10 @@ export type StartBody = z.infer<typeof StartBody>;
 export const ServerUrlQuery = z.object({ serverUrl: ServerUrl });
 export type ServerUrlQuery = z.infer<typeof ServerUrlQuery>;
 
+/** The page `start` points at when Cross-App Access connected the server at once. */
+export const ConnectedQuery = z.object({ serverUrl: ServerUrl, nonce: z.string().regex(/^[A-Za-z0-9_-]{16,64}$/) });
+export type ConnectedQuery = z.infer<typeof ConnectedQuery>;
+
 /** Longer values from an authorization server are cut, not refused: the page still tells the user what happened. */
 const cut = (max: number) => z.string().transform((s) => s.slice(0, max));
 

@@ -332,6 +332,18 @@ export function buildRoutes(ctx: FuzzContext): Record<string, () => fc.Arbitrary
     isPublic: true,
     html: true,
   });
+  add('GET /v1/mcp/oauth/connected', {
+    method: 'GET',
+    path: ['v1/mcp/oauth/connected'],
+    query: {
+      valid: fc.record({ serverUrl: fc.constantFrom('http://127.0.0.1:1/mcp', 'https://mcp.example.com/a/b'), nonce: fc.base64String({ minLength: 24, maxLength: 24 }) }).map(
+        (q) => `?serverUrl=${encodeURIComponent(q.serverUrl)}&nonce=${encodeURIComponent(q.nonce.replace(/[+/=]/g, 'a'))}`,
+      ),
+      keys: ['serverUrl', 'nonce'],
+    },
+    isPublic: true,
+    html: true,
+  });
   add('GET /v1/me', { method: 'GET', path: ['v1/me'] });
   add('GET /v1/auth/providers', { method: 'GET', path: ['v1/auth/providers'], isPublic: true });
   add('POST /auth/logout-all', { method: 'POST', path: ['auth/logout-all'] });

@@ -1,5 +1,6 @@
 import { generateKeyPairSync, randomBytes, randomUUID } from 'node:crypto';
 import Provider, { type ClientMetadata, type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
+import { createMemoryAdapter } from 'oidc-provider/lib/adapters/memory_adapter.js';
 import { claimsFor } from './identity.js';
 import { registerIdJagExchange, TOKEN_EXCHANGE_GRANT, type IdJagAudiences } from './id-jag.js';
 import { errorPage } from './pages.js';
@@ -70,7 +71,9 @@ export function createProvider(issuer: string, clients: readonly DevIdpClient[],
 
   const configuration: Configuration = {
     clients: clients.map(toClientMetadata),
-    // Storage: the package's default in-memory adapter, an LRU of at most 1000 entries per model (codes, sessions…).
+    // Storage: the package's in-memory adapter, an LRU of at most 1000 entries (codes, sessions…), one per provider
+    // instance (the default one is shared by every instance in the process, and warns on each start).
+    adapter: createMemoryAdapter(),
     jwks: { keys: [signingKey] },
     cookies: { keys: [randomBytes(32).toString('base64url')] },
     scopes: SCOPES,

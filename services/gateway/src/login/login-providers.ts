@@ -102,9 +102,20 @@ export class LoginProviders {
         (err: unknown) => (err instanceof LoginRefused ? done(null, false, { message: err.message }) : done(err as Error)),
       );
     };
-    const strategy = new OAuth2Strategy({
-      authorizationURL: metadata.authorization_endpoint,
-      tokenURL: metadata.token_endpoint,
+    const strategy = this.oauth2Strategy(provider, metadata.authorization_endpoint, metadata.token_endpoint, verify);
+    // The nonce the login route chose (passport passes authenticate's options here), checked in the ID token.
+    strategy.authorizationParams = (options: { nonce?: string }) => (options.nonce ? { nonce: options.nonce } : {});
+    useGuardedTokenExchange(strategy, {
+      fetch, tokenUrl: metadata.token_endpoint, clientId: provider.clientId, clientSecret: provider.clientSecret, auth: tokenEndpointAuth(provider, metadata),
+    });
+    return strategy;
+  }
+
+  /** Code flow with PKCE S256 and `state` kept by the login state store; the profile comes from `verify`, not passport. */
+  private oauth2Strategy(provider: LoginProvider, authorizationURL: string, tokenURL: string, verify: (...args: never[]) => void): OAuth2Strategy {
+    return new OAuth2Strategy({
+      authorizationURL,
+      tokenURL,
       clientID: provider.clientId,
       clientSecret: provider.clientSecret ?? '',
       callbackURL: this.callbackUrl(provider.id),
@@ -115,12 +126,6 @@ export class LoginProviders {
       passReqToCallback: true,
       skipUserProfile: true,
     }, verify as never);
-    // The nonce the login route chose (passport passes authenticate's options here), checked in the ID token.
-    strategy.authorizationParams = (options: { nonce?: string }) => (options.nonce ? { nonce: options.nonce } : {});
-    useGuardedTokenExchange(strategy, {
-      fetch, tokenUrl: metadata.token_endpoint, clientId: provider.clientId, clientSecret: provider.clientSecret, auth: tokenEndpointAuth(provider, metadata),
-    });
-    return strategy;
   }
 
   private githubStrategy(provider: GitHubLoginProvider): OAuth2Strategy {
@@ -131,19 +136,7 @@ export class LoginProviders {
         (err: unknown) => done(err as Error),
       );
     };
-    const strategy = new OAuth2Strategy({
-      authorizationURL: provider.authorizationUrl,
-      tokenURL: provider.tokenUrl,
-      clientID: provider.clientId,
-      clientSecret: provider.clientSecret ?? '',
-      callbackURL: this.callbackUrl(provider.id),
-      scope: provider.scopes,
-      pkce: true,
-      state: true,
-      store: this.store as never,
-      passReqToCallback: true,
-      skipUserProfile: true,
-    }, verify as never);
+    const strategy = this.oauth2Strategy(provider, provider.authorizationUrl, provider.tokenUrl, verify);
     useGuardedTokenExchange(strategy, {
       fetch, tokenUrl: provider.tokenUrl, clientId: provider.clientId, clientSecret: provider.clientSecret, auth: 'client_secret_post',
     });

@@ -202,6 +202,10 @@ describe('auth service: sign-in and sessions', () => {
     const userId = seq[0]!.user.id;
     const valid = await Promise.all(seq.map(async (s) => (await verify(s.sessionToken)).valid));
     expect(valid).toEqual([false, false, ...Array<boolean>(MAX_PER_USER).fill(true)]);
+    // Each sign-in past the cap names the session it ended, so the gateway drops it from its cache at once.
+    expect(seq.map((s) => s.endedTokenHashes)).toEqual([
+      ...Array.from({ length: MAX_PER_USER }, () => []), [hashSessionToken(seq[0]!.sessionToken)], [hashSessionToken(seq[1]!.sessionToken)],
+    ]);
     expect(await q('SELECT id FROM sessions WHERE user_id = $1', [userId])).toHaveLength(MAX_PER_USER);
 
     // A sign-in loop (concurrent, on both replicas) does not grow the table past the cap.

@@ -48,8 +48,14 @@ export const SignInCommand = z.object({
   ...Correlation,
 });
 export type SignInCommand = z.infer<typeof SignInCommand>;
-/** `sessionToken` exists only in this answer (the gateway puts it in the cookie); `expiresAt` is the absolute expiry. */
-export const SignInResult = z.object({ user: UserProfile, sessionToken: z.string(), expiresAt: z.string(), created: z.boolean() });
+/**
+ * `sessionToken` exists only in this answer (the gateway puts it in the cookie); `expiresAt` is the absolute expiry.
+ * `endedTokenHashes`: the user's oldest sessions this sign-in ended (past HARNESS_SESSIONS_MAX_PER_USER), so the
+ * gateway drops its cached verifications of them at once.
+ */
+export const SignInResult = z.object({
+  user: UserProfile, sessionToken: z.string(), expiresAt: z.string(), created: z.boolean(), endedTokenHashes: z.array(TokenHash).default([]),
+});
 export type SignInResult = z.infer<typeof SignInResult>;
 
 /**

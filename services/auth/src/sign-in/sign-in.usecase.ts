@@ -34,6 +34,6 @@ export class SignIn {
       { userId: user.id, providerId: cmd.providerId, sessionId: session.id, created, sessionsEnded: session.evicted.length, correlationId: cmd.correlationId },
       'signed in',
     );
-    return { user: presentUser(user), sessionToken, expiresAt: expiresAt.toISOString(), created };
+    return { user: presentUser(user), sessionToken, expiresAt: expiresAt.toISOString(), created, endedTokenHashes: session.evicted };
   }
 }

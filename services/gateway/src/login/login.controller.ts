@@ -124,6 +124,7 @@ export class LoginController {
       this.logger.warn({ ...errorFields(err), provider: providerId }, 'sign-in: the auth service did not open a session');
       return sendLoginErrorPage(res, 503, 'Harness could not complete the sign-in right now. Try again in a moment.', this.retryPath(providerId));
     }
+    this.sessions.forget(signedIn.endedTokenHashes);
     appendSetCookie(res, sessionCookie(signedIn.sessionToken, new Date(signedIn.expiresAt), this.secure));
     res.statusCode = 302;
     res.setHeader('location', state?.returnTo ?? '/');

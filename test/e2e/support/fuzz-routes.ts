@@ -344,6 +344,14 @@ export function buildRoutes(ctx: FuzzContext): Record<string, () => fc.Arbitrary
     isPublic: true,
     html: true,
   });
+  // Admin only: neither fuzzing user is an admin, so what is exercised is the refusal and the input checks before it.
+  add('GET /v1/admin/users/:userId/budget', { method: 'GET', path: ['v1/admin/users/budget-target/budget'] });
+  add('PUT /v1/admin/users/:userId/budget', {
+    method: 'PUT',
+    path: ['v1/admin/users/budget-target/budget'],
+    body: { valid: fc.record({ monthlyBudgetUsd: fc.option(fc.double({ min: 0, max: 1e9, noNaN: true }), { nil: null }) }), keys: ['monthlyBudgetUsd'] },
+  });
+  add('DELETE /v1/admin/users/:userId/budget', { method: 'DELETE', path: ['v1/admin/users/budget-target/budget'] });
   add('GET /v1/me', { method: 'GET', path: ['v1/me'] });
   add('GET /v1/auth/providers', { method: 'GET', path: ['v1/auth/providers'], isPublic: true });
   add('POST /auth/logout-all', { method: 'POST', path: ['auth/logout-all'] });

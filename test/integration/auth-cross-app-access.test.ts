@@ -146,6 +146,18 @@ describe('Cross-App Access', () => {
     expect(trusting.stats.authorizeCalls).toBe(0);
   });
 
+  test('status: a user with the IdP session reads "connected" before any tool call (the connection is made then)', async () => {
+    const carol = await signedIn('carol');
+    const grants = trusting.stats.jwtBearerGrants.length;
+    expect(ok(await sys.auth.status({ userId: carol.userId, serverUrl: trusting.url }))).toMatchObject({ status: 'connected' });
+    expect(trusting.stats.jwtBearerGrants.slice(grants)).toEqual([expect.objectContaining({ subject: carol.sub })]);
+    // Asked again: the stored connection, no new exchange.
+    expect(ok(await sys.auth.status({ userId: carol.userId, serverUrl: trusting.url }))).toMatchObject({ status: 'connected' });
+    expect(trusting.stats.jwtBearerGrants).toHaveLength(grants + 1);
+    // Without such a session: disconnected, as before.
+    expect(ok(await sys.auth.status({ userId: 'no-idp-session', serverUrl: trusting.url }))).toEqual({ status: 'disconnected' });
+  });
+
   test('fallbacks: no session, a provider without Cross-App Access, the IdP refusing the exchange, the authorization server refusing the grant → the normal "connect" answer', async () => {
     const expectConnectPrompt = (answer: Awaited<ReturnType<typeof accessToken>>) => {
       expect(answer.status).toBe('disconnected');

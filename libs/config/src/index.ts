@@ -98,6 +98,8 @@ const EnvSchema = z.object({
   LLM_PRICES: z.string().optional(),
   /** OpenRouter's extensions (usage.include for cost, generation stats for usage after an abort): auto = when LLM_BASE_URL is OpenRouter. */
   LLM_OPENROUTER_EXTENSIONS: z.enum(['auto', 'true', 'false']).default('auto'),
+  /** How a harness's reasoning effort is sent: auto = `openrouter` when LLM_BASE_URL is OpenRouter, else `openai`. */
+  LLM_REASONING_PARAM: z.enum(['auto', 'openrouter', 'openai', 'none']).default('auto'),
   /** Messages that may wait in one conversation's queue, and the bytes their content may take (as JSON). */
   CHAT_MAX_QUEUED_MESSAGES: z.coerce.number().int().min(1).max(1_000).default(20),
   CHAT_MAX_QUEUE_BYTES: z.coerce.number().int().min(1_024).max(64 * 1024 * 1024).default(2 * 1024 * 1024),
@@ -215,6 +217,8 @@ export interface Config {
     usageDrainMs: number;
     pricesJson: string | undefined;
     openRouterExtensions: boolean;
+    /** `openrouter`: `reasoning: {effort}`; `openai`: `reasoning_effort`; `none`: never sent. */
+    reasoningParam: 'openrouter' | 'openai' | 'none';
   };
   chat: {
     leaseTtlMs: number;
@@ -264,6 +268,9 @@ export class ConfigError extends Error {}
  * The services that hold HARNESS_JOB_SIGNING_KEY: chat signs each tool call, the mcp-broker's worker checks it. The
  * others never read it (a gateway that held it could forge a call for any user).
  */
+/** The rule for OpenRouter's request shapes and extensions: LLM_BASE_URL's host is openrouter.ai or a subdomain. */
+const isOpenRouter = (baseUrl: string) => /(^|\.)openrouter\.ai$/.test(new URL(baseUrl).hostname);
+
 const JOB_SIGNING_SERVICES = new Set(['chat', 'mcp-broker']);
 
 /** Parses an environment (process.env by default). Throws ConfigError listing every bad variable. */
@@ -345,7 +352,8 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env, service = 'h
       usageDrainMs: e.LLM_USAGE_DRAIN_MS,
       pricesJson: e.LLM_PRICES,
       openRouterExtensions:
-        e.LLM_OPENROUTER_EXTENSIONS === 'auto' ? /(^|\.)openrouter\.ai$/.test(new URL(e.LLM_BASE_URL).hostname) : e.LLM_OPENROUTER_EXTENSIONS === 'true',
+        e.LLM_OPENROUTER_EXTENSIONS === 'auto' ? isOpenRouter(e.LLM_BASE_URL) : e.LLM_OPENROUTER_EXTENSIONS === 'true',
+      reasoningParam: e.LLM_REASONING_PARAM === 'auto' ? (isOpenRouter(e.LLM_BASE_URL) ? 'openrouter' : 'openai') : e.LLM_REASONING_PARAM,
     },
     chat: {
       leaseTtlMs: e.CHAT_LEASE_TTL_MS,

@@ -75,6 +75,13 @@ const safeHostName = (url: string): string => {
   }
 };
 
+/** How hard a model that thinks on request should think; sent to the provider with each LLM call of the harness's runs. */
+export const ReasoningEffort = z.enum(['low', 'medium', 'high']);
+export type ReasoningEffort = z.infer<typeof ReasoningEffort>;
+/** A harness's `reasoning`: null (the default) asks for no thinking and sends nothing. Also the shape of responses. */
+export const HarnessReasoning = z.object({ effort: ReasoningEffort }).strict().nullable();
+export type HarnessReasoning = z.infer<typeof HarnessReasoning>;
+
 const harnessFields = {
   name: z.string().trim().min(1).max(200).refine(noNul, NO_NUL),
   model: z.string().trim().min(1).max(200).refine(noNul, NO_NUL),
@@ -82,6 +89,7 @@ const harnessFields = {
   mcpServers: z.array(McpServerInput).max(50).optional(),
   /** Legacy shape: a list of server URLs. */
   mcps: z.array(httpUrl).max(50).optional(),
+  reasoning: HarnessReasoning.optional(),
 };
 
 export const CreateHarnessBody = z.object(harnessFields).strict();
@@ -94,6 +102,8 @@ export const PatchHarnessBody = z
     systemPrompt: harnessFields.systemPrompt,
     mcpServers: harnessFields.mcpServers,
     mcps: harnessFields.mcps,
+    /** Omitted: unchanged; null: cleared. */
+    reasoning: harnessFields.reasoning,
   })
   .strict();
 export type PatchHarnessBody = z.infer<typeof PatchHarnessBody>;

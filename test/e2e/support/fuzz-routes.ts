@@ -228,8 +228,9 @@ export function buildRoutes(ctx: FuzzContext): Record<string, () => fc.Arbitrary
     model: fc.constantFrom('sim/echo', 'sim/echo', 'unknown/model', 'é🙂'),
     systemPrompt: fc.oneof(oddText(2_000), fc.constant('x'.repeat(100_000))),
     mcpServers: fc.array(fc.oneof({ weight: 4, arbitrary: server }, { weight: 1, arbitrary: hostileBody(server, serverKeys, { url: hostileUrl }) }), { maxLength: 3 }),
+    reasoning: fc.oneof(fc.constant(null), fc.record({ effort: fc.constantFrom('low', 'medium', 'high') })),
   };
-  const harnessKeys = ['name', 'model', 'systemPrompt', 'mcpServers', 'mcps'];
+  const harnessKeys = ['name', 'model', 'systemPrompt', 'mcpServers', 'mcps', 'reasoning'];
   const patchBody = fc.oneof(
     fc.record({ ...harnessFields, mcpServers: fc.array(serverWithId, { maxLength: 3 }) }, { requiredKeys: [] }),
     fc.record({ mcps: fc.array(validUrl, { maxLength: 3 }) }),

@@ -1,9 +1,11 @@
 import {
   promptChars,
+  requestedEffort,
   selectScenario,
   systemPrompt,
   toolHistory,
   type ChatRequest,
+  type ReasoningEffort,
   type Scenario,
 } from './scenario.js';
 import { generateWords, splitFixed, splitIntoTokens, tokensForChars } from './text-generator.js';
@@ -73,6 +75,8 @@ export interface ResponsePlan {
 export const PROMPT_PRICE = 0.000001;
 export const COMPLETION_PRICE = 0.000002;
 const MAX_ECHO = 200;
+/** Words of reasoning a request's effort produces when nothing else scripts the reasoning: more effort, more thinking. */
+export const EFFORT_REASONING_WORDS: Record<ReasoningEffort, number> = { low: 8, medium: 24, high: 64 };
 
 export interface PlanOptions {
   defaultTokensPerSecond: number;
@@ -207,8 +211,11 @@ export function buildPlan(req: ChatRequest, opts: PlanOptions): ResponsePlan {
   }
 
   let reasoning = wordsOrText(s.reasoning, seed + '\u0000reasoning') ?? '';
+  const effort = requestedEffort(req);
   if (s.reasoning === undefined && model === 'sim/reasoning') {
     reasoning = `The user wrote "${truncate(userText, 60)}". I will answer by echoing it back.`;
+  } else if (s.reasoning === undefined && effort !== null) {
+    reasoning = generateWords(EFFORT_REASONING_WORDS[effort], seed + '\u0000reasoning');
   }
   const reasoningField: ReasoningField = s.reasoningField ?? 'reasoning';
 

@@ -47,6 +47,10 @@ const MessageSchema = z.looseObject({
   tool_calls: z.unknown().optional(),
 });
 
+/** The reasoning effort a client asks for: OpenRouter's `reasoning: {effort}` or OpenAI's `reasoning_effort`. */
+export const ReasoningEffortSchema = z.enum(['low', 'medium', 'high']);
+export type ReasoningEffort = z.infer<typeof ReasoningEffortSchema>;
+
 export const ChatRequestSchema = z.looseObject({
   model: z.string().min(1),
   messages: z.array(MessageSchema).min(1),
@@ -54,6 +58,8 @@ export const ChatRequestSchema = z.looseObject({
   stream_options: z.looseObject({ include_usage: z.boolean().nullish() }).nullish(),
   usage: z.looseObject({ include: z.boolean().nullish() }).nullish(),
   tools: z.array(z.unknown()).nullish(),
+  reasoning: z.looseObject({ effort: ReasoningEffortSchema.nullish() }).nullish(),
+  reasoning_effort: ReasoningEffortSchema.nullish(),
 });
 
 export type ChatRequest = z.infer<typeof ChatRequestSchema>;
@@ -217,4 +223,9 @@ export function promptChars(messages: readonly ChatMessage[]): number {
   let n = 0;
   for (const m of messages) n += contentText(m.content).length;
   return n;
+}
+
+/** The effort the request asks for, in either shape (OpenRouter's wins when both are sent); null when none. */
+export function requestedEffort(req: ChatRequest): ReasoningEffort | null {
+  return req.reasoning?.effort ?? req.reasoning_effort ?? null;
 }

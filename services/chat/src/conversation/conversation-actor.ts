@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { NatsConnection, Subscription } from '@nats-io/transport-node';
 import type OpenAI from 'openai';
 import type pg from 'pg';
-import { DomainError, ownerSubject, SendMessageResult, type ConversationEvent, type MessagePart, type QueueItem, type UiChunk } from '@harness/contracts';
+import { DomainError, ownerSubject, ReasoningEffort, SendMessageResult, type ConversationEvent, type MessagePart, type QueueItem, type UiChunk } from '@harness/contracts';
 import type { Config } from '@harness/config';
 import type { EventStore } from '@harness/event-store';
 import { withTransaction } from '@harness/db';
@@ -45,7 +45,14 @@ interface HarnessInfo {
   id: string;
   model: string;
   systemPrompt: string;
+  reasoningEffort: ReasoningEffort | null;
 }
+
+/** The stored effort as the contract has it (anything else, e.g. a hand-edited row, asks for no reasoning). */
+const effortOf = (stored: string | null): ReasoningEffort | null => {
+  const r = ReasoningEffort.safeParse(stored);
+  return r.success ? r.data : null;
+};
 
 interface RunningRun {
   runId: string;
@@ -109,9 +116,9 @@ export class ConversationActor {
     // One round trip: the stream's version, the active run, the queue and the harness.
     const conv = await pool.query<{
       active_run_id: string | null; stream_position: number; harness_id: string | null; model: string | null; system_prompt: string | null;
-      queue: QueueItem[];
+      reasoning_effort: string | null; queue: QueueItem[];
     }>(
-      `SELECT c.active_run_id, s.stream_position, h.id AS harness_id, h.model, h.system_prompt,
+      `SELECT c.active_run_id, s.stream_position, h.id AS harness_id, h.model, h.system_prompt, h.reasoning_effort,
          COALESCE((SELECT json_agg(json_build_object('id', q.id, 'content', q.content,
                      'createdAt', to_char(q.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')) ORDER BY q.position)
                    FROM queue_item_views q WHERE q.conversation_id = c.id), '[]'::json) AS queue
@@ -124,7 +131,9 @@ export class ConversationActor {
       throw new DomainError('not_found', 'conversation not found');
     }
     const row = conv.rows[0];
-    if (row.harness_id) this.loadedHarness = { id: row.harness_id, model: row.model ?? '', systemPrompt: row.system_prompt ?? '' };
+    if (row.harness_id) {
+      this.loadedHarness = { id: row.harness_id, model: row.model ?? '', systemPrompt: row.system_prompt ?? '', reasoningEffort: effortOf(row.reasoning_effort) };
+    }
     const items: QueueItem[] = row.queue;
     this.state = { activeRun: null, queue: items };
     this.writer = new EventWriter(
@@ -269,12 +278,13 @@ export class ConversationActor {
       },
       {
         openRouterExtensions: config.llm.openRouterExtensions,
+        reasoningParam: config.llm.reasoningParam,
         stallTimeoutMs: config.llm.stallTimeoutMs,
         requestTimeoutMs: config.llm.requestTimeoutMs,
         usageDrainMs: config.llm.usageDrainMs,
         maxSteps: config.chat.maxSteps,
       },
-      { runId, messageId, model, prepare },
+      { runId, messageId, model, reasoningEffort: harness.reasoningEffort, prepare },
       this.d.logger.child({ conversationId: this.conversationId, runId }),
     );
     this.run = { runId, executor };
@@ -365,12 +375,13 @@ export class ConversationActor {
     const loaded = this.loadedHarness;
     this.loadedHarness = null;
     if (loaded) return loaded;
-    const r = await this.d.pool.query<{ id: string; model: string; system_prompt: string }>(
-      'SELECT h.id, h.model, h.system_prompt FROM conversations c JOIN harnesses h ON h.id = c.harness_id WHERE c.id = $1',
+    const r = await this.d.pool.query<{ id: string; model: string; system_prompt: string; reasoning_effort: string | null }>(
+      'SELECT h.id, h.model, h.system_prompt, h.reasoning_effort FROM conversations c JOIN harnesses h ON h.id = c.harness_id WHERE c.id = $1',
       [this.conversationId],
     );
     if (!r.rowCount) throw new DomainError('conflict', "this conversation's harness was deleted");
-    return { id: r.rows[0].id, model: r.rows[0].model, systemPrompt: r.rows[0].system_prompt };
+    const h = r.rows[0];
+    return { id: h.id, model: h.model, systemPrompt: h.system_prompt, reasoningEffort: effortOf(h.reasoning_effort) };
   }
 
   /** The user's budget and month-to-date spend right now (null: no budget, nothing read but the budget). */

@@ -1,11 +1,12 @@
 import type OpenAI from 'openai';
-import type { Usage, UiChunk } from '@harness/contracts';
+import type { ReasoningEffort, Usage, UiChunk } from '@harness/contracts';
 import type { Logger } from '@harness/logging';
 import { closingChunks, draftOutputText, type MessageDraft } from '@harness/projections';
 import { ChunkBuilder } from '../llm/chunk-builder.js';
 import { assistantMessages, type ChatMessage } from '../llm/history.js';
 import { addUsage, estimateUsage, usageFromProvider, type PriceBook } from '../llm/pricing.js';
 import { parseProviderChunk, type ProviderUsage } from '../llm/provider-chunk.js';
+import { reasoningParams, type ReasoningParam } from '../llm/reasoning-params.js';
 import { noTools, type McpAuthNeeded, type ToolExecutor, type ToolOutcome } from './tool-executor.js';
 
 export type StopReason = 'interrupted' | 'send-now' | 'stall' | 'shutdown' | 'deleted' | 'lost' | 'timeout';
@@ -21,6 +22,7 @@ export interface RunSink {
 
 export interface RunSettings {
   openRouterExtensions: boolean;
+  reasoningParam: ReasoningParam;
   stallTimeoutMs: number;
   requestTimeoutMs: number;
   usageDrainMs: number;
@@ -31,6 +33,8 @@ export interface RunInput {
   runId: string;
   messageId: string;
   model: string;
+  /** The harness's reasoning effort, sent with every LLM call of the run (null: none asked for). */
+  reasoningEffort: ReasoningEffort | null;
   /** Loads what the run needs (history, tools) once it starts, so the command that started it need not wait. */
   prepare: () => Promise<{ messages: ChatMessage[]; tools: ToolExecutor }>;
 }
@@ -156,6 +160,7 @@ export class RunExecutor {
       stream_options: { include_usage: true },
       ...(tools.length ? { tools } : {}),
       ...(this.settings.openRouterExtensions ? { usage: { include: true } } : {}),
+      ...reasoningParams(this.settings.reasoningParam, this.input.reasoningEffort),
     };
     let finishReason: string | null = null;
     this.armStallTimer();

@@ -1,3 +1,4 @@
+import { ReasoningEffort, type HarnessReasoning } from '@harness/contracts';
 import type { Prisma } from '@harness/db';
 
 export type HarnessRow = Prisma.HarnessGetPayload<{ include: { mcpServers: true } }>;
@@ -9,6 +10,7 @@ export const presentHarness = (h: HarnessRow) => ({
   name: h.name,
   model: h.model,
   systemPrompt: h.systemPrompt,
+  reasoning: presentReasoning(h.reasoningEffort),
   mcpServers: h.mcpServers.map((s) => ({
     id: s.id,
     name: s.name,
@@ -21,3 +23,9 @@ export const presentHarness = (h: HarnessRow) => ({
   updatedAt: h.updatedAt.toISOString(),
 });
 export type HarnessResponse = ReturnType<typeof presentHarness>;
+
+/** The column holds only what the contract accepted; anything else (a hand-edited row) reads as no reasoning. */
+const presentReasoning = (stored: string | null): HarnessReasoning => {
+  const effort = ReasoningEffort.safeParse(stored);
+  return effort.success ? { effort: effort.data } : null;
+};

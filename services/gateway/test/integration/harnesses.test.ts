@@ -35,6 +35,7 @@ describe('harnesses', () => {
       name: 'Research',
       model: 'openai/gpt-4o',
       systemPrompt: 'Be brief.',
+      reasoning: null,
       mcpServers: [
         { id: expect.any(String), name: 'docs', url: 'https://mcp.example.com/mcp', authType: 'bearer', hasAuthToken: true },
         { id: expect.any(String), name: 'open', url: 'http://localhost:9000/mcp', authType: 'none', hasAuthToken: false },
@@ -95,6 +96,42 @@ describe('harnesses', () => {
       expect(error.message).toContain(c.path);
       expect(error.details.issues[0].path).toBe(c.path);
     }
+  });
+
+  it('stores the reasoning effort: returned on create, get, list and PATCH; null clears it; a bad effort is a 400 naming the field', async () => {
+    const created = await gw.request('/v1/harnesses', { method: 'POST', user: 'alice', json: { name: 'Thinker', model: 'm', reasoning: { effort: 'high' } } });
+    expect(created.status).toBe(201);
+    const h = await created.json();
+    expect(h.reasoning).toEqual({ effort: 'high' });
+    const stored = await gw.db.pool.query<{ reasoning_effort: string | null }>('SELECT reasoning_effort FROM harnesses WHERE id = $1', [h.id]);
+    expect(stored.rows[0].reasoning_effort).toBe('high');
+    expect((await (await gw.request(`/v1/harnesses/${h.id}`, { user: 'alice' })).json()).reasoning).toEqual({ effort: 'high' });
+    const listed = (await (await gw.request('/v1/harnesses', { user: 'alice' })).json()) as { items: { id: string; reasoning: unknown }[] };
+    expect(listed.items.find((x) => x.id === h.id)!.reasoning).toEqual({ effort: 'high' });
+
+    const renamed = await gw.request(`/v1/harnesses/${h.id}`, { method: 'PATCH', user: 'alice', json: { name: 'Renamed' } });
+    expect((await renamed.json()).reasoning).toEqual({ effort: 'high' });
+    const lowered = await gw.request(`/v1/harnesses/${h.id}`, { method: 'PATCH', user: 'alice', json: { reasoning: { effort: 'low' } } });
+    expect((await lowered.json()).reasoning).toEqual({ effort: 'low' });
+    const cleared = await gw.request(`/v1/harnesses/${h.id}`, { method: 'PATCH', user: 'alice', json: { reasoning: null } });
+    expect(cleared.status).toBe(200);
+    expect((await cleared.json()).reasoning).toBeNull();
+    expect((await (await gw.request(`/v1/harnesses/${h.id}`, { user: 'alice' })).json()).reasoning).toBeNull();
+
+    const plain = await gw.request('/v1/harnesses', { method: 'POST', user: 'alice', json: { name: 'Plain', model: 'm', reasoning: null } });
+    expect((await plain.json()).reasoning).toBeNull();
+
+    for (const [method, url] of [['POST', '/v1/harnesses'], ['PATCH', `/v1/harnesses/${h.id}`]] as const) {
+      for (const reasoning of [{ effort: 'extreme' }, {}, 'high']) {
+        const res = await gw.request(url, { method, user: 'alice', json: { name: 'x', model: 'm', reasoning } });
+        expect(res.status).toBe(400);
+        const { error } = await res.json();
+        expect(error.code).toBe('validation_failed');
+        expect(error.message).toContain('reasoning');
+        expect(error.details.issues[0].path).toMatch(/^reasoning/);
+      }
+    }
+    expect((await (await gw.request(`/v1/harnesses/${h.id}`, { user: 'alice' })).json()).reasoning).toBeNull();
   });
 
   it('PATCH replaces the servers; a server named by id keeps its stored token unless a new one is given', async () => {

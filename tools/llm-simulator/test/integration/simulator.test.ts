@@ -339,6 +339,35 @@ describe('llm simulator over HTTP', () => {
     expect(one.data).toEqual([body.data[1]]);
   });
 
+  it('reasons on request, more with more effort, in either shape; the request log shows what was asked', async () => {
+    const base = sim.url.replace(/\/v1$/, '');
+    const reasoningOf = (r: Awaited<ReturnType<typeof streamAll>>) => r.deltas.map((d) => d.reasoning ?? '').join('');
+    await fetch(`${base}/__sim/requests`, { method: 'DELETE' });
+    const none = await streamAll([{ role: 'user', content: 'think?' }]);
+    const low = await streamAll([{ role: 'user', content: 'think?' }], { reasoning: { effort: 'low' } });
+    const high = await streamAll([{ role: 'user', content: 'think?' }], { reasoning_effort: 'high' });
+    expect(reasoningOf(none)).toBe('');
+    expect(reasoningOf(low).split(' ')).toHaveLength(8);
+    expect(reasoningOf(high).split(' ')).toHaveLength(64);
+    for (const r of [none, low, high]) expect(r.content).toBe('Echo: think?');
+    // Reasoning comes before the text.
+    const firstText = high.deltas.findIndex((d) => d.content);
+    expect(high.deltas.findLastIndex((d) => d.reasoning)).toBeLessThan(firstText);
+    // A scripted reasoning wins over the effort's default.
+    const scriptedReasoning = await streamAll(scripted({ reasoning: 'just this' }), { reasoning_effort: 'high' });
+    expect(reasoningOf(scriptedReasoning)).toBe('just this');
+    const log = (await (await fetch(`${base}/__sim/requests?limit=4`)).json()) as { data: Record<string, unknown>[] };
+    expect(log.data).toHaveLength(4);
+    expect(log.data[0]).not.toHaveProperty('reasoning');
+    expect(log.data[0]).not.toHaveProperty('reasoning_effort');
+    expect(log.data[1].reasoning).toEqual({ effort: 'low' });
+    expect(log.data[2].reasoning_effort).toBe('high');
+
+    const bad = await post({ model: 'sim/echo', messages: [{ role: 'user', content: 'x' }], reasoning_effort: 'extreme' });
+    expect(bad.status).toBe(400);
+    expect(((await bad.json()) as { error: { message: string } }).error.message).toContain('reasoning_effort');
+  });
+
   it('counts every chat completion request at /__sim/stats (invalid ones too), unaffected by clearing the log', async () => {
     const base = sim.url.replace(/\/v1$/, '');
     const count = async () => ((await (await fetch(`${base}/__sim/stats`)).json()) as { chatCompletions: number }).chatCompletions;

@@ -30,6 +30,7 @@ export class CreateHarness {
           name: body.name,
           model: body.model,
           systemPrompt: body.systemPrompt ?? '',
+          reasoningEffort: body.reasoning?.effort ?? null,
           mcpServers: { create: servers },
         },
         include: WITH_SERVERS,

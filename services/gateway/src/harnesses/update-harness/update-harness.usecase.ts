@@ -26,6 +26,7 @@ export class UpdateHarness {
           name: body.name,
           model: body.model,
           systemPrompt: body.systemPrompt,
+          reasoningEffort: body.reasoning === undefined ? undefined : (body.reasoning?.effort ?? null),
           updatedAt: new Date(),
           ...(servers === undefined ? {} : { mcpServers: { deleteMany: {}, create: servers } }),
         },

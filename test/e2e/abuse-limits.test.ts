@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { startSystem, waitFor, type ServiceName, type System } from '@harness/testing';
 import { Client, readUntilTerminals, sim, textOf, type ApiResponse } from './support/client.js';
 
@@ -22,6 +23,7 @@ describe('abuse limits', () => {
         HARNESS_RATE_LIMIT_TOOL_LISTS: '3/1m',
         HARNESS_MAX_HARNESSES_PER_USER: '2',
         HARNESS_MAX_CONVERSATIONS_PER_USER: '3',
+        HARNESS_RATE_LIMIT_AUTH_FAILURES: '5/1m',
       },
     });
     alice = await Client.as(system, 'alice');
@@ -112,4 +114,23 @@ describe('abuse limits', () => {
     expect(ready.status).toBe(200);
     for (const s of SERVICES) expect(system.process(s).pid).toBe(pids[s]);
   }, 90_000);
+
+  it('guessing API keys or sessions from one address: 401 each until the limit, then 429 without asking the auth service; known credentials keep working', async () => {
+    const made = await mallory.call('POST', '/v1/api-keys', { name: 'guessing' });
+    expect(made.status).toBe(201);
+    const own = new Client(system, made.body.key);
+    expect((await own.call('GET', '/v1/me')).status).toBe(200); // verified once: now cached on the gateway
+
+    const guess = () => new Client(system, `hk_${randomBytes(32).toString('base64url')}`);
+    for (let i = 0; i < 5; i++) expect((await guess().call('GET', '/v1/harnesses')).status).toBe(401);
+    expectLimited(await guess().call('GET', '/v1/harnesses'), 'authFailures');
+    // A guessed session cookie is refused the same way, before the auth service is asked.
+    const cookie = await fetch(`${system.gatewayUrl}/v1/me`, { headers: { cookie: `harness_session=${randomBytes(32).toString('base64url')}` } });
+    expect(cookie.status).toBe(429);
+    expect(((await cookie.json()) as { error: { details: { limit: string } } }).error.details.limit).toBe('authFailures');
+    // What was verified before, and tokens the gateway checks alone, are not affected.
+    expect((await own.call('GET', '/v1/me')).status).toBe(200);
+    expect((await alice.call('GET', '/v1/me')).status).toBe(200);
+    for (const s of SERVICES) expect(system.process(s).pid).toBe(pids[s]);
+  });
 });

@@ -131,6 +131,11 @@ const EnvSchema = z.object({
   HARNESS_RATE_LIMIT_OAUTH_STARTS: rateLimit('10/1m'),
   /** Sign-in starts (GET /auth/login/:providerId) per client IP: each stores a login state in Redis for 10 minutes. */
   HARNESS_RATE_LIMIT_LOGINS: rateLimit('30/1m'),
+  /**
+   * API keys and session cookies the auth service found invalid, per client IP: past it, that address's unknown
+   * credentials are refused (429) without asking the auth service until the window ends.
+   */
+  HARNESS_RATE_LIMIT_AUTH_FAILURES: rateLimit('60/1m'),
   /** Login providers, JSON (see LoginProviderSchema and docs/api.md). Empty outside production: `npm start` uses the dev IdP. */
   HARNESS_LOGIN_PROVIDERS: z.string().optional(),
   /** Per-user caps: open SSE streams (across gateway replicas), harnesses, live conversations (OAuth flows: HARNESS_OAUTH_MAX_PENDING_PER_USER). */
@@ -178,7 +183,7 @@ const EnvSchema = z.object({
 
 export type Env = z.infer<typeof EnvSchema>;
 
-export const RATE_LIMIT_CLASSES = ['messages', 'conversationCreates', 'harnessWrites', 'toolLists', 'oauthStarts', 'logins'] as const;
+export const RATE_LIMIT_CLASSES = ['messages', 'conversationCreates', 'harnessWrites', 'toolLists', 'oauthStarts', 'logins', 'authFailures'] as const;
 export type RateLimitClass = (typeof RATE_LIMIT_CLASSES)[number];
 
 export interface Config {
@@ -329,6 +334,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env, service = 'h
         toolLists: e.HARNESS_RATE_LIMIT_TOOL_LISTS,
         oauthStarts: e.HARNESS_RATE_LIMIT_OAUTH_STARTS,
         logins: e.HARNESS_RATE_LIMIT_LOGINS,
+        authFailures: e.HARNESS_RATE_LIMIT_AUTH_FAILURES,
       },
       maxStreamsPerUser: e.HARNESS_MAX_STREAMS_PER_USER,
       maxHarnessesPerUser: e.HARNESS_MAX_HARNESSES_PER_USER,

@@ -19,11 +19,13 @@ export class ApiKeyVerifier {
 
   constructor(@Inject(AuthCommands) private readonly auth: AuthCommands) {}
 
-  async userOf(key: string): Promise<string> {
+  /** `beforeRemote`: runs just before the auth service is asked (not for a cached key), and may refuse. */
+  async userOf(key: string, beforeRemote?: () => Promise<void>): Promise<string> {
     if (!isApiKey(key)) throw new DomainError('unauthorized', 'the API key is not valid');
     const keyHash = hashApiKey(key);
     const cached = this.cache.get(keyHash);
     if (cached) return cached.userId;
+    await beforeRemote?.();
     const answer = await this.auth.send(ApiKeyCommand.verify, { keyHash }, VERIFY_TIMEOUT_MS);
     if (!answer.valid) throw new DomainError('unauthorized', 'the API key is not valid (unknown, revoked or expired)');
     this.cache.set(keyHash, { userId: answer.userId, keyId: answer.keyId }, answer.expiresAt ? new Date(answer.expiresAt) : null);

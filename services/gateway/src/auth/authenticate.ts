@@ -6,6 +6,7 @@ import { CONFIG } from '../core/tokens.js';
 import { readCookie } from '../http/cookies.js';
 import type { HttpRequest } from '../http/types.js';
 import { appOrigins, csrfAllowed } from './csrf.js';
+import { RateLimits } from '../limits/rate-limits.js';
 import { ExternalTokenVerifier } from './external-token.js';
 import { SessionVerifier } from './session-verifier.js';
 import { verifyUserToken } from './verify-token.js';
@@ -34,6 +35,7 @@ export class Authenticator {
     @Inject(ApiKeyVerifier) private readonly apiKeys: ApiKeyVerifier,
     @Inject(SessionVerifier) private readonly sessions: SessionVerifier,
     @Inject(ExternalTokenVerifier) private readonly external: ExternalTokenVerifier,
+    @Inject(RateLimits) private readonly limits: RateLimits,
   ) {
     this.secret = new TextEncoder().encode(config.jwtSecret);
     this.origins = appOrigins(config.gateway.webOrigin, config.gateway.publicUrl);
@@ -44,18 +46,34 @@ export class Authenticator {
     const cookie = authorization === undefined ? readCookie(req.headers.cookie, SESSION_COOKIE) : undefined;
     if (authorization !== undefined || cookie === undefined) {
       const key = apiKeyOfAuthorization(authorization);
-      req.userId = key !== undefined ? await this.apiKeys.userOf(key)
+      req.userId = key !== undefined ? await this.limitingFailures(req, (beforeRemote) => this.apiKeys.userOf(key, beforeRemote))
         : this.external.accepts(authorization) ? await this.external.verify(authorization)
           : await verifyUserToken(authorization, this.secret);
       req.credential = { kind: 'bearer' };
       return req.userId;
     }
-    const session = await this.sessions.verify(cookie);
+    const session = await this.limitingFailures(req, (beforeRemote) => this.sessions.verify(cookie, beforeRemote));
     if (!csrfAllowed(req, this.origins, options.requireClientHeader ?? true)) {
       throw new DomainError('csrf_failed', 'a request signed in by cookie that changes state needs the app\'s Origin and the header X-Harness-Client: web');
     }
     req.userId = session.user.id;
     req.credential = { kind: 'session', ...session };
     return req.userId;
+  }
+
+  /**
+   * Credentials only the auth service can check (API keys, sessions) cost it a lookup each: an address whose guesses
+   * it refused `authFailures` times in the window gets 429 for unknown ones, without asking it (cached credentials
+   * still work). Each refusal counts against the address.
+   */
+  private async limitingFailures<T>(req: HttpRequest, verify: (beforeRemote: () => Promise<void>) => Promise<T>): Promise<T> {
+    // Express's `ip` (it honours the app's `trust proxy` setting).
+    const address = `ip:${(req as HttpRequest & { ip?: string }).ip ?? req.socket?.remoteAddress ?? 'unknown'}`;
+    try {
+      return await verify(() => this.limits.refuseIfExhausted(address, 'authFailures'));
+    } catch (err) {
+      if (err instanceof DomainError && err.code === 'unauthorized') await this.limits.count(address, 'authFailures');
+      throw err;
+    }
   }
 }

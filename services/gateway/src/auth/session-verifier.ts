@@ -44,12 +44,14 @@ export class SessionVerifier {
 
   constructor(@Inject(AuthCommands) private readonly auth: AuthCommands) {}
 
-  async verify(token: string, now = Date.now()): Promise<VerifiedSession> {
+  /** `beforeRemote`: runs just before the auth service is asked (not for a cached session), and may refuse. */
+  async verify(token: string, beforeRemote?: () => Promise<void>, now = Date.now()): Promise<VerifiedSession> {
     if (!isSessionToken(token)) throw new DomainError('unauthorized', 'the session is not valid; sign in again');
     const tokenHash = hashSessionToken(token);
     const cached = this.cache.get(tokenHash);
     if (cached && cached.until > now) return cached.session;
     this.cache.delete(tokenHash);
+    await beforeRemote?.();
     const answer = await this.auth.send(SessionCommand.verify, { tokenHash }, VERIFY_TIMEOUT_MS);
     if (!answer.valid) throw new DomainError('unauthorized', 'the session has ended or expired; sign in again');
     const session = { user: answer.user, sessionId: answer.sessionId, tokenHash };

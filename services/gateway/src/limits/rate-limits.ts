@@ -13,6 +13,7 @@ const COUNTED: Record<RateLimitClass, string> = {
   toolLists: 'tool listings',
   oauthStarts: 'OAuth authorizations started',
   logins: 'sign-ins started from this address',
+  authFailures: 'invalid API keys or sessions from this address',
 };
 
 export interface RateLimitsOptions {
@@ -89,6 +90,26 @@ export class RateLimits {
       if (err instanceof RateLimiterRes) throw this.refuse(cls, limiter.spec, err);
       throw err;
     }
+  }
+
+  /** Throws 429 when `key` has used up the class's points in the current window; counts nothing. */
+  async refuseIfExhausted(key: string, cls: RateLimitClass): Promise<void> {
+    const limiter = this.limiters.get(cls);
+    if (!limiter) return;
+    let res: RateLimiterRes | null;
+    try {
+      res = await withTimeout(limiter.shared.get(key), this.options.redisTimeoutMs);
+    } catch (err) {
+      this.hooks.onFallback?.(cls);
+      this.warn(() => this.logger.warn({ ...errorFields(err), limit: cls }, 'rate limit: Redis did not answer; counting in this replica alone'));
+      res = await limiter.local.get(key);
+    }
+    if (res && res.consumedPoints >= limiter.spec.points) throw this.refuse(cls, limiter.spec, res);
+  }
+
+  /** Counts one against `key` for a request that is failing anyway: never throws. */
+  async count(key: string, cls: RateLimitClass): Promise<void> {
+    await this.consume(key, cls).catch(() => undefined);
   }
 
   private refuse(cls: RateLimitClass, spec: RateLimitSpec, res: RateLimiterRes): DomainError {

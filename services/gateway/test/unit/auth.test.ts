@@ -4,7 +4,10 @@ import { SignJWT } from 'jose';
 import type { Config } from '@harness/config';
 import { ApiKeyVerifier } from '../../src/api-keys/api-key-verifier.js';
 import { AuthGuard, Public } from '../../src/auth/auth.guard.js';
+import type { Redis } from 'ioredis';
+import { createLogger } from '@harness/logging';
 import { ExternalTokenVerifier } from '../../src/auth/external-token.js';
+import { RateLimits } from '../../src/limits/rate-limits.js';
 import { Authenticator } from '../../src/auth/authenticate.js';
 import { SessionVerifier } from '../../src/auth/session-verifier.js';
 import type { AuthCommands } from '../../src/mcp-oauth/auth-commands.js';
@@ -50,7 +53,9 @@ describe('AuthGuard', () => {
   // No auth service here: JWTs and malformed API keys are decided without asking it (the e2e test covers real keys).
   const config = { jwtSecret: SECRET, externalJwt: null, outboundAllowlist: [], gateway: { webOrigin: 'http://localhost:3000', publicUrl: 'http://localhost:3000' } } as unknown as Config;
   const noAuthService = null as unknown as AuthCommands;
-  const guard = new AuthGuard(new Reflector(), new Authenticator(config, new ApiKeyVerifier(noAuthService), new SessionVerifier(noAuthService), new ExternalTokenVerifier(config, noAuthService)));
+  // The real class with no limit configured: it never touches Redis.
+  const noRateLimits = new RateLimits(null as unknown as Redis, { namespace: 'unit', rates: {}, redisTimeoutMs: 100 }, createLogger('test', 'silent'));
+  const guard = new AuthGuard(new Reflector(), new Authenticator(config, new ApiKeyVerifier(noAuthService), new SessionVerifier(noAuthService), new ExternalTokenVerifier(config, noAuthService), noRateLimits));
   class Routes {
     @Public() open() {}
     closed() {}

@@ -57,6 +57,7 @@ describe('rate limit configuration', () => {
         toolLists: { points: 30, durationSeconds: 60 },
         oauthStarts: { points: 10, durationSeconds: 60 },
         logins: { points: 30, durationSeconds: 60 },
+        authFailures: { points: 60, durationSeconds: 60 },
       },
       maxStreamsPerUser: 50,
       maxHarnessesPerUser: 100,

@@ -5,7 +5,7 @@ import { ApiKeyVerifier } from '../api-keys/api-key-verifier.js';
 import { CONFIG } from '../core/tokens.js';
 import { readCookie } from '../http/cookies.js';
 import type { HttpRequest } from '../http/types.js';
-import { appOrigins, csrfAllowed } from './csrf.js';
+import { appOrigins, csrfAllowed, csrfError } from './csrf.js';
 import { RateLimits } from '../limits/rate-limits.js';
 import { ExternalTokenVerifier } from './external-token.js';
 import { SessionVerifier } from './session-verifier.js';
@@ -54,7 +54,7 @@ export class Authenticator {
     }
     const session = await this.limitingFailures(req, (beforeRemote) => this.sessions.verify(cookie, beforeRemote));
     if (!csrfAllowed(req, this.origins, options.requireClientHeader ?? true)) {
-      throw new DomainError('csrf_failed', 'a request signed in by cookie that changes state needs the app\'s Origin and the header X-Harness-Client: web');
+      throw csrfError();
     }
     req.userId = session.user.id;
     req.credential = { kind: 'session', ...session };

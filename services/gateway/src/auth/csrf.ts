@@ -1,3 +1,5 @@
+import { DomainError } from '@harness/contracts';
+
 /** Methods that never change state: a cookie may authenticate them from anywhere (CORS still guards the answer). */
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 /** The header the web app sends on every request: a cross-site form or a simple request cannot carry it. */
@@ -29,3 +31,7 @@ export function csrfAllowed(req: CsrfRequest, origins: ReadonlySet<string>, requ
   if (typeof origin !== 'string' || !origins.has(origin)) return false;
   return !requireClientHeader || req.headers[CLIENT_HEADER] === CLIENT_HEADER_VALUE;
 }
+
+/** 403 `csrf_failed`: what a cookie request that changes state lacked. */
+export const csrfError = (): DomainError =>
+  new DomainError('csrf_failed', 'a request signed in by cookie that changes state needs the app\'s Origin and the header X-Harness-Client: web');

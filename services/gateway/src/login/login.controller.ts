@@ -2,10 +2,10 @@ import { randomBytes } from 'node:crypto';
 import { Controller, Get, HttpCode, Inject, Param, Post, Req, Res } from '@nestjs/common';
 import passportOAuth2 from 'passport-oauth2';
 import type { Config } from '@harness/config';
-import { DomainError, hashSessionToken, isSessionToken, SESSION_COOKIE } from '@harness/contracts';
+import { hashSessionToken, isSessionToken, SESSION_COOKIE } from '@harness/contracts';
 import { errorFields, type Logger } from '@harness/logging';
 import { CurrentUser, Public } from '../auth/auth.guard.js';
-import { appOrigins, csrfAllowed } from '../auth/csrf.js';
+import { appOrigins, csrfAllowed, csrfError } from '../auth/csrf.js';
 import { SessionCommand, SessionVerifier } from '../auth/session-verifier.js';
 import { CONFIG, LOGGER } from '../core/tokens.js';
 import { appendSetCookie, readCookie } from '../http/cookies.js';
@@ -186,6 +186,3 @@ export class LoginController {
  * codes: it answers a wrong secret with `incorrect_client_credentials`, a wrong callback with `redirect_uri_mismatch`).
  */
 const CLIENT_REFUSED = new Set(['invalid_client', 'unauthorized_client', 'incorrect_client_credentials', 'redirect_uri_mismatch']);
-
-const csrfError = () =>
-  new DomainError('csrf_failed', 'a request signed in by cookie that changes state needs the app\'s Origin and the header X-Harness-Client: web');

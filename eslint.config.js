@@ -1,6 +1,8 @@
 // ESLint flat config for the whole workspace: `npm run lint` (= `eslint .`).
 import js from '@eslint/js';
 import { defineConfig } from 'eslint/config';
+import reactHooks from 'eslint-plugin-react-hooks';
+import globals from 'globals';
 import tseslint from 'typescript-eslint';
 
 // Node's globals, for the plain JavaScript files (scripts/*.mjs, config files). TypeScript files are checked by tsc.
@@ -33,6 +35,13 @@ export default defineConfig(
       // Re-throwing with a clearer message but without `{ cause }` is common here; worth a warning, not a failure.
       'preserve-caught-error': 'warn',
     },
+  },
+  {
+    // The web app runs in the browser; the hooks rules catch what React cannot tell at runtime.
+    files: ['apps/web/**/*.{ts,tsx}'],
+    languageOptions: { globals: globals.browser },
+    plugins: { 'react-hooks': reactHooks },
+    rules: { 'react-hooks/rules-of-hooks': 'error', 'react-hooks/exhaustive-deps': 'warn' },
   },
   {
     // Test files: jest globals come from @types/jest for tsc; ESLint's no-undef is off for TS anyway.

@@ -76,10 +76,12 @@ const EnvSchema = z.object({
   HARNESS_JOB_SIGNING_KEY: z.string().min(32, 'HARNESS_JOB_SIGNING_KEY must be at least 32 characters').optional(),
   /** Keys HARNESS_ENCRYPTION_KEY replaced (comma-separated, same format): still read, never written. */
   HARNESS_ENCRYPTION_KEY_PREVIOUS: list,
-  WEB_ORIGIN: z.string().optional(),
-  PUBLIC_URL: z.string().optional(),
+  WEB_ORIGIN: z.url({ protocol: /^https?$/, error: "WEB_ORIGIN must be an http(s) origin" }).optional(),
+  PUBLIC_URL: z.url({ protocol: /^https?$/, error: "PUBLIC_URL must be an http(s) URL" }).optional(),
   HARNESS_OUTBOUND_ALLOWLIST: list,
   HARNESS_ADMIN_USERS: list,
+  /** The built web app the gateway serves at `/` (default: apps/web/dist of this checkout). */
+  HARNESS_WEB_DIR: z.string().min(1).optional(),
   HARNESS_REPLICA_ID: z.string().optional(),
   /** How long a chat replica's claim on a running conversation lasts without renewal. */
   CHAT_LEASE_TTL_MS: int(6_000),
@@ -191,7 +193,7 @@ export interface Config {
   logLevel: Env['LOG_LEVEL'];
   replicaId: string;
   gateway: {
-    port: number; publicUrl: string; webOrigin: string; adminUsers: string[]; sseHeartbeatMs: number; sseMaxBufferedBytes: number;
+    port: number; publicUrl: string; webOrigin: string; webDir: string | undefined; adminUsers: string[]; sseHeartbeatMs: number; sseMaxBufferedBytes: number;
     /** Where /metrics is served: on `port` (metricsPort undefined) or a port of its own; `metricsToken` guards it. */
     metricsPort: number | undefined; metricsHost: string; metricsToken: string | undefined;
   };
@@ -321,7 +323,9 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env, service = 'h
       metricsHost: e.HARNESS_METRICS_HOST,
       metricsToken: e.HARNESS_METRICS_TOKEN,
       publicUrl,
-      webOrigin: e.WEB_ORIGIN ?? 'http://localhost:3000',
+      // The app is served by the gateway itself, so its origin is the gateway's public one unless set apart.
+      webOrigin: e.WEB_ORIGIN ?? new URL(publicUrl).origin,
+      webDir: e.HARNESS_WEB_DIR,
       adminUsers: e.HARNESS_ADMIN_USERS,
       sseHeartbeatMs: e.SSE_HEARTBEAT_MS,
       sseMaxBufferedBytes: e.SSE_MAX_BUFFERED_BYTES,

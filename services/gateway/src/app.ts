@@ -17,6 +17,7 @@ import { MCP_OAUTH_START_PATH } from './mcp-oauth/browser-binding.js';
 import { assignCorrelationId, runInCorrelationContext } from './http/request-context.js';
 import type { HttpRequest } from './http/types.js';
 import { AI_SDK_STREAM_HEADER } from './streaming/sse-framing.js';
+import { mountWebApp } from './web/serve-web-app.js';
 
 /**
  * The AI SDK posts the whole conversation to /v1/chat on every turn, so that one route accepts more than 1 MiB
@@ -55,6 +56,7 @@ export async function createGatewayApp(config: Config, opts: CreateGatewayAppOpt
   // The board authenticates first and reads its own (small) bodies after that; everything else with a body needs a
   // valid user token before the body is read.
   mountAdminPages(app);
+  mountWebApp(app, config.gateway.webDir, logger);
   app.use(authenticateBeforeBody(app.get(Authenticator)));
   app.use(jsonBody(bodyLimitFor));
   app.use(runInCorrelationContext());

@@ -1,0 +1,3 @@
+export function HarnessEditorPage({ harnessId }: { harnessId: string | null }) {
+  return <h1>{harnessId ? 'Edit harness' : 'New harness'}</h1>;
+}

@@ -1,0 +1,3 @@
+export function HarnessListPage() {
+  return <h1>Harnesses</h1>;
+}

@@ -10,6 +10,7 @@ export interface ConnectOptions {
   headers: Record<string, string>;
   clientInfo: { name: string; version: string };
   timeoutMs: number;
+  onElicitation?: ElicitationHandler;
 }
 
 export interface ConnectedClient {
@@ -23,34 +24,25 @@ const LEGACY_STATUSES = new Set([400, 404, 405]);
 const isLegacyRefusal = (error: unknown): boolean =>
   error instanceof StreamableHTTPError && error.code !== undefined && LEGACY_STATUSES.has(error.code);
 
+/** Answers a server's `elicitation/create` on `client` (never throws: every outcome is an ElicitResult). */
+export type ElicitationHandler = (client: Client, params: ElicitRequest['params'], signal: AbortSignal) => Promise<ElicitResult>;
+
+/** Without a handler nobody can be asked: every elicitation is declined, so a server never gets invented values. */
+const declineAll: ElicitationHandler = async () => ({ action: 'decline' });
+
 /**
  * The MCP client Harness speaks as: form-mode elicitation is declared with `applyDefaults`, so the SDK fills the
- * requested schema's `default` values into an accepted answer (SEP-1034).
+ * requested schema's `default` values into an accepted answer that leaves fields out (SEP-1034). The question goes
+ * to the user through `onElicitation` (services/mcp-broker/src/elicitation).
  */
-export function createMcpClient(clientInfo: ConnectOptions['clientInfo']): Client {
+export function createMcpClient(clientInfo: ConnectOptions['clientInfo'], onElicitation: ElicitationHandler = declineAll): Client {
   const client = new Client(clientInfo, { capabilities: { elicitation: { form: { applyDefaults: true } } } });
-  client.setRequestHandler(ElicitRequestSchema, (request) => answerElicitation(request.params));
+  client.setRequestHandler(ElicitRequestSchema, (request, extra) => onElicitation(client, request.params, extra.signal));
   return client;
 }
 
-type JsonSchemaProperty = { default?: unknown };
-
-/**
- * Harness cannot put a question to the user in the middle of a tool call yet, so an elicitation is answered without
- * one: a form whose every required field has a default is accepted with the defaults (the SDK fills them in, see
- * createMcpClient); a form that needs a value nobody gave, and any other mode (URL), is declined, so the server
- * never receives invented values.
- */
-export function answerElicitation(params: ElicitRequest['params']): ElicitResult {
-  if (params.mode !== undefined && params.mode !== 'form') return { action: 'decline' };
-  const schema = (params as { requestedSchema?: { properties?: Record<string, JsonSchemaProperty>; required?: string[] } }).requestedSchema;
-  const properties = schema?.properties ?? {};
-  const unanswerable = (schema?.required ?? []).some((name) => properties[name]?.default === undefined);
-  return unanswerable ? { action: 'decline' } : { action: 'accept', content: {} };
-}
-
 async function connectWith(options: ConnectOptions, transport: Transport): Promise<ConnectedClient> {
-  const client = createMcpClient(options.clientInfo);
+  const client = createMcpClient(options.clientInfo, options.onElicitation);
   try {
     await client.connect(transport, { timeout: options.timeoutMs });
   } catch (error) {

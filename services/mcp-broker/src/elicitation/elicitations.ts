@@ -5,7 +5,7 @@ import type { ElicitRequest, ElicitResult } from '@modelcontextprotocol/sdk/type
 import type { NatsConnection } from '@nats-io/transport-node';
 import { Redis } from 'ioredis';
 import {
-  checkRequestedSchema, DomainError, ELICITATION_LIMITS, elicitationSubject, ElicitationToChatReply, queuePrefix, validateElicitationContent,
+  checkRequestedSchema, DomainError, ELICITATION_LIMITS, elicitationDefaults, elicitationSubject, ElicitationToChatReply, queuePrefix, validateElicitationContent,
   type AnswerElicitationCommand, type AnswerElicitationResult, type ElicitationContent, type ElicitationStatus, type ElicitationToChat,
 } from '@harness/contracts';
 import type { Config } from '@harness/config';
@@ -211,7 +211,8 @@ export class Elicitations implements OnApplicationShutdown {
     if (cmd.action === 'accept') {
       const check = checkRequestedSchema(record.requestedSchema);
       if (!check.ok) throw new DomainError('internal', 'the stored elicitation schema is not valid');
-      const valid = validateElicitationContent(check.form, cmd.content ?? {});
+      // Fields left out take their defaults, as a user accepting a prefilled form answers (and as the SDK fills them).
+      const valid = validateElicitationContent(check.form, { ...elicitationDefaults(check.form), ...cmd.content });
       if (!valid.ok) {
         const path = valid.field === null ? 'content' : `content.${valid.field}`;
         throw new DomainError('validation_failed', `${path}: ${valid.message}`, { field: valid.field, issues: [{ path, message: valid.message }] });

@@ -190,6 +190,7 @@ export class SessionPool {
         clientInfo: this.options.clientInfo,
         timeoutMs: this.options.connectTimeoutMs,
         ...(this.options.onElicitation ? { onElicitation: this.options.onElicitation } : {}),
+        onRefusedElicitation: (reason) => this.options.logger?.warn({ serverUrl, reason }, 'declined an elicitation request that is not a valid MCP form request'),
       }));
       this.backoff.recordSuccess(serverUrl);
       this.backoff.recordSuccess(entry.id);

@@ -44,6 +44,23 @@ describe('elicitation', () => {
     expect(await ask(async () => ({ action: 'cancel' }))).toEqual({ action: 'cancel' });
   });
 
+  it('declines an elicitation/create that is not a valid MCP form request instead of answering an error', async () => {
+    const refused: string[] = [];
+    const server = new Server({ name: 'elicits', version: '1.0.0' }, { capabilities: {} });
+    const client = createMcpClient({ name: 'harness-test', version: '0.0.0' }, async () => ({ action: 'accept', content: {} }), (r) => refused.push(r));
+    const [clientTransport, serverTransport] = InMemoryTransport.createLinkedPair();
+    await Promise.all([server.connect(serverTransport), client.connect(clientTransport)]);
+    try {
+      const nested = { type: 'object', properties: { deep: { type: 'object', properties: {} } } };
+      const result = await server.request({ method: 'elicitation/create', params: { message: 'x', requestedSchema: nested as never } }, ElicitResultSchema);
+      expect(result).toEqual({ action: 'decline' });
+      expect(refused).toHaveLength(1);
+    } finally {
+      await client.close();
+      await server.close();
+    }
+  });
+
   it('attributes a request to the call whose scope it runs in, else to the only call running on the client', async () => {
     const contexts = new CallContexts();
     const clientA = createMcpClient({ name: 'a', version: '0' });

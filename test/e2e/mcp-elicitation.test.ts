@@ -153,8 +153,13 @@ describe('MCP elicitation through the API', () => {
     stream.close();
     assertWellFormed(events);
     expect(events.at(-1)!.chunk.type).toBe('abort');
-    expect(events.some((e) => isElicitation('cancelled', pending.id)(e.chunk))).toBe(true);
-    expect(events.some((e) => e.chunk.type === 'tool-output-error' && /cancelled/.test(e.chunk.errorText))).toBe(true);
+    const cancelled = events.find((e) => isElicitation('cancelled', pending.id)(e.chunk));
+    const callEnd = events.find((e) => e.chunk.type === 'tool-output-error' && /cancelled/.test(e.chunk.errorText));
+    expect(cancelled).toBeDefined();
+    expect(callEnd).toBeDefined();
+    expect(cancelled!.seq).toBeLessThan(callEnd!.seq);
+    // The question is over: answering it now is refused (as answered, or as unknown once forgotten).
+    expect([404, 409]).toContain((await alice.call('POST', answerPath(conversationId, pending.id), { action: 'accept' })).status);
   });
 
   it.each(['nested', 'huge'])('declines a %s schema without asking anyone, and goes on working', async (kind) => {

@@ -131,6 +131,11 @@ export function closingChunks(d: MessageDraft, cancelledToolText: string): UiChu
   const out: UiChunk[] = [];
   for (const id of d.openReasoningIds) out.push({ type: 'reasoning-end', id });
   for (const id of d.openTextIds) out.push({ type: 'text-end', id });
+  // A question nobody can answer any more: the same data part id with its final status replaces it in the client
+  // (before the tool calls' cancellation, as a question ends before its call's output).
+  for (const [id, data] of Object.entries(d.openElicitations ?? {})) {
+    out.push({ type: 'data-elicitation', id, data: { ...data, status: 'cancelled' } });
+  }
   for (const p of d.parts) {
     if (p.type !== 'dynamic-tool') continue;
     if (p.state === 'input-streaming') {
@@ -139,10 +144,6 @@ export function closingChunks(d: MessageDraft, cancelledToolText: string): UiChu
     if (p.state === 'input-streaming' || p.state === 'input-available') {
       out.push({ type: 'tool-output-error', toolCallId: p.toolCallId, errorText: cancelledToolText, dynamic: true });
     }
-  }
-  // A question nobody can answer any more: the same data part id with its final status replaces it in the client.
-  for (const [id, data] of Object.entries(d.openElicitations ?? {})) {
-    out.push({ type: 'data-elicitation', id, data: { ...data, status: 'cancelled' } });
   }
   return out;
 }

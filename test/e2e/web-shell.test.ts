@@ -71,7 +71,7 @@ describe('web app shell', () => {
   };
 
   const nav = (page: Page) => page.getByRole('navigation', { name: 'Conversations' });
-  const titlesInNav = (page: Page) => nav(page).getByRole('list').first().getByRole('link').allTextContents();
+  const titlesInNav = (page: Page) => nav(page).getByRole('listitem').getByRole('link').allTextContents();
 
   it('the sign-in page lists the providers, is accessible, and signing in returns to the deep link asked for', async () => {
     await withPerson('web-sign-in', async (page) => {
@@ -132,6 +132,7 @@ describe('web app shell', () => {
       const expected = Array.from({ length: 65 }, (_, i) => `Conversation ${String(65 - i).padStart(2, '0')}`);
       // One page first (30), not all of them.
       expect(await titlesInNav(page)).toEqual(expected.slice(0, 30));
+      await expect(nav(page).getByRole('list', { name: 'Today' }).count()).resolves.toBe(1);
       await expectNoAxeViolations(page);
       await takeScreenshot(page, 'web-home-with-conversations');
 
@@ -152,7 +153,7 @@ describe('web app shell', () => {
       await page.waitForURL(/\/c\/[0-9a-f-]{36}$/);
       const newId = page.url().split('/c/')[1]!;
       expect((await call(page, 'GET', `/v1/conversations/${newId}`)).body).toMatchObject({ harnessId: second.id, title: 'New conversation' });
-      const top = nav(page).getByRole('list').first().getByRole('link').first();
+      const top = nav(page).getByRole('listitem').getByRole('link').first();
       await expect(top.textContent()).resolves.toBe('New conversation');
       await expect(top.getAttribute('aria-current')).resolves.toBe('page');
       await expectNoAxeViolations(page);
@@ -227,7 +228,8 @@ describe('web app shell', () => {
       const h = (await call(page, 'POST', '/v1/harnesses', { name: 'Echo', model: 'sim/echo' })).body;
       const c = (await call(page, 'POST', '/v1/conversations', { harnessId: h.id, title: 'Zen talk' })).body;
       const modes = page.getByRole('radiogroup', { name: 'Display mode' });
-      await expect(modes.getByRole('radio', { name: 'Standard' }).isChecked()).resolves.toBe(true);
+      const checked = (name: string) => waitFor(() => page.getByRole('radio', { name }).isChecked(), { description: `${name} checked` });
+      await checked('Standard');
 
       const saved = page.waitForResponse((r) => r.url().endsWith('/v1/me/settings') && r.request().method() === 'PUT');
       await modes.getByRole('radio', { name: 'Developer' }).check();
@@ -235,12 +237,12 @@ describe('web app shell', () => {
       await expect(page.evaluate(() => document.documentElement.dataset.displayMode)).resolves.toBe('developer');
       expect((await call(page, 'GET', '/v1/me/settings')).body.displayMode).toBe('developer');
       await page.reload();
-      await expect(page.getByRole('radio', { name: 'Developer' }).isChecked()).resolves.toBe(true);
+      await checked('Developer');
 
       // Keyboard: arrows move through the radios and choose.
       await page.getByRole('radio', { name: 'Developer' }).focus();
       await page.keyboard.press('ArrowLeft');
-      await expect(page.getByRole('radio', { name: 'Standard' }).isChecked()).resolves.toBe(true);
+      await checked('Standard');
 
       await page.goto(`${gw}/c/${c.id}`);
       await page.getByRole('radio', { name: 'Zen' }).check();
@@ -252,7 +254,7 @@ describe('web app shell', () => {
       await waitFor(async () => (await call(page, 'GET', '/v1/me/settings')).body.displayMode === 'zen', { description: 'zen saved' });
       await page.reload();
       await page.getByRole('radio', { name: 'Zen' }).waitFor();
-      await expect(page.getByRole('radio', { name: 'Zen' }).isChecked()).resolves.toBe(true);
+      await checked('Zen');
       await expect(nav(page).count()).resolves.toBe(0);
       await page.getByRole('radio', { name: 'Standard' }).check();
       await nav(page).waitFor();
@@ -338,7 +340,7 @@ describe('web app shell', () => {
         await page.getByRole('button', { name: 'Sign in with Dev' }).waitFor();
         await waitFor(async () => (await call(other, 'GET', '/v1/me')).status === 401, { timeoutMs: 15_000, description: 'the other session ended' });
         // The other tab's next request signs it out, saying why.
-        await other.getByRole('radio', { name: 'Developer' }).check();
+        await other.getByRole('radio', { name: 'Developer' }).click();
         await other.getByText('Your session has ended.').waitFor();
         await other.getByRole('button', { name: 'Sign in with Dev' }).waitFor();
       });

@@ -4,8 +4,11 @@ import type { Conversation } from '../api/types';
 import { routes } from '../app/App';
 import { useToasts } from '../app/toasts';
 import { ConversationItem } from './ConversationItem';
+import { groupByAge } from './conversation-groups';
 import { useConversationList } from './conversation-list';
 import { DeleteConversationDialog } from './DeleteConversationDialog';
+
+const headingId = (label: string) => `conversations-${label.toLowerCase().replace(/[^a-z0-9]+/g, '-')}`;
 
 /** Loads the next page when the end of the list comes within this distance of view. */
 const PRELOAD_MARGIN = '200px';
@@ -19,7 +22,7 @@ export function ConversationNav() {
   const [, navigate] = useLocation();
   const currentId = params?.conversationId ?? null;
   const scroller = useRef<HTMLDivElement>(null);
-  const sentinel = useRef<HTMLLIElement>(null);
+  const sentinel = useRef<HTMLDivElement>(null);
   const [deleting, setDeleting] = useState<Conversation | null>(null);
 
   // Observed anew after each page, so a sentinel still in view after a short page asks for the next one.
@@ -46,22 +49,28 @@ export function ConversationNav() {
 
   return (
     <div ref={scroller} className="conversation-nav" aria-busy={loading}>
-      <h2 className="nav-heading">Recent</h2>
       {items === null ? (
         <p className="nav-note">Loading…</p>
       ) : items.length === 0 ? (
         <p className="nav-note">No conversations yet.</p>
       ) : (
-        <ul className="conversation-list">
-          {items.map((c) => (
-            <ConversationItem key={c.id} conversation={c} current={c.id === currentId} onDelete={setDeleting} />
-          ))}
-          {hasMore && (
-            <li ref={sentinel} className="nav-note" aria-hidden={!loading}>
-              {loading ? 'Loading more…' : ''}
-            </li>
-          )}
-        </ul>
+        groupByAge(items).map((group) => (
+          <div key={group.label} className="conversation-group">
+            <h2 id={headingId(group.label)} className="nav-heading">
+              {group.label}
+            </h2>
+            <ul className="conversation-list" aria-labelledby={headingId(group.label)}>
+              {group.items.map((c) => (
+                <ConversationItem key={c.id} conversation={c} current={c.id === currentId} onDelete={setDeleting} />
+              ))}
+            </ul>
+          </div>
+        ))
+      )}
+      {hasMore && (
+        <div ref={sentinel} className="nav-note" role="status">
+          {loading ? 'Loading more…' : ''}
+        </div>
       )}
       <DeleteConversationDialog conversation={deleting} onConfirm={remove} onClose={() => setDeleting(null)} />
     </div>

@@ -2,6 +2,7 @@ import { useEffect } from 'react';
 import { Link } from 'wouter';
 import { routes } from '../app/App';
 import { useMe } from '../app/session';
+import { useConversationList } from './conversation-list';
 import { useHarnessChoice } from './harness-choice';
 import { HarnessPicker } from './HarnessPicker';
 import { ChatIcon, PlusIcon, SparkIcon } from './icons';
@@ -22,13 +23,17 @@ export function HomePage() {
 
 function Welcome({ name }: { name: string }) {
   const { start, starting, canStart } = useStartConversation();
+  const { items } = useConversationList();
+  const lead = items?.length
+    ? 'Start a new conversation with one of your harnesses, or pick up an earlier one from the list.'
+    : 'Start your first conversation with one of your harnesses.';
   return (
     <div className="home-card">
       <span className="home-icon" aria-hidden="true">
         <ChatIcon />
       </span>
       <h1>What shall we work on, {name}?</h1>
-      <p className="home-lead">Start a conversation with one of your harnesses, or pick an earlier one from the list.</p>
+      <p className="home-lead">{lead}</p>
       <form
         className="home-start"
         onSubmit={(e) => {

@@ -2,6 +2,7 @@ import { createContext, useCallback, useContext, useEffect, useMemo, useRef, use
 import { api, ApiError, query } from '../api/client';
 import type { Conversation, Page } from '../api/types';
 import { useToasts } from '../app/toasts';
+import { isUntitled, titleFromText } from './conversation-title';
 
 /** Conversations fetched per page as the list scrolls. */
 export const CONVERSATION_PAGE = 30;
@@ -22,6 +23,11 @@ export interface ConversationList {
   create(harnessId: string): Promise<Conversation>;
   rename(id: string, title: string): Promise<void>;
   remove(id: string): Promise<void>;
+  /**
+   * Names a still untitled conversation ("New conversation") after the first words of its first message, as other chat
+   * apps do; a conversation the user named keeps its name. Errors are ignored (the title is a nicety).
+   */
+  titleFromFirstMessage(id: string, text: string): void;
 }
 
 const noop = () => undefined;
@@ -36,6 +42,7 @@ const detached: ConversationList = {
   create: () => Promise.reject(new Error('no conversation list')),
   rename: () => Promise.reject(new Error('no conversation list')),
   remove: () => Promise.reject(new Error('no conversation list')),
+  titleFromFirstMessage: noop,
 };
 
 const ConversationListContext = createContext<ConversationList>(detached);
@@ -139,9 +146,21 @@ export function ConversationListProvider({ children }: { children: ReactNode }) 
     setItems((current) => current?.filter((c) => c.id !== id) ?? current);
   }, []);
 
+  const itemsRef = useRef(items);
+  itemsRef.current = items;
+  const titleFromFirstMessage = useCallback(
+    (id: string, text: string) => {
+      const known = itemsRef.current?.find((c) => c.id === id);
+      const title = titleFromText(text);
+      if (!title || (known && !isUntitled(known.title))) return;
+      rename(id, title).catch(() => undefined);
+    },
+    [rename],
+  );
+
   const value = useMemo<ConversationList>(
-    () => ({ items, hasMore: typeof cursor === 'string', loading, loadMore, refresh, changed, create, rename, remove }),
-    [items, cursor, loading, loadMore, refresh, changed, create, rename, remove],
+    () => ({ items, hasMore: typeof cursor === 'string', loading, loadMore, refresh, changed, create, rename, remove, titleFromFirstMessage }),
+    [items, cursor, loading, loadMore, refresh, changed, create, rename, remove, titleFromFirstMessage],
   );
   return <ConversationListContext.Provider value={value}>{children}</ConversationListContext.Provider>;
 }

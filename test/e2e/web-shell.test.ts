@@ -219,6 +219,11 @@ describe('web app shell', () => {
       await takeScreenshot(page, 'web-error-toast');
       await alert.getByRole('button', { name: 'Dismiss' }).click();
       await expect(page.getByRole('alert').count()).resolves.toBe(0);
+
+      // Ctrl+Shift+O starts a new conversation from anywhere.
+      await page.keyboard.press('Control+Shift+O');
+      await page.waitForURL(/\/c\/[0-9a-f-]{36}$/);
+      await expect(nav(page).getByRole('link', { name: 'New conversation' }).getAttribute('aria-current')).resolves.toBe('page');
     });
   }, 60_000);
 

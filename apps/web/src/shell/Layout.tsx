@@ -45,7 +45,8 @@ function Frame({ children }: { children: ReactNode }) {
     if (!drawerOpen) return;
     closeButton.current?.focus();
     const onKey = (e: KeyboardEvent) => {
-      if (e.key !== 'Escape' || e.defaultPrevented) return;
+      // A modal dialog (delete) over the drawer takes its own Esc.
+      if (e.key !== 'Escape' || e.defaultPrevented || document.querySelector('dialog[open]')) return;
       setDrawerOpen(false);
       toggle.current?.focus();
     };

@@ -34,7 +34,7 @@ function remember(id: string): void {
   }
 }
 
-/** The user's harnesses (reloaded after a visit to the harness pages, where they change) and the one picked. */
+/** The user's harnesses (reloaded around a visit to the harness pages, where they change) and the one picked. */
 export function HarnessChoiceProvider({ children }: { children: ReactNode }) {
   const toasts = useToasts();
   const [location] = useLocation();
@@ -42,8 +42,8 @@ export function HarnessChoiceProvider({ children }: { children: ReactNode }) {
   const [harnesses, setHarnesses] = useState<Harness[] | null>(null);
   const [picked, setPicked] = useState<string | null>(remembered);
 
+  // Entering or leaving the harness pages (where harnesses are made and removed) reloads them.
   useEffect(() => {
-    if (inHarnessPages) return;
     const controller = new AbortController();
     api<Page<Harness>>(`/v1/harnesses?limit=${HARNESS_PAGE}`, { signal: controller.signal })
       .then((page) => setHarnesses(page.items))

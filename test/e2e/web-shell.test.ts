@@ -6,6 +6,12 @@ import {
 } from '@harness/testing';
 import type { BrowserContext, Page } from 'playwright-core';
 
+/** The page's globals inside `evaluate` (the tests compile without the DOM library). */
+interface PageGlobals {
+  document: { activeElement: unknown; documentElement: { dataset: Record<string, string | undefined>; scrollWidth: number } };
+  innerWidth: number;
+}
+
 interface Answer<T = any> {
   status: number;
   body: T;
@@ -176,7 +182,7 @@ describe('web app shell', () => {
       await box.press('Escape');
       await expect(box.count()).resolves.toBe(0);
       await expect(nav(page).getByRole('link', { name: 'Trip to Lisbon' }).count()).resolves.toBe(1);
-      await waitFor(() => page.evaluate(() => document.activeElement?.getAttribute('aria-label') === 'Rename Trip to Lisbon'), { description: 'focus back on Rename' });
+      await waitFor(() => nav(page).getByRole('button', { name: 'Rename Trip to Lisbon' }).evaluate((el) => el === (globalThis as unknown as PageGlobals).document.activeElement), { description: 'focus back on Rename' });
       expect((await call(page, 'GET', `/v1/conversations/${made[64]}`)).body.title).toBe('Trip to Lisbon');
 
       // Delete asks first: Cancel keeps it, Delete removes it.
@@ -238,7 +244,7 @@ describe('web app shell', () => {
       const saved = page.waitForResponse((r) => r.url().endsWith('/v1/me/settings') && r.request().method() === 'PUT');
       await modes.getByRole('radio', { name: 'Developer' }).check();
       expect((await saved).status()).toBe(200);
-      await expect(page.evaluate(() => document.documentElement.dataset.displayMode)).resolves.toBe('developer');
+      await expect(page.evaluate(() => (globalThis as unknown as PageGlobals).document.documentElement.dataset.displayMode)).resolves.toBe('developer');
       expect((await call(page, 'GET', '/v1/me/settings')).body.displayMode).toBe('developer');
       await page.reload();
       await checked('Developer');
@@ -275,7 +281,10 @@ describe('web app shell', () => {
       }
       await page.reload();
       await page.getByRole('heading', { level: 1 }).waitFor();
-      const fits = () => page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth);
+      const fits = () => page.evaluate(() => {
+        const g = globalThis as unknown as PageGlobals;
+        return g.document.documentElement.scrollWidth <= g.innerWidth;
+      });
       await expect(fits()).resolves.toBe(true);
       await expect(nav(page).isVisible()).resolves.toBe(false);
       await expectNoAxeViolations(page);
@@ -291,7 +300,7 @@ describe('web app shell', () => {
       // Esc closes it and gives focus back to the button.
       await page.keyboard.press('Escape');
       await expect(nav(page).isVisible()).resolves.toBe(false);
-      await waitFor(() => toggle.evaluate((el) => el === document.activeElement), { description: 'focus back on the toggle' });
+      await waitFor(() => toggle.evaluate((el) => el === (globalThis as unknown as PageGlobals).document.activeElement), { description: 'focus back on the toggle' });
 
       await toggle.click();
       await nav(page).getByRole('link', { name: 'Groceries' }).click();
@@ -319,13 +328,13 @@ describe('web app shell', () => {
       await menuButton.focus();
       await page.keyboard.press('Enter');
       await page.getByRole('menu').waitFor();
-      await waitFor(() => page.getByRole('menuitem', { name: 'Sign out', exact: true }).evaluate((el) => el === document.activeElement), { description: 'first item focused' });
+      await waitFor(() => page.getByRole('menuitem', { name: 'Sign out', exact: true }).evaluate((el) => el === (globalThis as unknown as PageGlobals).document.activeElement), { description: 'first item focused' });
       await page.keyboard.press('ArrowDown');
-      await waitFor(() => page.getByRole('menuitem', { name: 'Sign out everywhere' }).evaluate((el) => el === document.activeElement), { description: 'arrow moves' });
+      await waitFor(() => page.getByRole('menuitem', { name: 'Sign out everywhere' }).evaluate((el) => el === (globalThis as unknown as PageGlobals).document.activeElement), { description: 'arrow moves' });
       await expectNoAxeViolations(page);
       await page.keyboard.press('Escape');
       await expect(page.getByRole('menu').count()).resolves.toBe(0);
-      await waitFor(() => menuButton.evaluate((el) => el === document.activeElement), { description: 'focus back on the menu button' });
+      await waitFor(() => menuButton.evaluate((el) => el === (globalThis as unknown as PageGlobals).document.activeElement), { description: 'focus back on the menu button' });
 
       await menuButton.click();
       await page.getByRole('menuitem', { name: 'Sign out', exact: true }).click();

@@ -49,7 +49,14 @@ export function ConversationNav() {
 
   return (
     <div ref={scroller} className="conversation-nav" aria-busy={loading}>
-      {items === null ? (
+      {items === null && list.failed ? (
+        <p className="nav-note">
+          The conversations could not be loaded.{' '}
+          <button type="button" className="link-button" onClick={list.refresh}>
+            Try again
+          </button>
+        </p>
+      ) : items === null ? (
         <p className="nav-note">Loading…</p>
       ) : items.length === 0 ? (
         <p className="nav-note">No conversations yet.</p>

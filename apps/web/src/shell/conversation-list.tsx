@@ -12,6 +12,8 @@ const MAX_PAGE = 200;
 export interface ConversationList {
   /** Newest first; null until the first page arrives. */
   items: Conversation[] | null;
+  /** The last load failed (its message was toasted); `refresh()` tries again. */
+  failed: boolean;
   hasMore: boolean;
   loading: boolean;
   /** The next page (no-op while one is loading or when there is no more). */
@@ -34,6 +36,7 @@ const noop = () => undefined;
 /** Outside the signed-in layout (a page rendered on its own): calls do nothing, so pages may call it freely. */
 const detached: ConversationList = {
   items: null,
+  failed: false,
   hasMore: false,
   loading: false,
   loadMore: noop,
@@ -55,6 +58,7 @@ export function ConversationListProvider({ children }: { children: ReactNode }) 
   const [items, setItems] = useState<Conversation[] | null>(null);
   const [cursor, setCursor] = useState<string | null | undefined>(undefined);
   const [loading, setLoading] = useState(false);
+  const [failed, setFailed] = useState(false);
   const inFlight = useRef<AbortController | null>(null);
   const shown = useRef(0);
   shown.current = items?.length ?? 0;
@@ -73,9 +77,12 @@ export function ConversationListProvider({ children }: { children: ReactNode }) 
             return [...current, ...page.items.filter((c) => !seen.has(c.id))];
           });
           setCursor(page.nextCursor ?? null);
+          setFailed(false);
         })
         .catch((e: unknown) => {
+          if ((e as Error).name === 'AbortError') return;
           toasts.error(e);
+          setFailed(true);
           setCursor((c) => (replace ? c : null));
         })
         .finally(() => {
@@ -159,8 +166,8 @@ export function ConversationListProvider({ children }: { children: ReactNode }) 
   );
 
   const value = useMemo<ConversationList>(
-    () => ({ items, hasMore: typeof cursor === 'string', loading, loadMore, refresh, changed, create, rename, remove, titleFromFirstMessage }),
-    [items, cursor, loading, loadMore, refresh, changed, create, rename, remove, titleFromFirstMessage],
+    () => ({ items, failed, hasMore: typeof cursor === 'string', loading, loadMore, refresh, changed, create, rename, remove, titleFromFirstMessage }),
+    [items, failed, cursor, loading, loadMore, refresh, changed, create, rename, remove, titleFromFirstMessage],
   );
   return <ConversationListContext.Provider value={value}>{children}</ConversationListContext.Provider>;
 }

@@ -1,0 +1,19 @@
+import { memo } from 'react';
+import { formatDuration, useMeasuredDuration } from '../timings';
+import { Disclosure } from './Disclosure';
+
+/** The model's thinking: open while it thinks, folded once it is done, with how long it took when this page saw it. */
+export const ReasoningPart = memo(function ReasoningPart({ partKey, text, streaming }: { partKey: string; text: string; streaming: boolean }) {
+  const duration = useMeasuredDuration(`reasoning:${partKey}`, streaming);
+  const label = streaming ? 'Thinking…' : duration === undefined ? 'Thinking' : `Thinking (${formatDuration(duration)})`;
+  return (
+    <Disclosure
+      className="reasoning"
+      label={label}
+      defaultOpen={streaming}
+      summary={<span className={streaming ? 'shimmer' : undefined}>{streaming ? 'Thinking…' : duration === undefined ? 'Thought' : `Thought for ${formatDuration(duration)}`}</span>}
+    >
+      <div className="reasoning-text">{text || '…'}</div>
+    </Disclosure>
+  );
+});

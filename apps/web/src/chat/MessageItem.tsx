@@ -27,21 +27,41 @@ export const textOfMessage = (m: ChatMessage) =>
     .join('\n\n');
 
 function Parts({ message, streaming, tools }: { message: ChatMessage; streaming: boolean; tools: ToolDirectory }) {
+  // Keys count parts of one kind: the stored message has no step markers, so indexes over all parts would shift
+  // when the streamed message is replaced by the stored one (and the measured durations would be lost).
+  let texts = 0;
+  let thoughts = 0;
   return (
     <>
-      {message.parts.map((part, i) => {
-        const key = `${message.id}:${i}`;
+      {message.parts.map((part) => {
         switch (part.type) {
-          case 'text':
+          case 'text': {
+            const key = `${message.id}:text:${texts++}`;
             return part.text ? <Markdown key={key} text={part.text} /> : null;
-          case 'reasoning':
+          }
+          case 'reasoning': {
+            const key = `${message.id}:reasoning:${thoughts++}`;
             return <ReasoningPart key={key} partKey={key} text={part.text} streaming={streaming && part.state !== 'done'} />;
+          }
           case 'dynamic-tool':
             return <ToolPart key={part.toolCallId} part={part} info={tools.get(part.toolName)} />;
           default:
             return null;
         }
       })}
+    </>
+  );
+}
+
+/** A user's text; an `@sim` line (the LLM simulator's script, in tests and demos) is shown small. */
+function UserText({ text }: { text: string }) {
+  const lines = text.split('\n');
+  const script = lines.findIndex((l) => l.startsWith('@sim '));
+  if (script < 0) return <>{text}</>;
+  return (
+    <>
+      {lines.slice(0, script).join('\n')}
+      <code className="sim-line">{lines.slice(script).join('\n')}</code>
     </>
   );
 }
@@ -82,7 +102,7 @@ function AssistantMessage({ message, conversationId, streaming, displayMode, too
   const cost = formatCost(usage?.cost);
   const status = streaming ? 'streaming' : meta.status;
   return (
-    <article className="message message-assistant" aria-label="Assistant" data-status={status}>
+    <article className="message message-assistant" aria-label="Assistant" data-status={status} data-message-id={message.id}>
       <div className="message-body">
         <Parts message={message} streaming={streaming} tools={tools} />
         {streaming && !hasContent ? (
@@ -124,8 +144,10 @@ function AssistantMessage({ message, conversationId, streaming, displayMode, too
 
 function UserMessage({ message, displayMode, conversationId }: MessageItemProps) {
   return (
-    <article className="message message-user" aria-label="You">
-      <div className="message-body user-text">{textOfMessage(message)}</div>
+    <article className="message message-user" aria-label="You" data-message-id={message.id}>
+      <div className="message-body user-text">
+        <UserText text={textOfMessage(message)} />
+      </div>
       {displayMode === 'developer' ? <DeveloperDetails message={message} conversationId={conversationId} /> : null}
     </article>
   );

@@ -91,7 +91,7 @@ function RawEventList({ conversationId, messageId }: { conversationId: string; m
 
 export function RawEvents({ conversationId, messageId }: { conversationId: string; messageId: string }) {
   return (
-    <Disclosure className="raw" label="Raw events" defaultOpen={false} summary={<span>Raw events</span>}>
+    <Disclosure className="raw" defaultOpen={false} summary={<span>Raw events</span>}>
       <RawEventList conversationId={conversationId} messageId={messageId} />
     </Disclosure>
   );

@@ -15,8 +15,13 @@ export function CopyButton({ text, label = 'Copy', className }: { text: () => st
     }
   };
   return (
-    <button type="button" className={className ?? 'chat-action'} onClick={copy} aria-label={label}>
-      <span aria-hidden="true">{copied ? 'Copied' : label}</span>
-    </button>
+    <>
+      <button type="button" className={className ?? 'chat-action'} onClick={copy}>
+        {label}
+      </button>
+      <span className="copied" role="status">
+        {copied ? 'Copied' : ''}
+      </span>
+    </>
   );
 }

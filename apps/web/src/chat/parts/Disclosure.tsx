@@ -1,8 +1,10 @@
 import { useId, useState, type ReactNode } from 'react';
 
-/** A button that shows or hides its panel; `defaultOpen` follows the content until the person toggles it. */
-export function Disclosure({ label, summary, defaultOpen, className, children }: {
-  label: string;
+/**
+ * A button that shows or hides its panel; `defaultOpen` follows the content until the person toggles it. The
+ * button's name is its visible `summary` (with any visually hidden words it contains).
+ */
+export function Disclosure({ summary, defaultOpen, className, children }: {
   summary: ReactNode;
   defaultOpen: boolean;
   className?: string;
@@ -13,7 +15,7 @@ export function Disclosure({ label, summary, defaultOpen, className, children }:
   const panelId = useId();
   return (
     <div className={`disclosure ${className ?? ''}`} data-open={open}>
-      <button type="button" className="disclosure-button" aria-expanded={open} aria-controls={panelId} aria-label={label} onClick={() => setChosen(!open)}>
+      <button type="button" className="disclosure-button" aria-expanded={open} aria-controls={panelId} onClick={() => setChosen(!open)}>
         <span className="disclosure-chevron" aria-hidden="true" />
         {summary}
       </button>

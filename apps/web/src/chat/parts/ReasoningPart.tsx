@@ -9,9 +9,8 @@ export const ReasoningPart = memo(function ReasoningPart({ partKey, text, stream
   return (
     <Disclosure
       className="reasoning"
-      label={label}
       defaultOpen={streaming}
-      summary={<span className={streaming ? 'shimmer' : undefined}>{streaming ? 'Thinking…' : duration === undefined ? 'Thought' : `Thought for ${formatDuration(duration)}`}</span>}
+      summary={<span className={streaming ? 'shimmer' : undefined}>{label}</span>}
     >
       <div className="reasoning-text">{text || '…'}</div>
     </Disclosure>

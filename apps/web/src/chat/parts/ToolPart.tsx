@@ -36,17 +36,24 @@ export const ToolPart = memo(function ToolPart({ part, info }: { part: DynamicTo
   const { tool, server } = describe(part.toolName, info);
   const took = duration === undefined ? '' : ` in ${formatDuration(duration)}`;
   const stateText = running ? 'running' : failed ? `failed${took}` : `done${took}`;
-  const label = `Tool ${part.toolName}${server ? ` (${server})` : ''} — ${stateText}`;
+  // The button's name reads "Tool <name> (<server>) — <state>"; the words in between are for screen readers only.
   return (
     <Disclosure
       className={`tool tool-${running ? 'running' : failed ? 'error' : 'done'}`}
-      label={label}
       defaultOpen={false}
       summary={
         <>
           <span className="tool-status" aria-hidden="true" />
-          <span className="tool-name">{tool}</span>
-          {server ? <span className="tool-server">{server}</span> : null}
+          <span className="visually-hidden">Tool </span>
+          <span className="tool-name">{part.toolName}</span>
+          {server ? (
+            <span className="tool-server">
+              <span className="visually-hidden"> (</span>
+              {server}
+              <span className="visually-hidden">)</span>
+            </span>
+          ) : null}
+          <span className="visually-hidden"> — </span>
           <span className="tool-state">{stateText}</span>
         </>
       }
@@ -56,7 +63,8 @@ export const ToolPart = memo(function ToolPart({ part, info }: { part: DynamicTo
         <dd>{server || '—'}</dd>
         <dt>Tool</dt>
         <dd>
-          <code>{part.toolName}</code>
+          <code>{tool}</code>
+          {tool !== part.toolName ? <> (as <code>{part.toolName}</code>)</> : null}
         </dd>
         <dt>State</dt>
         <dd>{running ? 'running' : failed ? 'error' : 'done'}</dd>

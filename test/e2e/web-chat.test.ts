@@ -86,6 +86,14 @@ describe('the conversation page in a real browser', () => {
     await page.reload();
     await page.getByRole('textbox', { name: 'Message' }).waitFor();
   };
+  /** A screenshot of the whole conversation: the viewport grows to the page's height, so the dock sits at its end. */
+  const shot = async (name: string, p: Page = page) => {
+    const size = p.viewportSize()!;
+    const height = await p.evaluate(() => document.documentElement.scrollHeight);
+    await p.setViewportSize({ width: size.width, height: Math.min(Math.max(height, size.height), 4_000) });
+    await takeScreenshot(p, name);
+    await p.setViewportSize(size);
+  };
   const finished = (article: Locator) => poll(() => article.getByRole('button', { name: 'Regenerate', exact: true }).count(), { timeout: 20_000 }).toBe(1);
 
   beforeAll(async () => {
@@ -158,10 +166,10 @@ describe('the conversation page in a real browser', () => {
       await done.first().click();
       await answer.getByText('slept 1200', { exact: false }).first().waitFor();
       await expectNoAxeViolations(page);
-      await takeScreenshot(page, 'web-chat-rich-standard');
+      await shot('web-chat-rich-standard');
       await page.setViewportSize({ width: 375, height: 800 });
       await expectNoAxeViolations(page);
-      await takeScreenshot(page, 'web-chat-rich-375');
+      await shot('web-chat-rich-375');
       await page.setViewportSize({ width: 1280, height: 900 });
 
       // Developer mode: ids, model, tokens, raw events.
@@ -175,14 +183,14 @@ describe('the conversation page in a real browser', () => {
       const raw = devAnswer.getByRole('list', { name: 'Raw events' });
       await poll(async () => (await raw.textContent()) ?? '', { timeout: 10_000 }).toContain('"type":"finish"');
       await expectNoAxeViolations(page);
-      await takeScreenshot(page, 'web-chat-rich-developer');
+      await shot('web-chat-rich-developer');
 
       // Zen: the conversation only, no usage.
       await setMode('zen');
       await lastAssistant().getByRole('heading', { name: 'Both checks passed' }).waitFor();
       await expect(page.getByText(/\d+ tokens/).count()).resolves.toBe(0);
       await expect(page.getByLabel('Conversation usage').count()).resolves.toBe(0);
-      await takeScreenshot(page, 'web-chat-rich-zen');
+      await shot('web-chat-rich-zen');
       await setMode('standard');
       await expect(lastAssistant().getByText(/\d+ tokens/).count()).resolves.toBe(1);
     });
@@ -234,7 +242,7 @@ describe('the conversation page in a real browser', () => {
       await send('queued two');
       const queue = page.getByRole('list', { name: 'Queued messages' });
       await poll(() => queue.getByRole('listitem').count(), { timeout: 10_000 }).toBe(2);
-      await takeScreenshot(page, 'web-chat-queue');
+      await shot('web-chat-queue');
 
       await page.reload();
       await poll(() => queue.getByRole('listitem').count(), { timeout: 10_000 }).toBe(2);
@@ -325,7 +333,7 @@ describe('the conversation page in a real browser', () => {
       await answer.getByText('The answer failed.').waitFor({ timeout: 30_000 });
       await expect(page.getByRole('alert').count()).resolves.toBeGreaterThanOrEqual(1);
       await expectNoAxeViolations(page);
-      await takeScreenshot(page, 'web-chat-error');
+      await shot('web-chat-error');
       await send('after the error');
       await lastAssistant().getByText('Echo: after the error').waitFor({ timeout: 15_000 });
     });

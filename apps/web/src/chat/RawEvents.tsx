@@ -16,7 +16,13 @@ interface RawEvent {
  * Reads the conversation's stored events from the start and keeps those of this message's run (its `start` to its
  * terminal chunk), then stops reading. Bounded: at most MAX_CHUNKS chunks, each cut at MAX_CHUNK_CHARS.
  */
-async function readRunEvents(conversationId: string, messageId: string, signal: AbortSignal): Promise<{ events: RawEvent[]; complete: boolean }> {
+interface RunEvents {
+  events: RawEvent[];
+  complete: boolean;
+  runId?: string;
+}
+
+async function readRunEvents(conversationId: string, messageId: string, signal: AbortSignal): Promise<RunEvents> {
   const res = await fetch(`${conversationPath(conversationId)}/events?after=0`, {
     headers: { ...CLIENT_HEADERS, Accept: 'text/event-stream' },
     credentials: 'same-origin',
@@ -28,10 +34,11 @@ async function readRunEvents(conversationId: string, messageId: string, signal: 
   let inRun = false;
   let buffer = '';
   let seq = '';
+  let runId: string | undefined;
   try {
     for (;;) {
       const { value, done } = await reader.read();
-      if (done) return { events, complete: false };
+      if (done) return { events, complete: false, runId };
       buffer += value;
       let newline: number;
       while ((newline = buffer.indexOf('\n')) >= 0) {
@@ -40,7 +47,7 @@ async function readRunEvents(conversationId: string, messageId: string, signal: 
         if (line.startsWith('id:')) seq = line.slice(3).trim();
         if (!line.startsWith('data:')) continue;
         const data = line.slice(5).trim();
-        let chunk: { type?: string; messageId?: string };
+        let chunk: { type?: string; messageId?: string; messageMetadata?: { runId?: unknown } };
         try {
           chunk = JSON.parse(data);
         } catch {
@@ -48,9 +55,10 @@ async function readRunEvents(conversationId: string, messageId: string, signal: 
         }
         if (chunk.type === 'start') inRun = chunk.messageId === messageId;
         if (!inRun) continue;
+        if (chunk.type === 'start' && typeof chunk.messageMetadata?.runId === 'string') runId = chunk.messageMetadata.runId;
         events.push({ seq, json: data.length > MAX_CHUNK_CHARS ? `${data.slice(0, MAX_CHUNK_CHARS)}…` : data });
         if (chunk.type === 'finish' || chunk.type === 'abort' || chunk.type === 'error' || events.length >= MAX_CHUNKS) {
-          return { events, complete: events.length < MAX_CHUNKS };
+          return { events, complete: events.length < MAX_CHUNKS, runId };
         }
       }
     }
@@ -60,7 +68,7 @@ async function readRunEvents(conversationId: string, messageId: string, signal: 
 }
 
 function RawEventList({ conversationId, messageId }: { conversationId: string; messageId: string }) {
-  const [state, setState] = useState<{ events: RawEvent[]; complete: boolean } | { error: string } | null>(null);
+  const [state, setState] = useState<RunEvents | { error: string } | null>(null);
   useEffect(() => {
     const controller = new AbortController();
     const timer = window.setTimeout(() => controller.abort(), SCAN_TIMEOUT_MS);
@@ -77,7 +85,12 @@ function RawEventList({ conversationId, messageId }: { conversationId: string; m
   if ('error' in state) return <p className="raw-events-error">{state.error}</p>;
   return (
     <>
-      <ol className="raw-events" aria-label="Raw events">
+      {state.runId ? (
+        <p className="raw-run">
+          Run <code>{state.runId}</code>
+        </p>
+      ) : null}
+      <ol className="raw-events" aria-label="Raw events" tabIndex={0}>
         {state.events.map((e, i) => (
           <li key={`${e.seq}-${i}`}>
             <span className="raw-seq">{e.seq}</span> <code>{e.json}</code>

@@ -12,7 +12,7 @@ export const ReasoningPart = memo(function ReasoningPart({ partKey, text, stream
       defaultOpen={streaming}
       summary={<span className={streaming ? 'shimmer' : undefined}>{label}</span>}
     >
-      <div className="reasoning-text">{text || '…'}</div>
+      <div className="reasoning-text" tabIndex={0}>{text || '…'}</div>
     </Disclosure>
   );
 });

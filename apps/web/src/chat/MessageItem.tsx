@@ -44,7 +44,7 @@ function Parts({ message, streaming, tools }: { message: ChatMessage; streaming:
             return <ReasoningPart key={key} partKey={key} text={part.text} streaming={streaming && part.state !== 'done'} />;
           }
           case 'dynamic-tool':
-            return <ToolPart key={part.toolCallId} part={part} info={tools.get(part.toolName)} />;
+            return <ToolPart key={part.toolCallId} messageId={message.id} part={part} info={tools.get(part.toolName)} />;
           default:
             return null;
         }

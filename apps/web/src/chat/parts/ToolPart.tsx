@@ -29,10 +29,10 @@ function describe(toolName: string, info: ToolInfo | undefined): { tool: string;
   return at > 0 ? { tool: toolName.slice(at + 2), server: toolName.slice(0, at) } : { tool: toolName, server: '' };
 }
 
-export const ToolPart = memo(function ToolPart({ part, info }: { part: DynamicToolUIPart; info: ToolInfo | undefined }) {
+export const ToolPart = memo(function ToolPart({ messageId, part, info }: { messageId: string; part: DynamicToolUIPart; info: ToolInfo | undefined }) {
   const running = part.state === 'input-streaming' || part.state === 'input-available';
   const failed = part.state === 'output-error';
-  const duration = useMeasuredDuration(`tool:${part.toolCallId}`, running);
+  const duration = useMeasuredDuration(`tool:${messageId}:${part.toolCallId}`, running);
   const { tool, server } = describe(part.toolName, info);
   const took = duration === undefined ? '' : ` in ${formatDuration(duration)}`;
   const stateText = running ? 'running' : failed ? `failed${took}` : `done${took}`;

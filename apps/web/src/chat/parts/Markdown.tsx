@@ -1,4 +1,4 @@
-import { memo, type ComponentPropsWithoutRef, type ReactNode } from 'react';
+import { memo, useMemo, type ComponentPropsWithoutRef, type ReactNode } from 'react';
 import ReactMarkdown, { type Components } from 'react-markdown';
 import remarkGfm from 'remark-gfm';
 import { CopyButton } from './CopyButton';
@@ -54,13 +54,48 @@ const components: Components = {
 
 const remarkPlugins = [remarkGfm];
 
-/** Re-parses only when its own text changes (memo): a streaming message does not re-render the others. */
+const FENCE = /^ {0,3}(```|~~~)/;
+const LIST_ITEM = /^([-*+]|\d{1,9}[.)])\s/;
+
+/**
+ * Splits markdown at blank lines that end a top-level block (not inside a code fence, not before an indented or
+ * list continuation), so each block is parsed on its own and a streaming answer re-parses only its last block.
+ */
+export function splitBlocks(text: string): string[] {
+  const lines = text.split('\n');
+  const blocks: string[] = [];
+  let current: string[] = [];
+  let inFence = false;
+  let blank = false;
+  for (const line of lines) {
+    if (!inFence && blank && line.trim() !== '' && !/^\s/.test(line) && !LIST_ITEM.test(line) && current.length > 0) {
+      blocks.push(current.join('\n'));
+      current = [];
+    }
+    if (FENCE.test(line)) inFence = !inFence;
+    blank = !inFence && line.trim() === '';
+    current.push(line);
+  }
+  if (current.length > 0) blocks.push(current.join('\n'));
+  return blocks;
+}
+
+const MarkdownBlock = memo(function MarkdownBlock({ text }: { text: string }) {
+  return (
+    <ReactMarkdown remarkPlugins={remarkPlugins} components={components} skipHtml>
+      {text}
+    </ReactMarkdown>
+  );
+});
+
+/** Re-renders only when its own text changes (memo), and then re-parses only the blocks that changed. */
 export const Markdown = memo(function Markdown({ text }: { text: string }) {
+  const blocks = useMemo(() => splitBlocks(text), [text]);
   return (
     <div className="markdown">
-      <ReactMarkdown remarkPlugins={remarkPlugins} components={components} skipHtml>
-        {text}
-      </ReactMarkdown>
+      {blocks.map((block, i) => (
+        <MarkdownBlock key={i} text={block} />
+      ))}
     </div>
   );
 });

@@ -24,6 +24,8 @@ const MAX_HISTORY = 100;
 const MAX_ELICITATIONS = 20;
 const MAX_AUTH_REQUESTS = 10;
 const NO_TOOLS: ToolDirectory = new Map();
+/** How long a queued send waits at most for this tab's own send before it to reach the server. */
+const SEND_LANDING_TIMEOUT_MS = 10_000;
 
 export interface ChatViewProps {
   conversation: Conversation;
@@ -166,22 +168,53 @@ export default function ChatView({ conversation, initialMessages }: ChatViewProp
   );
   const total = useMemo(() => sumUsage(visible), [visible]);
 
+  // A message sent while this tab's own send is still on its way (useChat "submitted", no run seen yet) waits for it
+  // to land: else it could reach the server first and run before the message it was meant to follow.
+  const ownSendInFlight = chat.status === 'submitted' && events.activeRunId === null;
+  const inFlightRef = useRef(ownSendInFlight);
+  inFlightRef.current = ownSendInFlight;
+  const waiters = useRef<(() => void)[]>([]);
+  useEffect(() => {
+    if (ownSendInFlight) return;
+    const list = waiters.current;
+    waiters.current = [];
+    for (const resolve of list) resolve();
+  }, [ownSendInFlight]);
+  const untilOwnSendLanded = () =>
+    inFlightRef.current
+      ? new Promise<void>((resolve) => {
+          waiters.current.push(resolve);
+          window.setTimeout(resolve, SEND_LANDING_TIMEOUT_MS);
+        })
+      : Promise.resolve();
+  /** Queued sends go one after the other, in the order they were typed. */
+  const sendChain = useRef<Promise<unknown>>(Promise.resolve());
+
+  const postMessage = async (text: string): Promise<boolean> => {
+    try {
+      const r = await api<{ status: 'started' | 'queued'; queueItemId?: string }>(`${path}/messages`, {
+        method: 'POST',
+        body: { content: text, clientMessageId: generateId() },
+      });
+      if (r.status === 'queued' && r.queueItemId) {
+        const item = { id: r.queueItemId, content: text, createdAt: new Date().toISOString() };
+        setQueue((q) => (q.some((i) => i.id === item.id) ? q : [...q, item]));
+      }
+      return true;
+    } catch (e) {
+      toasts.error(e);
+      return false;
+    }
+  };
+
   const send = async (text: string): Promise<boolean> => {
     if (runActive) {
-      try {
-        const r = await api<{ status: 'started' | 'queued'; queueItemId?: string }>(`${path}/messages`, {
-          method: 'POST',
-          body: { content: text, clientMessageId: generateId() },
-        });
-        if (r.status === 'queued' && r.queueItemId) {
-          const item = { id: r.queueItemId, content: text, createdAt: new Date().toISOString() };
-          setQueue((q) => (q.some((i) => i.id === item.id) ? q : [...q, item]));
-        }
-        return true;
-      } catch (e) {
-        toasts.error(e);
-        return false;
-      }
+      const result = sendChain.current.then(async () => {
+        await untilOwnSendLanded();
+        return postMessage(text);
+      });
+      sendChain.current = result.catch(() => undefined);
+      return result;
     }
     lastSent.current = text;
     stickToBottom.current = true;

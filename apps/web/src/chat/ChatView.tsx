@@ -129,6 +129,11 @@ export default function ChatView({ conversation, initialMessages }: ChatViewProp
     onElicitation,
     onRunEnded: requestReconcile,
     onForeignRunError: (text) => toasts.error(new Error(text)),
+    onConnection: (connected) => {
+      if (!connected) return toasts.error(new Error('The connection to Harness was lost. Reconnecting…'));
+      toasts.info('Reconnected.');
+      requestReconcile();
+    },
   });
   const runActive = chatBusy || events.activeRunId !== null;
 

@@ -23,6 +23,8 @@ export interface ConversationEventHandlers {
   onRunEnded(): void;
   /** A run this tab did not start failed with this text. */
   onForeignRunError(text: string): void;
+  /** The stream was lost (false) or is back (true) after a loss. */
+  onConnection(connected: boolean): void;
 }
 
 export interface ConversationEvents {
@@ -68,6 +70,7 @@ export function useConversationEvents(conversationId: string, handlers: Conversa
     let source: EventSource | null = null;
     let retryTimer: number | undefined;
     let closed = false;
+    let lost = false;
 
     const flush = () => {
       flushTimer = undefined;
@@ -176,7 +179,17 @@ export function useConversationEvents(conversationId: string, handlers: Conversa
           // not a chunk: ignored
         }
       };
+      source.onopen = () => {
+        if (!lost) return;
+        lost = false;
+        h().onConnection(true);
+      };
       source.onerror = () => {
+        if (closed) return;
+        if (!lost) {
+          lost = true;
+          h().onConnection(false);
+        }
         // EventSource reconnects by itself (with Last-Event-ID) unless the server refused the stream.
         if (source?.readyState === EventSource.CLOSED) {
           source = null;

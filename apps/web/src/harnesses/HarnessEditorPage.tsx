@@ -1,4 +1,4 @@
-import { useCallback, useEffect, useId, useState, type FormEvent } from 'react';
+import { useCallback, useEffect, useId, useRef, useState, type FormEvent } from 'react';
 import { Link, useLocation } from 'wouter';
 import type { Harness, Model } from '../api/types';
 import { routes } from '../app/App';
@@ -32,6 +32,8 @@ export function HarnessEditorPage({ harnessId }: { harnessId: string | null }) {
   const [errors, setErrors] = useState<FieldErrors>({});
   const [saving, setSaving] = useState(false);
   const [savedVersion, setSavedVersion] = useState(0);
+  const [addedKey, setAddedKey] = useState<string | null>(null);
+  const addButton = useRef<HTMLButtonElement>(null);
   const [models, setModels] = useState<Model[] | null>(null);
   const modelListId = useId();
   const headingId = useId();
@@ -130,7 +132,7 @@ export function HarnessEditorPage({ harnessId }: { harnessId: string | null }) {
   const reasoningHint =
     selectedModel && !selectedModel.reasoning && draft.reasoning !== 'off'
       ? 'This model does not say it supports reasoning: the effort may be ignored.'
-      : 'Asks models that think on request (Claude, o-series) to show their thinking.';
+      : 'How hard models that think on request (Claude, o-series) should think; Off sends nothing.';
   const title = saved ? saved.name : 'New harness';
 
   return (
@@ -184,6 +186,8 @@ export function HarnessEditorPage({ harnessId }: { harnessId: string | null }) {
                 </option>
               ))}
             </datalist>
+          </div>
+          <div className="editor-grid">
             <Field label="Reasoning" error={errorFor(errors, 'reasoning')} hint={reasoningHint}>
               {(props) => (
                 <select {...props} value={draft.reasoning} onChange={(e) => update({ reasoning: e.target.value as ReasoningChoice })}>
@@ -221,7 +225,11 @@ export function HarnessEditorPage({ harnessId }: { harnessId: string | null }) {
                   listingError={savedServer && listing.errors.get(savedServer.id)}
                   toolsLoading={listing.loading}
                   onChange={(patch) => updateServer(server.key, patch)}
-                  onRemove={() => setDraft((d) => ({ ...d, servers: d.servers.filter((s) => s.key !== server.key) }))}
+                  autoFocus={server.key === addedKey}
+                  onRemove={() => {
+                    setDraft((d) => ({ ...d, servers: d.servers.filter((s) => s.key !== server.key) }));
+                    addButton.current?.focus();
+                  }}
                   onConnectionChanged={listing.reload}
                 />
               );
@@ -231,7 +239,12 @@ export function HarnessEditorPage({ harnessId }: { harnessId: string | null }) {
             type="button"
             className="add-server"
             disabled={draft.servers.length >= MAX_SERVERS}
-            onClick={() => setDraft((d) => ({ ...d, servers: [...d.servers, newServerDraft()] }))}
+            ref={addButton}
+            onClick={() => {
+              const server = newServerDraft();
+              setAddedKey(server.key);
+              setDraft((d) => ({ ...d, servers: [...d.servers, server] }));
+            }}
           >
             <span aria-hidden="true">+</span> Add MCP server
           </button>

@@ -18,6 +18,8 @@ interface Props {
   onChange(patch: Partial<ServerDraft>): void;
   onRemove(): void;
   onConnectionChanged(): void;
+  /** A server just added: its name field takes the focus. */
+  autoFocus?: boolean;
 }
 
 const AUTH_TYPES: McpAuthType[] = ['none', 'bearer', 'oauth', 'client_credentials'];
@@ -37,7 +39,7 @@ function useInlineEdit(value: string, set: (v: string) => void) {
   };
 }
 
-export function McpServerCard({ index, server, saved, errors, tools, listingError, toolsLoading, onChange, onRemove, onConnectionChanged }: Props) {
+export function McpServerCard({ index, server, saved, errors, tools, listingError, toolsLoading, onChange, onRemove, onConnectionChanged, autoFocus }: Props) {
   const headingId = useId();
   const path = (field: string) => `mcpServers.${index}.${field}`;
   const err = (field: string) => errorFor(errors, path(field));
@@ -63,7 +65,7 @@ export function McpServerCard({ index, server, saved, errors, tools, listingErro
 
       <div className="server-fields">
         <Field label="Server name" error={err('name')}>
-          {(props) => <input {...props} value={server.name} onChange={(e) => onChange({ name: e.target.value })} autoComplete="off" {...nameEdit} />}
+          {(props) => <input {...props} value={server.name} onChange={(e) => onChange({ name: e.target.value })} autoComplete="off" autoFocus={autoFocus} placeholder="e.g. GitHub" {...nameEdit} />}
         </Field>
         <Field label="Server URL" error={err('url')} hint="Enter saves · Esc undoes the edit">
           {(props) => (

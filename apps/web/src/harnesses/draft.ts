@@ -102,13 +102,22 @@ export const isDirty = (draft: HarnessDraft, saved: HarnessDraft) => JSON.string
 /** Field path (as in the API's `details.issues[].path`, e.g. `mcpServers.0.url`) → message. */
 export type FieldErrors = Record<string, string>;
 
+/** The validator's terse sentences said plainly, next to the field they concern (the toast keeps the API's own). */
+function plainFieldMessage(message: string): string {
+  const small = /^Too small: expected string to have >=(\d+) characters?$/.exec(message);
+  if (small) return small[1] === '1' ? 'Required.' : `At least ${small[1]} characters.`;
+  const big = /^Too big: expected (?:string|array) to have <=(\d+) (characters|items)$/.exec(message);
+  if (big) return `At most ${big[1]} ${big[2]}.`;
+  return message;
+}
+
 /** The per-field messages of a 400 `validation_failed` (or `details.field` of another error); empty for other errors. */
 export function fieldErrorsOf(e: unknown): FieldErrors {
   if (!(e instanceof ApiError) || e.status !== 400) return {};
   const details = e.details as { issues?: { path?: string; message?: string }[]; field?: string } | undefined;
   const errors: FieldErrors = {};
   for (const issue of details?.issues ?? []) {
-    if (issue.path && issue.message && !(issue.path in errors)) errors[issue.path] = issue.message;
+    if (issue.path && issue.message && !(issue.path in errors)) errors[issue.path] = plainFieldMessage(issue.message);
   }
   if (details?.field && !(details.field in errors)) errors[details.field] = e.message;
   return errors;

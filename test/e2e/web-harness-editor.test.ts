@@ -251,6 +251,29 @@ describe('web: harness list and editor', () => {
       await broken.getByText('Returns its text.').first().waitFor();
       // The tools are prefixed per server when names collide.
       await broken.getByText('broken__echo', { exact: true }).waitFor();
+
+      // A client_credentials server: the API's 400 for a missing client id shows next to that server's field.
+      await page.getByRole('button', { name: 'Add MCP server' }).click();
+      await server(page, 'New server').getByRole('textbox', { name: 'Server name' }).fill('service');
+      const service = server(page, 'service');
+      await service.getByRole('textbox', { name: 'Server URL' }).fill(plain.url);
+      await service.getByRole('combobox', { name: 'Auth type' }).selectOption('client_credentials');
+      await page.getByRole('button', { name: 'Save' }).click();
+      const clientId = service.getByRole('textbox', { name: 'Client ID' });
+      await waitFor(async () => (await clientId.getAttribute('aria-invalid')) === 'true', { description: 'the client id marked invalid' });
+      await service.getByText('Required.').waitFor();
+      expect(await page.getByRole('alert').filter({ hasText: 'mcpServers.2.clientId' }).count()).toBe(1);
+      await clientId.fill('harness-service');
+      await service.getByLabel('Client secret').fill('service-secret-value');
+      await page.getByRole('button', { name: 'Save' }).click();
+      await service.getByText('Secret saved').waitFor();
+      expect(await page.content()).not.toContain('service-secret-value');
+      expect((await apiGet<HarnessJson>(page, `/v1/harnesses/${id}`)).mcpServers[2]).toMatchObject({ authType: 'client_credentials', clientId: 'harness-service', hasClientSecret: true });
+      // Removed and saved: gone.
+      await service.getByRole('button', { name: 'Remove service' }).click();
+      await page.getByRole('button', { name: 'Save' }).click();
+      await waitFor(async () => (await apiGet<HarnessJson>(page, `/v1/harnesses/${id}`)).mcpServers.length === 2, { description: 'the server removed' });
+      expect(await service.count()).toBe(0);
     });
   }, 90_000);
 

@@ -228,6 +228,8 @@ export function HarnessEditorPage({ harnessId }: { harnessId: string | null }) {
                   autoFocus={server.key === addedKey}
                   onRemove={() => {
                     setDraft((d) => ({ ...d, servers: d.servers.filter((s) => s.key !== server.key) }));
+                    // The API's messages name servers by position: after a removal they would point at the wrong ones.
+                    setErrors({});
                     addButton.current?.focus();
                   }}
                   onConnectionChanged={listing.reload}

@@ -132,7 +132,7 @@ export function McpServerCard({ index, server, saved, errors, tools, listingErro
             {(['secret', 'key'] as const).map((c) => (
               <label key={c}>
                 <input type="radio" name={`credential-${server.key}`} checked={server.credential === c} onChange={() => onChange({ credential: c })} />
-                {c === 'secret' ? 'Client secret' : 'Private key (private_key_jwt)'}
+                {c === 'secret' ? 'Shared secret' : 'Signed assertion (private_key_jwt)'}
               </label>
             ))}
           </fieldset>

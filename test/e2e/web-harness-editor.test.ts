@@ -163,7 +163,15 @@ describe('web: harness list and editor', () => {
       await waitFor(async () => (await apiGet<HarnessJson>(page, `/v1/harnesses/${id}`)).reasoning === null, { description: 'reasoning cleared' });
       await textOf(page.getByRole('status').filter({ hasText: 'saved' }), /All changes saved/, 'saved state');
 
+      // Leaving with unsaved changes asks first.
+      await page.getByRole('textbox', { name: 'Name' }).fill('Pirate helper (draft)');
       await page.getByRole('link', { name: 'All harnesses' }).click();
+      const leave = page.getByRole('dialog', { name: 'Discard unsaved changes?' });
+      await leave.getByRole('button', { name: 'Cancel' }).click();
+      expect(await page.getByRole('textbox', { name: 'Name' }).inputValue()).toBe('Pirate helper (draft)');
+      await page.getByRole('link', { name: 'All harnesses' }).click();
+      await leave.getByRole('button', { name: 'Discard changes' }).click();
+      await page.waitForURL(`${gw}/harnesses`);
       const card = page.getByRole('listitem').filter({ hasText: 'Pirate helper' });
       await card.waitFor();
       expect(await card.textContent()).toContain('sim/reasoning');

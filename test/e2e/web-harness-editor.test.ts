@@ -163,7 +163,15 @@ describe('web: harness list and editor', () => {
       await waitFor(async () => (await apiGet<HarnessJson>(page, `/v1/harnesses/${id}`)).reasoning === null, { description: 'reasoning cleared' });
       await textOf(page.getByRole('status').filter({ hasText: 'saved' }), /All changes saved/, 'saved state');
 
+      // Leaving with unsaved changes asks first.
+      await page.getByRole('textbox', { name: 'Name' }).fill('Pirate helper (draft)');
       await page.getByRole('link', { name: 'All harnesses' }).click();
+      const leave = page.getByRole('dialog', { name: 'Discard unsaved changes?' });
+      await leave.getByRole('button', { name: 'Cancel' }).click();
+      expect(await page.getByRole('textbox', { name: 'Name' }).inputValue()).toBe('Pirate helper (draft)');
+      await page.getByRole('link', { name: 'All harnesses' }).click();
+      await leave.getByRole('button', { name: 'Discard changes' }).click();
+      await page.waitForURL(`${gw}/harnesses`);
       const card = page.getByRole('listitem').filter({ hasText: 'Pirate helper' });
       await card.waitFor();
       expect(await card.textContent()).toContain('sim/reasoning');
@@ -184,7 +192,7 @@ describe('web: harness list and editor', () => {
     });
   }, 90_000);
 
-  it('bearer server: tools listed, the token never shown; an unlistable server shows its error; inline URL edit Esc cancels, Enter saves', async () => {
+  it('bearer server: tools listed, the token never shown; an unlistable server shows its error; client_credentials fields; inline URL edit Esc cancels, Enter saves', async () => {
     await asUser('bea', '/harnesses/new', async (page) => {
       await page.getByRole('textbox', { name: 'Name' }).fill('Tools');
       await page.getByRole('combobox', { name: 'Model' }).fill('sim/tools');
@@ -209,8 +217,8 @@ describe('web: harness list and editor', () => {
       await securedGroup.locator('summary', { hasText: /^\d+ tools$/ }).click();
       await securedGroup.getByText('echo', { exact: true }).waitFor();
       await securedGroup.getByText('Returns its text.').first().waitFor();
-      await textOf(broken, /Its tools could not be listed\./, 'the broken server shows its listing error');
-      expect(await securedGroup.textContent()).not.toContain('could not be listed');
+      await textOf(broken, /Tools unavailable\. Could not list/, 'the broken server shows its listing error');
+      expect(await securedGroup.textContent()).not.toContain('Tools unavailable');
 
       // The token: stored (hasAuthToken), never in the page nor in the API's answer.
       await securedGroup.getByText('Token saved').waitFor();
@@ -246,7 +254,7 @@ describe('web: harness list and editor', () => {
       await url.fill(plain.url);
       await url.press('Enter');
       await waitFor(async () => (await apiGet<HarnessJson>(page, `/v1/harnesses/${id}`)).mcpServers[1]!.url === plain.url, { description: 'the URL saved by Enter' });
-      await waitFor(async () => !/could not be listed/.test((await broken.textContent()) ?? ''), { timeoutMs: 20_000, description: 'the error gone' });
+      await waitFor(async () => !/Tools unavailable/.test((await broken.textContent()) ?? ''), { timeoutMs: 20_000, description: 'the error gone' });
       await broken.locator('summary', { hasText: /^\d+ tools$/ }).click();
       await broken.getByText('Returns its text.').first().waitFor();
       // The tools are prefixed per server when names collide.

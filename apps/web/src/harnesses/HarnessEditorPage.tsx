@@ -8,6 +8,7 @@ import {
   draftOf, emptyDraft, errorFor, fieldErrorsOf, inputOf, isDirty, MAX_SERVERS, newServerDraft,
   type FieldErrors, type HarnessDraft, type ReasoningChoice, type ServerDraft,
 } from './draft';
+import { ConfirmDialog } from './ConfirmDialog';
 import { Field } from './Field';
 import { McpServerCard } from './McpServerCard';
 import { useToolListing } from './useToolListing';
@@ -32,6 +33,7 @@ export function HarnessEditorPage({ harnessId }: { harnessId: string | null }) {
   const [errors, setErrors] = useState<FieldErrors>({});
   const [saving, setSaving] = useState(false);
   const [savedVersion, setSavedVersion] = useState(0);
+  const [confirmLeave, setConfirmLeave] = useState(false);
   const [addedKey, setAddedKey] = useState<string | null>(null);
   const addButton = useRef<HTMLButtonElement>(null);
   const [models, setModels] = useState<Model[] | null>(null);
@@ -140,7 +142,15 @@ export function HarnessEditorPage({ harnessId }: { harnessId: string | null }) {
       <form onSubmit={(e) => void save(e)} noValidate aria-labelledby={headingId}>
         <header className="editor-header">
           <div className="editor-title">
-            <Link href={routes.harnesses} className="editor-back">
+            <Link
+              href={routes.harnesses}
+              className="editor-back"
+              onClick={(e) => {
+                if (!dirty) return;
+                e.preventDefault();
+                setConfirmLeave(true);
+              }}
+            >
               ← All harnesses
             </Link>
             <h1 id={headingId}>{title}</h1>
@@ -252,6 +262,19 @@ export function HarnessEditorPage({ harnessId }: { harnessId: string | null }) {
           </button>
         </section>
       </form>
+      {confirmLeave && (
+        <ConfirmDialog
+          title="Discard unsaved changes?"
+          confirmLabel="Discard changes"
+          onConfirm={() => {
+            setConfirmLeave(false);
+            navigate(routes.harnesses);
+          }}
+          onCancel={() => setConfirmLeave(false)}
+        >
+          <p>The changes to this harness since it was last saved will be lost.</p>
+        </ConfirmDialog>
+      )}
     </div>
   );
 }

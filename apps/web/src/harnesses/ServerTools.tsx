@@ -7,6 +7,8 @@ interface Props {
   loading: boolean;
 }
 
+const sentence = (s: string) => (s ? s[0]!.toUpperCase() + s.slice(1) : s);
+
 /** Lists open by default up to this many tools; longer ones start collapsed. */
 const OPEN_UP_TO = 8;
 
@@ -16,8 +18,8 @@ export function ServerTools({ tools, error, loading }: Props) {
     const needsConnect = error.authRequired !== undefined;
     return (
       <div className={`server-listing-error${needsConnect ? ' needs-connect' : ''}`}>
-        <strong>{needsConnect ? 'Connect your account to use its tools.' : 'Its tools could not be listed.'}</strong>{' '}
-        <span>{error.message}</span>
+        <strong>{needsConnect ? 'Connect your account to use its tools.' : 'Tools unavailable.'}</strong>{' '}
+        <span>{sentence(error.message)}</span>
       </div>
     );
   }

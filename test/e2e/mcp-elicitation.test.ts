@@ -1,4 +1,4 @@
-import { startSystem, type SseStream, type System } from '@harness/testing';
+import { startSystem, waitFor, type SseStream, type System } from '@harness/testing';
 import { ASK_SCHEMA, startMcpTestServer, type McpTestServerHandle } from '../../tools/mcp-test-server/src/index.js';
 import { assertWellFormed, Client, eventsOf, readUntilTerminals, sim, type StreamEvent } from './support/client.js';
 
@@ -148,6 +148,7 @@ describe('MCP elicitation through the API', () => {
   it('cancels a pending question when the run is interrupted', async () => {
     const { conversationId, stream } = await ask(alice, harnessId);
     const pending = await until(stream, isElicitation('pending'));
+    const cancelsBefore = server.stats.cancelledNotifications.length;
     expect((await alice.call('POST', `/v1/conversations/${conversationId}/interrupt`)).status).toBe(202);
     const events = await readUntilTerminals(stream, 1, 30_000);
     stream.close();
@@ -158,8 +159,10 @@ describe('MCP elicitation through the API', () => {
     expect(cancelled).toBeDefined();
     expect(callEnd).toBeDefined();
     expect(cancelled!.seq).toBeLessThan(callEnd!.seq);
-    // The question is over: answering it now is refused (as answered, or as unknown once forgotten).
-    expect([404, 409]).toContain((await alice.call('POST', answerPath(conversationId, pending.id), { action: 'accept' })).status);
+    // The broker cancelled the call on the server (notifications/cancelled), and the question is over: answering it
+    // now is refused.
+    await waitFor(() => server.stats.cancelledNotifications.length > cancelsBefore, { timeoutMs: 15_000 });
+    expect((await alice.call('POST', answerPath(conversationId, pending.id), { action: 'accept' })).status).toBe(409);
   });
 
   it.each(['nested', 'huge'])('declines a %s schema without asking anyone, and goes on working', async (kind) => {

@@ -11,6 +11,7 @@ import {
 import type { Config } from '@harness/config';
 import { errorFields, type Logger } from '@harness/logging';
 import { CALL_CONTEXTS, CONFIG, ELICITATION_NATS, ELICITATION_OPTIONS, LOGGER } from '../tokens.js';
+import { toolCallCancelKey } from '../tools/call-tool/call-tool.usecase.js';
 import type { CallContexts, ToolCallContext } from './call-contexts.js';
 
 export interface ElicitationOptions {
@@ -40,6 +41,8 @@ interface Outcome {
 interface StoredElicitation {
   userId: string;
   conversationId: string;
+  /** The asking call's job id: once the call is cancelled (the run stopped), the question takes no answer. */
+  callKey: string;
   requestedSchema: unknown;
 }
 
@@ -133,7 +136,7 @@ export class Elicitations implements OnApplicationShutdown {
     this.waiting.set(id, answered);
     call.deadline.pause();
     try {
-      const record: StoredElicitation = { userId: call.userId, conversationId: call.conversationId, requestedSchema: schema };
+      const record: StoredElicitation = { userId: call.userId, conversationId: call.conversationId, callKey: call.callKey, requestedSchema: schema };
       await this.redis.set(this.recordKey(id), JSON.stringify(record), 'PX', this.options.timeoutMs + RECORD_GRACE_MS);
       const shown = { elicitationId: id, serverName: call.serverName, message, requestedSchema: schema as Record<string, unknown> };
       if (!(await this.tellChat(call, { kind: 'open', ...shown, expiresAt }))) {
@@ -206,7 +209,8 @@ export class Elicitations implements OnApplicationShutdown {
     if (!record || record.userId !== cmd.userId || record.conversationId !== cmd.conversationId) {
       throw new DomainError('not_found', 'elicitation not found');
     }
-    if ((await this.redis.exists(this.answerKey(cmd.elicitationId))) === 1) throw answeredAlready();
+    // Answered, expired or cancelled already; or its call was cancelled and the worker has not settled it yet.
+    if ((await this.redis.exists(this.answerKey(cmd.elicitationId), toolCallCancelKey(record.callKey))) > 0) throw answeredAlready();
     let content: ElicitationContent | undefined;
     if (cmd.action === 'accept') {
       const check = checkRequestedSchema(record.requestedSchema);

@@ -66,6 +66,9 @@ interface CallToolJob {
 const SIGNATURE_MAX_AGE_MS = 60 * 60_000;
 const SIGNATURE_MAX_SKEW_MS = 5 * 60_000;
 
+/** The Redis mark of a cancelled call (the run stopped); elicitations read it too. */
+export const toolCallCancelKey = (jobId: string) => `${queuePrefix()}:${Queues.toolCalls}:cancelled:${jobId}`;
+
 /** How long the NATS handler waits beyond the call's own timeout (queueing, connecting, a dead worker detected). */
 const WAIT_MARGIN_MS = 10_000;
 /** How long a cancellation is remembered for a job that has not started yet. */
@@ -198,7 +201,7 @@ export class CallTool implements OnApplicationShutdown {
   }
 
   private cancelKey(jobId: string): string {
-    return `${queuePrefix()}:${Queues.toolCalls}:cancelled:${jobId}`;
+    return toolCallCancelKey(jobId);
   }
 
   /**

@@ -235,7 +235,8 @@ async function startPreRegisteredSystem() {
   const clients = [{ issuer, servers: [serverUrl], clientId: context.client_id, clientSecret: context.client_secret }];
   ownSystem = await startSystem({
     label: 'conformance-prereg',
-    readyTimeoutMs: 20_000,
+    // The scenario allows the client 60 s; a loaded machine takes 30–50 s to bring a Harness up.
+    readyTimeoutMs: 45_000,
     env: {
       HARNESS_OAUTH_CLIENTS: JSON.stringify(clients),
       HARNESS_MCP_SESSION_IDLE_TTL_MS: '1000',

@@ -16,6 +16,7 @@
 //       'longtask') while it streams, the longest gap between animation frames and how many frames changed the DOM.
 // It is a measurement, not a test: it exits 0 whether or not the budgets are met, non-zero only on errors.
 import { readdirSync, readFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import { join, relative } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { launchBrowser, startSystem } from '@harness/testing';
@@ -229,7 +230,7 @@ async function loadConversation(context, gatewayUrl, conversationId, checkNames)
     const idleAt = readyAt === null ? NaN : Math.max(readyAt, lastTaskEnd);
     let names = null;
     if (checkNames) {
-      const box = page.getByRole('textbox', { name: 'Message' });
+      const box = page.getByRole('textbox', { name: 'Message', exact: true });
       names = { messageBoxes: await box.count(), messageBoxEnabled: (await box.count()) === 1 && (await box.isEnabled()) };
     }
     return {
@@ -257,9 +258,9 @@ async function measureStream(context, gatewayUrl, call, conversationId) {
   try {
     await page.addInitScript(pageProbe, null);
     await page.goto(`${gatewayUrl}/c/${conversationId}`);
-    const box = page.getByRole('textbox', { name: 'Message' });
+    const box = page.getByRole('textbox', { name: 'Message', exact: true });
     await box.fill(withScenario('Stream a long answer, please.', { text: opts.tokens, tokensPerSecond: opts.rate }), { timeout: 15_000 });
-    const send = page.getByRole('button', { name: 'Send' });
+    const send = page.getByRole('button', { name: 'Send', exact: true });
     await send.waitFor({ timeout: 15_000 });
     const t0 = await page.evaluate(() => {
       globalThis.__webBench.recording = true;
@@ -277,7 +278,7 @@ async function measureStream(context, gatewayUrl, call, conversationId) {
     const tasks = s.longTasks.filter((t) => t.start >= t0);
     const gaps = s.frames.slice(1).map((t, i) => t - s.frames[i]);
     const seconds = (s.end - t0) / 1000;
-    const stopGone = await page.getByRole('button', { name: 'Stop' }).count().then((n) => n === 0);
+    const stopGone = await page.getByRole('button', { name: 'Stop', exact: true }).count().then((n) => n === 0);
     return {
       streamSeconds: seconds,
       longTasks: tasks.length,
@@ -321,7 +322,7 @@ function printReport(r) {
     rows.push([`stream ${opts.tokens} tokens at ${opts.rate}/s, ${label}: long tasks`, `${s.longTasks}, longest ${fmt(s.longestTaskMs, 0)} ms`, `none > ${BUDGETS.longTaskMs} ms`, passFail(s.longestTaskMs <= BUDGETS.longTaskMs)]);
   }
 
-  process.stdout.write(`\nWeb app benchmark — ${r.environment.machine}\n`);
+  process.stdout.write(`\nWeb app benchmark — ${r.environment.machine}, Chromium ${r.environment.chromium}; load average ${r.environment.loadAverageAtStart.join(' ')} at the start, ${r.environment.loadAverageAtEnd.join(' ')} at the end\n`);
   process.stdout.write(`${table(rows, ['figure', 'value', 'budget', 'result'])}\n`);
 
   process.stdout.write('\nInitial JavaScript per page (each file gzipped here at level 9; "served" is what the gateway sent):\n');
@@ -386,6 +387,7 @@ function printReport(r) {
 async function main() {
   const unhookSignals = abortOnSignals('bench:web', deadline);
   const startedAt = new Date();
+  const loadAverageAtStart = loadavg().map((v) => Number(v.toFixed(2)));
   let mcp;
   let system;
   let launched;
@@ -399,7 +401,7 @@ async function main() {
 
     log('initial JavaScript of the sign-in page');
     const initialJs = {};
-    initialJs['sign-in page'] = await initialJavaScript(browser, `${gw}/`, (p) => p.getByRole('button', { name: 'Sign in with Dev' }).waitFor({ timeout: 15_000 }));
+    initialJs['sign-in page'] = await initialJavaScript(browser, `${gw}/`, (p) => p.getByRole('button', { name: 'Sign in with Dev', exact: true }).waitFor({ timeout: 15_000 }));
 
     log('signing in as a person');
     const me = await signInAsPerson(page, gw, 'bench');
@@ -408,7 +410,7 @@ async function main() {
     initialJs['home, signed in'] = await initialJavaScript(
       browser,
       `${gw}/`,
-      (p) => p.getByRole('navigation', { name: 'Conversations' }).waitFor({ state: 'attached', timeout: 15_000 }),
+      (p) => p.getByRole('navigation', { name: 'Conversations', exact: true }).waitFor({ state: 'attached', timeout: 15_000 }),
       session,
     );
 
@@ -417,7 +419,7 @@ async function main() {
     });
     log(`seeding a conversation of ${opts.messages} messages through the API`);
     const seeded = await seedLongConversation(call, harness.id, opts.messages);
-    initialJs['conversation'] = await initialJavaScript(browser, `${gw}/c/${seeded.id}`, (p) => p.getByRole('textbox', { name: 'Message' }).waitFor({ timeout: 15_000 }), session);
+    initialJs['conversation'] = await initialJavaScript(browser, `${gw}/c/${seeded.id}`, (p) => p.getByRole('textbox', { name: 'Message', exact: true }).waitFor({ timeout: 15_000 }), session);
 
     log(`loading the ${opts.messages}-message conversation ${opts.loads} time(s)`);
     const loads = [];
@@ -439,7 +441,13 @@ async function main() {
       startedAt: startedAt.toISOString(),
       finishedAt: new Date().toISOString(),
       options: { ...opts, outDir: relative(repoRoot, opts.outDir) || '.' },
-      environment: { ...baseEnvironment(), machine: machineLine(), chromium: browser.version(), commit: process.env.BENCH_COMMIT ?? null },
+      environment: {
+        ...baseEnvironment(),
+        machine: machineLine(),
+        chromium: browser.version(),
+        loadAverageAtStart,
+        loadAverageAtEnd: loadavg().map((v) => Number(v.toFixed(2))),
+      },
       budgets: BUDGETS,
       initialJs,
       allJs: allJavaScript(),

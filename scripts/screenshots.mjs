@@ -92,7 +92,7 @@ async function main() {
 
     log('sign-in page');
     await page.goto(`${gw}/`);
-    await page.getByRole('button', { name: 'Sign in with Dev' }).waitFor();
+    await page.getByRole('button', { name: 'Sign in with Dev', exact: true }).waitFor();
     await shot(page, 'sign-in.png');
 
     log('signing in and seeding the demo');
@@ -121,13 +121,15 @@ async function main() {
     const openConversation = async (p) => {
       await p.goto(`${gw}/c/${conv.id}`);
       await p.getByText('Open UDP 443', { exact: false }).waitFor({ timeout: 15_000 });
-      const box = p.getByRole('textbox', { name: 'Message' });
+      const box = p.getByRole('textbox', { name: 'Message', exact: true });
       await box.waitFor();
     };
-    const openToolCall = async (p) => {
-      const disclosure = p.getByRole('button', { name: /echo/ }).last();
-      if ((await disclosure.count()) > 0 && (await disclosure.getAttribute('aria-expanded')) === 'false') await disclosure.click();
+    /** Opens a disclosure button (reasoning, tool call) unless it is open already. */
+    const open = async (disclosure) => {
+      if ((await disclosure.count()) > 0 && (await disclosure.getAttribute('aria-expanded')) !== 'true') await disclosure.click();
     };
+    /** Scrolls the main question to the top: it, the reasoning, the tool calls and as much of the answer as fits. */
+    const showMainAnswer = (p) => p.getByText(MAIN_QUESTION, { exact: true }).evaluate((el) => el.scrollIntoView({ block: 'start' }));
     const setDisplayMode = async (mode) => {
       await call('PUT', '/v1/me/settings', { displayMode: mode });
     };
@@ -136,18 +138,22 @@ async function main() {
       ['chat.png', async () => {
         await setDisplayMode('standard');
         await openConversation(page);
-        await openToolCall(page);
+        await showMainAnswer(page);
       }],
       ['chat-developer.png', async () => {
         await setDisplayMode('developer');
         await openConversation(page);
-        await openToolCall(page);
+        await open(page.getByRole('button', { name: /^Thinking/ }).last());
+        await open(page.getByRole('button', { name: /echo/ }).last());
+        await showMainAnswer(page);
       }],
       ['harness-editor.png', async () => {
         await setDisplayMode('standard');
         await page.goto(`${gw}/harnesses/${harness.id}`);
-        await page.getByRole('textbox', { name: 'Name' }).waitFor({ timeout: 15_000 });
+        await page.getByRole('textbox', { name: 'Name', exact: true }).waitFor({ timeout: 15_000 });
         await page.getByText('team-wiki').first().waitFor({ timeout: 15_000 });
+        // The model list comes from the LLM endpoint; the picture is taken once it has.
+        await page.getByText('Loading models', { exact: false }).waitFor({ state: 'hidden', timeout: 15_000 });
       }],
       ['mobile.png', async () => {
         await page.setViewportSize(MOBILE);

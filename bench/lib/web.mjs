@@ -12,9 +12,9 @@ export const startMcpServer = () => startMcpTestServer({ port: 0, host: '127.0.0
 export async function signInAsPerson(page, gatewayUrl, username) {
   const gateway = new URL(gatewayUrl).origin;
   await page.goto(`${gateway}/`);
-  await page.getByRole('button', { name: 'Sign in with Dev' }).click();
-  await page.getByRole('textbox', { name: 'Username' }).fill(username);
-  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.getByRole('button', { name: 'Sign in with Dev', exact: true }).click();
+  await page.getByRole('textbox', { name: 'Username', exact: true }).fill(username);
+  await page.getByRole('button', { name: 'Sign in', exact: true }).click();
   await page.waitForURL((u) => u.origin === gateway);
   const me = await page.evaluate(async () => {
     const res = await fetch('/v1/me', { headers: { 'x-harness-client': 'web' } });

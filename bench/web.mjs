@@ -289,6 +289,8 @@ async function measureStream(context, gatewayUrl, call, conversationId) {
       framesOver50Ms: gaps.filter((g) => g > 50).length,
       domUpdatesPerSecond: s.domUpdateFrames / seconds,
       stopButtonGoneAfterRun: stopGone,
+      /** Each long task: ms after the click, duration (JSON only: where in the stream they happen). */
+      longTaskList: tasks.map((t) => [Math.round(t.start - t0), Math.round(t.duration)]),
     };
   } finally {
     await page.close();

@@ -15,7 +15,7 @@
 //   (c) a 2000-token answer streamed at 200 tokens/s after a click on "Send": the long tasks (PerformanceObserver
 //       'longtask') while it streams, the longest gap between animation frames and how many frames changed the DOM.
 // It is a measurement, not a test: it exits 0 whether or not the budgets are met, non-zero only on errors.
-import { readdirSync, readFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { join, relative } from 'node:path';
 import { gzipSync } from 'node:zlib';
@@ -44,10 +44,12 @@ const HELP = `Usage: npm run bench:web -- [options]   (each option also reads an
   --loads K         page loads of the long conversation        BENCH_WEB_LOADS        default 3
   --deadline-ms MS  abort everything after this                BENCH_WEB_DEADLINE_MS  default 600000
   --out DIR         where the JSON results go                  BENCH_OUT              default bench/results
+  --profile DIR     also write CPU profiles of the page (first load, each stream) as DIR/*.cpuprofile, for
+                    DevTools' Performance panel; profiling slows the page, so its figures are not comparable
 Needs \`npm run build\` first (services and apps/web/dist) and Chromium at /usr/bin/chromium.`;
 
 const args = parseOptions(
-  { messages: { type: 'string' }, tokens: { type: 'string' }, rate: { type: 'string' }, loads: { type: 'string' } },
+  { messages: { type: 'string' }, tokens: { type: 'string' }, rate: { type: 'string' }, loads: { type: 'string' }, profile: { type: 'string' } },
   HELP,
 );
 const opts = {
@@ -57,6 +59,7 @@ const opts = {
   loads: intOption(args, 'loads', 'BENCH_WEB_LOADS', 3, 1, 20),
   deadlineMs: intOption(args, 'deadline-ms', 'BENCH_WEB_DEADLINE_MS', 600_000, 10_000, 3_600_000),
   outDir: outDirOption(args),
+  profileDir: args.profile ?? null,
 };
 
 const BUDGETS = { initialJsKiB: 200, interactiveMs: 500, longTaskMs: 50 };
@@ -175,6 +178,26 @@ async function seedLongConversation(call, harnessId, messages) {
   return { id: conv.id, seedMs: Date.now() - started };
 }
 
+/**
+ * With --profile: starts the V8 sampling profiler of `page` (through the DevTools protocol; it survives navigations)
+ * and returns the function that stops it and writes `<name>.cpuprofile`. Without: a function that does nothing.
+ */
+async function startProfile(page, name) {
+  if (!opts.profileDir) return async () => undefined;
+  const cdp = await page.context().newCDPSession(page);
+  await cdp.send('Profiler.enable');
+  await cdp.send('Profiler.setSamplingInterval', { interval: 200 });
+  await cdp.send('Profiler.start');
+  return async () => {
+    const { profile } = await cdp.send('Profiler.stop');
+    mkdirSync(opts.profileDir, { recursive: true });
+    const file = join(opts.profileDir, `${name}.cpuprofile`);
+    writeFileSync(file, JSON.stringify(profile));
+    await cdp.detach().catch(() => undefined);
+    log(`CPU profile written to ${relative(process.cwd(), file)}`);
+  };
+}
+
 /** Resolves with the probe's state once `readyAt` is set (or after timeoutMs, with readyAt null). */
 const waitForReady = (page, timeoutMs) =>
   page.evaluate(
@@ -207,6 +230,10 @@ const waitForQuiet = (page, from, quietMs) =>
               firstInput: s.firstInput,
               articles: globalThis.document.getElementsByTagName('article').length,
               responseEnd: nav?.responseEnd ?? null,
+              api: performance
+                .getEntriesByType('resource')
+                .filter((e) => new URL(e.name).pathname.startsWith('/v1/'))
+                .map((e) => ({ path: new URL(e.name).pathname, start: e.startTime, end: e.responseEnd })),
               domContentLoaded: nav?.domContentLoadedEventEnd ?? null,
             });
           } else setTimeout(check, 50);
@@ -221,10 +248,12 @@ async function loadConversation(context, gatewayUrl, conversationId, checkNames)
   const page = await context.newPage();
   try {
     await page.addInitScript(pageProbe, MARKER);
+    const stopProfile = checkNames ? await startProfile(page, 'load-long-conversation') : async () => undefined;
     await page.goto(`${gatewayUrl}/c/${conversationId}`, { waitUntil: 'domcontentloaded' });
     const readyAt = await waitForReady(page, 10_000);
     if (readyAt !== null) await page.keyboard.press('Shift');
     const after = await waitForQuiet(page, readyAt ?? 0, QUIET_MS);
+    await stopProfile();
     const tasks = after.longTasks;
     const lastTaskEnd = Math.max(0, ...tasks.map((t) => t.start + t.duration));
     const idleAt = readyAt === null ? NaN : Math.max(readyAt, lastTaskEnd);
@@ -233,7 +262,12 @@ async function loadConversation(context, gatewayUrl, conversationId, checkNames)
       const box = page.getByRole('textbox', { name: 'Message', exact: true });
       names = { messageBoxes: await box.count(), messageBoxEnabled: (await box.count()) === 1 && (await box.isEnabled()) };
     }
+    // The API answers the page waited for: the last one to end before it was ready (the rest of "ready" is the page's).
+    const before = after.api.filter((a) => readyAt === null || a.end <= readyAt).sort((a, b) => b.end - a.end);
     return {
+      lastApiResponseMs: before[0]?.end ?? NaN,
+      lastApiPath: before[0]?.path.replace(conversationId, ':id') ?? null,
+      api: after.api.map((a) => ({ ...a, path: a.path.replace(conversationId, ':id') })),
       readyMs: readyAt ?? NaN,
       idleMs: idleAt,
       longTasks: tasks.length,
@@ -253,7 +287,7 @@ async function loadConversation(context, gatewayUrl, conversationId, checkNames)
 // ---------- (c) streaming ----------
 
 /** Opens a conversation, sends the streaming scenario with "Message" and "Send", records until the run has ended. */
-async function measureStream(context, gatewayUrl, call, conversationId) {
+async function measureStream(context, gatewayUrl, call, conversationId, profileName) {
   const page = await context.newPage();
   try {
     await page.addInitScript(pageProbe, null);
@@ -266,6 +300,7 @@ async function measureStream(context, gatewayUrl, call, conversationId) {
       globalThis.__webBench.recording = true;
       return performance.now();
     });
+    const stopProfile = await startProfile(page, profileName);
     await send.click();
     // The run is followed through the API, not the page: querying the page while it streams would add work to it.
     await sleep(200);
@@ -275,6 +310,7 @@ async function measureStream(context, gatewayUrl, call, conversationId) {
       st.recording = false;
       return { longTasks: st.longTasks, frames: st.frames, domUpdateFrames: st.domUpdateFrames, end: performance.now() };
     });
+    await stopProfile();
     const tasks = s.longTasks.filter((t) => t.start >= t0);
     const gaps = s.frames.slice(1).map((t, i) => t - s.frames[i]);
     const seconds = (s.end - t0) / 1000;
@@ -326,6 +362,7 @@ function printReport(r) {
 
   process.stdout.write(`\nWeb app benchmark — ${r.environment.machine}, Chromium ${r.environment.chromium}; load average ${r.environment.loadAverageAtStart.join(' ')} at the start, ${r.environment.loadAverageAtEnd.join(' ')} at the end\n`);
   process.stdout.write(`${table(rows, ['figure', 'value', 'budget', 'result'])}\n`);
+  if (opts.profileDir) process.stdout.write('(the first load and the streams ran under the CPU profiler: their figures are slower than without it)\n');
 
   process.stdout.write('\nInitial JavaScript per page (each file gzipped here at level 9; "served" is what the gateway sent):\n');
   process.stdout.write(
@@ -341,6 +378,7 @@ function printReport(r) {
       l.loads.map((x, i) => [
         `load ${i + 1}${i === 0 ? ' (first visit of /c/)' : ''}`,
         fmt(x.domContentLoadedMs, 0),
+        Number.isFinite(x.lastApiResponseMs) ? `${fmt(x.lastApiResponseMs, 0)} (${x.lastApiPath})` : 'n/a',
         fmt(x.readyMs, 0),
         fmt(x.idleMs, 0),
         x.longTasks,
@@ -349,7 +387,7 @@ function printReport(r) {
         fmt(x.inputDelayMs, 1),
         x.articles,
       ]),
-      ['load', 'DOMContentLoaded', 'ready', 'idle', 'long tasks', 'longest', 'blocking', 'input delay', 'articles'],
+      ['load', 'DOMContentLoaded', 'last API response before ready', 'ready', 'idle', 'long tasks', 'longest', 'blocking', 'input delay', 'articles'],
     )}\n`,
   );
   if (l.names) process.stdout.write(`(check: textbox "Message" found by role and name ${l.names.messageBoxes} time(s), enabled: ${l.names.messageBoxEnabled})\n`);
@@ -380,7 +418,9 @@ function printReport(r) {
   process.stdout.write(
     '\nready: the textbox "Message" enabled and the last message inside the viewport (checked once per animation frame).\n' +
       `idle: the end of the last long task before ${QUIET_MS} ms without one, and not before ready. input delay: Event Timing's\n` +
-      'first-input delay of a key pressed as soon as ready was seen. Long tasks: PerformanceObserver "longtask" (> 50 ms).\n',
+      'first-input delay of a key pressed as soon as ready was seen. Long tasks: PerformanceObserver "longtask" (> 50 ms).\n' +
+      'last API response before ready: when the last /v1 answer the page received before it was ready ended (Resource\n' +
+      'Timing); ready minus that is the time the page itself took after its data had arrived.\n',
   );
 }
 
@@ -434,9 +474,9 @@ async function main() {
     log(`streaming ${opts.tokens} tokens at ${opts.rate}/s in a new conversation`);
     const streams = {};
     const fresh = await call('POST', '/v1/conversations', { harnessId: harness.id, title: 'Streaming' });
-    streams['new conversation'] = await measureStream(context, gw, call, fresh.id).catch(streamFailed);
+    streams['new conversation'] = await measureStream(context, gw, call, fresh.id, 'stream-new-conversation').catch(streamFailed);
     log(`streaming ${opts.tokens} tokens at ${opts.rate}/s at the end of the ${opts.messages}-message conversation`);
-    streams[`after ${opts.messages} messages`] = await measureStream(context, gw, call, seeded.id).catch(streamFailed);
+    streams[`after ${opts.messages} messages`] = await measureStream(context, gw, call, seeded.id, 'stream-long-conversation').catch(streamFailed);
 
     const report = {
       benchmark: 'web',

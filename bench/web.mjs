@@ -35,7 +35,15 @@ import {
   writeResults,
 } from './lib/common.mjs';
 import { pageProbe } from './lib/page-probe.mjs';
-import { apiAs, sendAndFinish, signInAsPerson, startMcpServer, waitForIdleConversation, withScenario } from './lib/web.mjs';
+import {
+  apiAs,
+  sendAndFinish,
+  signInAsPerson,
+  startMcpServer,
+  waitForIdleConversation,
+  waitForRunStart,
+  withScenario,
+} from './lib/web.mjs';
 
 const HELP = `Usage: npm run bench:web -- [options]   (each option also reads an env variable)
   --messages N      messages in the long conversation (even)   BENCH_WEB_MESSAGES     default 500
@@ -296,6 +304,8 @@ async function measureStream(context, gatewayUrl, call, conversationId, profileN
     await box.fill(withScenario('Stream a long answer, please.', { text: opts.tokens, tokensPerSecond: opts.rate }), { timeout: 15_000 });
     const send = page.getByRole('button', { name: 'Send', exact: true });
     await send.waitFor({ timeout: 15_000 });
+    // The page's own loading (a long conversation renders for a while) must not count as streaming.
+    await waitForQuiet(page, 0, QUIET_MS);
     const t0 = await page.evaluate(() => {
       globalThis.__webBench.recording = true;
       return performance.now();
@@ -303,7 +313,7 @@ async function measureStream(context, gatewayUrl, call, conversationId, profileN
     const stopProfile = await startProfile(page, profileName);
     await send.click();
     // The run is followed through the API, not the page: querying the page while it streams would add work to it.
-    await sleep(200);
+    if (!(await waitForRunStart(call, conversationId))) throw new Error('no run started within 15 s of the click on "Send"');
     await waitForIdleConversation(call, conversationId, (opts.tokens / opts.rate) * 1_000 + 30_000);
     const s = await page.evaluate(() => {
       const st = globalThis.__webBench;

@@ -71,6 +71,17 @@ export async function sendAndFinish(call, conversationId, content, timeoutMs = 6
   return terminal;
 }
 
+/** Polls `GET /v1/conversations/:id` (every 50 ms, up to timeoutMs) until a run is active; returns its id, or null. */
+export async function waitForRunStart(call, conversationId, timeoutMs = 15_000) {
+  const until = Date.now() + timeoutMs;
+  while (Date.now() < until) {
+    const conv = await call('GET', `/v1/conversations/${conversationId}`);
+    if (conv.activeRunId) return conv.activeRunId;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  return null;
+}
+
 /** Polls `GET /v1/conversations/:id` until no run is active (every 100 ms, up to timeoutMs). */
 export async function waitForIdleConversation(call, conversationId, timeoutMs = 60_000) {
   const until = Date.now() + timeoutMs;

@@ -70,6 +70,11 @@ const opts = {
   profileDir: args.profile ?? null,
 };
 
+if (opts.messages % 2 !== 0) {
+  process.stderr.write(`--messages must be even (a question and its answer each time), got ${opts.messages}\n`);
+  process.exit(2);
+}
+
 const BUDGETS = { initialJsKiB: 200, interactiveMs: 500, longTaskMs: 50 };
 /** No long task for this long after "ready": the main thread counts as idle. */
 const QUIET_MS = 1_000;

@@ -84,7 +84,25 @@ async function main() {
     const { browser } = launched;
     const context = await browser.newContext({ viewport: VIEWPORT, deviceScaleFactor: 1 });
     const page = await context.newPage();
+    // Requests in flight, but not the event streams that stay open as long as a page shows a conversation.
+    const inFlight = new Set();
+    const isStream = (req) => /\/(events|stream)(\?|$)/.test(new URL(req.url()).pathname) || req.headers().accept === 'text/event-stream';
+    page.on('request', (req) => {
+      if (!isStream(req)) inFlight.add(req);
+    });
+    for (const done of ['requestfinished', 'requestfailed']) page.on(done, (req) => inFlight.delete(req));
+    /** Until nothing but event streams has been in flight for 500 ms (at most 10 s): what a page loads has arrived. */
+    const settle = async () => {
+      const until = Date.now() + 10_000;
+      let quietSince = Date.now();
+      while (Date.now() < until) {
+        if (inFlight.size > 0) quietSince = Date.now();
+        else if (Date.now() - quietSince >= 500) return;
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+    };
     const shot = async (p, name) => {
+      await settle();
       const file = join(outDir, name);
       await p.screenshot({ path: file });
       log(`wrote ${relative(process.cwd(), file)}`);

@@ -148,30 +148,36 @@ async function main() {
     };
     /** Scrolls the main question to the top: it, the reasoning, the tool calls and as much of the answer as fits. */
     const showMainAnswer = (p) => p.getByText(MAIN_QUESTION, { exact: true }).evaluate((el) => el.scrollIntoView({ block: 'start' }));
-    const setDisplayMode = async (mode) => {
-      await call('PUT', '/v1/me/settings', { displayMode: mode });
+    /** Picks a display mode the way a person does: the radio button in the "Display mode" group (saved to settings). */
+    const setDisplayMode = async (p, mode) => {
+      const radio = p.getByRole('radiogroup', { name: 'Display mode', exact: true }).getByRole('radio', { name: mode, exact: true });
+      if (!(await radio.isChecked())) await radio.click();
+      await p.getByRole('radiogroup', { name: 'Display mode', exact: true }).getByRole('radio', { name: mode, exact: true, checked: true }).waitFor();
     };
 
     const pictures = [
       ['chat.png', async () => {
-        await setDisplayMode('standard');
         await openConversation(page);
+        await setDisplayMode(page, 'Standard');
         await showMainAnswer(page);
       }],
       ['chat-developer.png', async () => {
-        await setDisplayMode('developer');
         await openConversation(page);
+        await setDisplayMode(page, 'Developer');
         await open(page.getByRole('button', { name: /^Thinking/ }).last());
         await open(page.getByRole('button', { name: /echo/ }).last());
         await showMainAnswer(page);
       }],
       ['harness-editor.png', async () => {
-        await setDisplayMode('standard');
+        await setDisplayMode(page, 'Standard');
         await page.goto(`${gw}/harnesses/${harness.id}`);
         await page.getByRole('textbox', { name: 'Name', exact: true }).waitFor({ timeout: 15_000 });
         await page.getByText('team-wiki').first().waitFor({ timeout: 15_000 });
         // The model list comes from the LLM endpoint; the picture is taken once it has.
         await page.getByText('Loading models', { exact: false }).waitFor({ state: 'hidden', timeout: 15_000 });
+      }],
+      ['harness-editor-servers.png', async () => {
+        await page.getByRole('heading', { name: 'MCP servers', exact: true }).evaluate((el) => el.scrollIntoView({ block: 'start' }));
       }],
       ['mobile.png', async () => {
         await page.setViewportSize(MOBILE);

@@ -241,6 +241,8 @@ const waitForQuiet = (page, from, quietMs) =>
             resolve({
               longTasks: s.longTasks,
               firstInput: s.firstInput,
+              boxEnabledAt: s.boxEnabledAt,
+              lastMessageInViewAt: s.lastMessageInViewAt,
               articles: globalThis.document.getElementsByTagName('article').length,
               responseEnd: nav?.responseEnd ?? null,
               api: performance
@@ -282,6 +284,8 @@ async function loadConversation(context, gatewayUrl, conversationId, checkNames)
       lastApiPath: before[0]?.path.replace(conversationId, ':id') ?? null,
       api: after.api.map((a) => ({ ...a, path: a.path.replace(conversationId, ':id') })),
       readyMs: readyAt ?? NaN,
+      messageBoxEnabledMs: after.boxEnabledAt ?? NaN,
+      lastMessageInViewMs: after.lastMessageInViewAt ?? NaN,
       idleMs: idleAt,
       longTasks: tasks.length,
       longestTaskMs: Math.max(0, ...tasks.map((t) => t.duration)),
@@ -394,6 +398,8 @@ function printReport(r) {
         `load ${i + 1}${i === 0 ? ' (first visit of /c/)' : ''}`,
         fmt(x.domContentLoadedMs, 0),
         Number.isFinite(x.lastApiResponseMs) ? `${fmt(x.lastApiResponseMs, 0)} (${x.lastApiPath})` : 'n/a',
+        fmt(x.messageBoxEnabledMs, 0),
+        fmt(x.lastMessageInViewMs, 0),
         fmt(x.readyMs, 0),
         fmt(x.idleMs, 0),
         x.longTasks,
@@ -402,7 +408,7 @@ function printReport(r) {
         fmt(x.inputDelayMs, 1),
         x.articles,
       ]),
-      ['load', 'DOMContentLoaded', 'last API response before ready', 'ready', 'idle', 'long tasks', 'longest', 'blocking', 'input delay', 'articles'],
+      ['load', 'DOMContentLoaded', 'last API response before ready', '"Message" enabled', 'last message in view', 'ready', 'idle', 'long tasks', 'longest', 'blocking', 'input delay', 'articles'],
     )}\n`,
   );
   if (l.names) process.stdout.write(`(check: textbox "Message" found by role and name ${l.names.messageBoxes} time(s), enabled: ${l.names.messageBoxEnabled})\n`);

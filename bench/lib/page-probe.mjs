@@ -6,9 +6,10 @@
 /**
  * Records into `globalThis.__webBench`: long tasks (PerformanceObserver 'longtask', buffered), the first input and
  * event timings ('first-input', 'event'), and, while `recordFrames` is on, every animation frame's time and every
- * frame in which the DOM changed. With `marker` set, polls once per frame until the textbox named "Message" is enabled
- * and the last message (the last `article`, else any element whose own text holds the marker) contains `marker` and
- * is inside the viewport, and stamps `readyAt` (ms since navigation start).
+ * frame in which the DOM changed. With `marker` set, checks once per frame whether the textbox named "Message" is
+ * enabled (`boxEnabledAt`) and whether the last message (the last `article`, else any element whose own text holds the
+ * marker) contains `marker` and is inside the viewport (`lastMessageInViewAt`); `readyAt` is the first frame with both
+ * (ms since navigation start; a condition that stops holding later is not taken back).
  */
 export function pageProbe(marker) {
   const MAX_ENTRIES = 20_000;
@@ -17,6 +18,8 @@ export function pageProbe(marker) {
     firstInput: null,
     events: [],
     readyAt: null,
+    boxEnabledAt: null,
+    lastMessageInViewAt: null,
     recording: false,
     frames: [],
     domUpdateFrames: 0,
@@ -76,9 +79,14 @@ export function pageProbe(marker) {
       if (domChanged) state.domUpdateFrames++;
     }
     domChanged = false;
-    if (marker && state.readyAt === null && messageBoxEnabled()) {
-      const el = lastMessage();
-      if (el && inViewport(el)) state.readyAt = performance.now();
+    if (marker && state.readyAt === null) {
+      const now = performance.now();
+      if (state.boxEnabledAt === null && messageBoxEnabled()) state.boxEnabledAt = now;
+      if (state.lastMessageInViewAt === null) {
+        const el = lastMessage();
+        if (el && inViewport(el)) state.lastMessageInViewAt = now;
+      }
+      if (state.boxEnabledAt !== null && state.lastMessageInViewAt !== null) state.readyAt = now;
     }
     requestAnimationFrame(onFrame);
   };

@@ -1,5 +1,6 @@
 import react from '@vitejs/plugin-react';
 import { defineConfig } from 'vite';
+import { precompress } from './build/precompress';
 
 // `npm run dev:web`: Vite with hot reload against a running system (`npm start`), whose gateway serves the API.
 // The proxy rewrites Origin to the gateway's, so the CSRF check (Origin = WEB_ORIGIN) accepts the dev server's calls.
@@ -9,7 +10,7 @@ const proxied = { target: gateway, changeOrigin: true, configure: (proxy: { on(e
 } };
 
 export default defineConfig({
-  plugins: [react()],
+  plugins: [react(), precompress()],
   build: {
     outDir: 'dist',
     emptyOutDir: true,

@@ -34,6 +34,36 @@ const SECURITY_HEADERS: Record<string, string> = {
   'cross-origin-opener-policy': 'same-origin-allow-popups',
 };
 
+const COMPRESSIBLE = /\.(js|css|svg|json)$/;
+const ENCODED_SUFFIX = /(\.br|\.gz)$/;
+const CONTENT_TYPES: Record<string, string> = {
+  js: 'text/javascript; charset=utf-8',
+  css: 'text/css; charset=utf-8',
+  svg: 'image/svg+xml',
+  json: 'application/json; charset=utf-8',
+};
+const contentTypeOf = (path: string): string => CONTENT_TYPES[path.slice(path.lastIndexOf('.') + 1)] ?? 'application/octet-stream';
+
+/** Whether the browser accepts this encoding (a q=0 refuses it). */
+function accepts(acceptEncoding: string, coding: string): boolean {
+  return acceptEncoding.split(',').some((part) => {
+    const [name, ...params] = part.trim().split(';');
+    if (name.trim().toLowerCase() !== coding) return false;
+    const q = params.map((p) => /^\s*q=([0-9.]+)\s*$/.exec(p)?.[1]).find((v) => v !== undefined);
+    return q === undefined || Number(q) > 0;
+  });
+}
+
+/** `.br` or `.gz` when the build wrote that sibling of an asset and the browser accepts it (Brotli first). */
+function precompressedFor(dir: string, path: string, acceptEncoding: string | string[] | undefined): '.br' | '.gz' | undefined {
+  const header = Array.isArray(acceptEncoding) ? acceptEncoding.join(',') : (acceptEncoding ?? '');
+  if (path.includes('..')) return undefined;
+  for (const [suffix, coding] of [['.br', 'br'], ['.gz', 'gzip']] as const) {
+    if (accepts(header, coding) && existsSync(join(dir, `${path}${suffix}`))) return suffix;
+  }
+  return undefined;
+}
+
 /** apps/web/dist of the checkout this gateway runs from (services/gateway/dist/web → ../../../../apps/web/dist). */
 export function defaultWebDir(): string {
   return resolve(dirname(fileURLToPath(import.meta.url)), '../../../../apps/web/dist');
@@ -74,6 +104,13 @@ export function mountWebApp(app: NestExpressApplication, webDir: string | undefi
     fallthrough: true,
     setHeaders: (res, path) => {
       for (const [k, v] of Object.entries(SECURITY_HEADERS)) res.setHeader(k, v);
+      const encoded = ENCODED_SUFFIX.exec(path);
+      if (encoded) {
+        // Set before serve-static's own Content-Type, which then keeps it: the type of the file, not of its encoding.
+        res.setHeader('content-encoding', encoded[1] === '.br' ? 'br' : 'gzip');
+        res.setHeader('content-type', contentTypeOf(path.slice(0, -encoded[1].length)));
+      }
+      if (COMPRESSIBLE.test(path.replace(ENCODED_SUFFIX, ''))) res.setHeader('vary', 'Accept-Encoding');
       const immutable = path.startsWith(join(dir, 'assets') + '/');
       res.setHeader('cache-control', immutable ? 'public, max-age=31536000, immutable' : 'public, max-age=300');
     },
@@ -82,6 +119,8 @@ export function mountWebApp(app: NestExpressApplication, webDir: string | undefi
   app.use((req: HttpRequest, res: HttpResponse, next: (err?: unknown) => void) => {
     const path = (req.url ?? '/').split('?')[0];
     if ((req.method !== 'GET' && req.method !== 'HEAD') || NOT_THE_APP.test(path)) return next();
+    const encoding = path.startsWith('/assets/') && COMPRESSIBLE.test(path) ? precompressedFor(dir, path, req.headers['accept-encoding']) : undefined;
+    if (encoding) req.url = `${path}${encoding}`;
     files(req, res, (err?: unknown) => {
       if (err) return next(err);
       // A missing file is a 404, never the page (a stale tab must not parse HTML as JavaScript).

@@ -7,6 +7,7 @@ import {
 import { cpus, loadavg } from 'node:os';
 import type { BrowserContext, Locator, Page } from 'playwright-core';
 import { startMcpTestServer, type McpTestServerHandle } from '../../tools/mcp-test-server/src/index.js';
+import { startOAuthTestServer, type OAuthTestServerHandle } from '../../tools/oauth-test-server/src/index.js';
 
 const sim = (text: string, scenario: Record<string, unknown>) => `${text}\n@sim ${JSON.stringify(scenario)}`;
 
@@ -48,6 +49,7 @@ describe('the conversation page in a real browser', () => {
   let system: System;
   let launched: LaunchedBrowser;
   let mcp: McpTestServerHandle;
+  let oauthServer: OAuthTestServerHandle;
   let gw: string;
   let context: BrowserContext;
   let page: Page;
@@ -66,8 +68,8 @@ describe('the conversation page in a real browser', () => {
       return { status: res.status, body: text ? JSON.parse(text) : null };
     }, { method, path, body });
 
-  const openConversation = async (p: Page = page): Promise<string> => {
-    const created = await pageApi(p, 'POST', '/v1/conversations', { harnessId, title: 'Web chat test' });
+  const openConversation = async (p: Page = page, inHarness = harnessId): Promise<string> => {
+    const created = await pageApi(p, 'POST', '/v1/conversations', { harnessId: inHarness, title: 'Web chat test' });
     expect(created.status).toBe(201);
     await p.goto(`${gw}/c/${created.body.id}`);
     await p.getByRole('textbox', { name: 'Message' }).waitFor();
@@ -99,6 +101,7 @@ describe('the conversation page in a real browser', () => {
 
   beforeAll(async () => {
     mcp = await startMcpTestServer();
+    oauthServer = await startOAuthTestServer();
     system = await startSystem({ label: 'web-chat' });
     gw = system.gatewayUrl;
     launched = await launchBrowser();
@@ -122,6 +125,7 @@ describe('the conversation page in a real browser', () => {
     await launched?.close();
     await system?.stop();
     await mcp?.close();
+    await oauthServer?.close();
   });
 
   it('streams thinking, parallel tool calls and markdown; copy, usage, display modes; no axe violation at 1280 and 375 px', async () => {
@@ -363,6 +367,25 @@ describe('the conversation page in a real browser', () => {
       const load = loadavg()[0]! / cpus().length;
       if (load < 1.5) expect(seen.longTasks.filter((d) => d > 50)).toEqual([]);
       else console.warn(`web-chat: long tasks not asserted, load ${load.toFixed(1)} per CPU; seen: ${JSON.stringify(seen.longTasks)}`);
+    });
+  }, 60_000);
+
+  it('says when an MCP server needs the user to connect, with where to do it', async () => {
+    await withScreenshotOnFailure(page, 'web-chat-mcp-auth', async () => {
+      const harness = await pageApi(page, 'POST', '/v1/harnesses', {
+        name: 'Needs OAuth', model: 'sim/echo', mcpServers: [{ name: 'protected', url: oauthServer.url, authType: 'oauth' }],
+      });
+      expect(harness.status).toBe(201);
+      await openConversation(page, harness.body.id);
+      await send('hello there');
+      await lastAssistant().getByText('Echo: hello there').waitFor({ timeout: 15_000 });
+      const notice = page.getByRole('region', { name: 'Connections needed' });
+      await notice.getByText('Connect to continue:').waitFor({ timeout: 10_000 });
+      await expect(notice.textContent()).resolves.toContain(oauthServer.url);
+      await expect(notice.getByRole('link', { name: 'Open harness settings' }).getAttribute('href')).resolves.toBe(`/harnesses/${harness.body.id}`);
+      await expectNoAxeViolations(page);
+      await notice.getByRole('button', { name: 'Dismiss' }).click();
+      await poll(() => notice.count()).toBe(0);
     });
   }, 60_000);
 

@@ -18,12 +18,13 @@ ENV NX_DAEMON=false NX_NO_CLOUD=true NX_TUI=false CI=true CHECKPOINT_DISABLE=1 P
 # npm ci needs every workspace's package.json, so the package folders come in whole (sources included); host
 # build output and generated files they may carry are dropped.
 COPY package.json package-lock.json ./
+COPY apps ./apps
 COPY libs ./libs
 COPY services ./services
 COPY tools ./tools
 # package.json's postinstall hook runs during npm ci.
 COPY scripts/postinstall.mjs ./scripts/postinstall.mjs
-RUN find libs services tools -mindepth 2 -maxdepth 2 \( -name dist -o -name node_modules \) -prune -exec rm -rf {} + \
+RUN find apps libs services tools -mindepth 2 -maxdepth 2 \( -name dist -o -name node_modules \) -prune -exec rm -rf {} + \
  && rm -rf libs/db/src/generated
 RUN npm ci --no-audit --no-fund
 COPY tsconfig.base.json tsconfig.json .swcrc nx.json prisma.config.ts ./

@@ -12,7 +12,10 @@
 //   3. lists the harness's tools (GET /v1/harnesses/:id/tools);
 //   4. sends a chat message that makes the LLM simulator call one tool, and reads the run's events until it ends;
 //      on a `data-mcp-auth` event (step-up) it asks start for the server (as the web app does: that hands out the
-//      prompt's authorization bound to this browser), follows it too and sends the message again.
+//      prompt's authorization bound to this browser), follows it too and sends the message again. A
+//      `data-elicitation` event (the server asks the user a question mid-call, pending) is answered as a user
+//      accepting the prefilled form: POST /v1/conversations/:id/elicitations/:elicitationId {action: "accept",
+//      content: the requested schema's defaults}.
 // Exit 0 when a tool call returned output, 1 otherwise (the scenario's checks decide pass or fail).
 //
 // Environment (set by scripts/conformance.mjs): HARNESS_CONFORMANCE_GATEWAY_URL, HARNESS_CONFORMANCE_TOKEN;
@@ -146,6 +149,7 @@ async function readRun(conversationId, after, send) {
     if (res.status !== 200) throw new Error(`events: ${res.status} ${await res.text()}`);
     await send();
     const chunks = [];
+    const answers = [];
     let lastSeq = after;
     let done = false;
     const parser = createParser({
@@ -154,6 +158,7 @@ async function readRun(conversationId, after, send) {
         const chunk = JSON.parse(event.data);
         if (event.id !== undefined) lastSeq = Number(event.id);
         chunks.push(chunk);
+        if (chunk.type === 'data-elicitation' && chunk.data?.status === 'pending') answers.push(acceptPrefilled(conversationId, chunk.data).then(() => null, (err) => err));
         if (['finish', 'abort', 'error'].includes(chunk.type)) done = true;
       },
     });
@@ -164,10 +169,23 @@ async function readRun(conversationId, after, send) {
     }
     controller.abort();
     if (!done) throw new Error('the event stream ended before the run did');
+    const failed = (await Promise.all(answers)).find((err) => err !== null);
+    if (failed) throw failed;
     return { chunks, lastSeq };
   } finally {
     clearTimeout(timer);
   }
+}
+
+/**
+ * A user answering an MCP server's question (`data-elicitation`) by accepting the form as the web app prefills it:
+ * every field that has a default, with that default.
+ */
+async function acceptPrefilled(conversationId, elicitation) {
+  const properties = elicitation.requestedSchema?.properties ?? {};
+  const content = Object.fromEntries(Object.entries(properties).filter(([, p]) => p?.default !== undefined).map(([name, p]) => [name, p.default]));
+  log(`${elicitation.serverName} asks "${elicitation.message}": accepting the prefilled form ${JSON.stringify(content)}`);
+  await must('POST', `/v1/conversations/${conversationId}/elicitations/${elicitation.elicitationId}`, { action: 'accept', content }, 202);
 }
 
 /** Arguments for a tool from its input schema: the scenario's numbers for add_numbers, else simple values. */

@@ -444,8 +444,8 @@ async function main() {
     return;
   }
   const publicUrl = env.PUBLIC_URL || `http://localhost:${gatewayPort}`;
-  say(paint('1;32', `Harness is up: ${publicUrl}`) + `  (healthz ${publicUrl}/healthz, readyz ${publicUrl}/readyz)`);
-  if (serviceEnv.gateway.HARNESS_LOGIN_PROVIDERS) say(`sign in (dev IdP, any username):  ${publicUrl}/auth/login/dev`);
+  say(paint('1;32', `Harness is up: open ${publicUrl} in a browser`) + `  (healthz ${publicUrl}/healthz, readyz ${publicUrl}/readyz)`);
+  if (serviceEnv.gateway.HARNESS_LOGIN_PROVIDERS) say('sign in with "Dev" and any username (development identity provider, no password)');
   say('token for a user:  npm run token -- alice     then:  curl -H "Authorization: Bearer $TOKEN" ' + `${publicUrl}/v1/harnesses`);
 }
 

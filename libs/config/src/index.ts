@@ -109,6 +109,8 @@ const EnvSchema = z.object({
   CHAT_MAX_STEPS: z.coerce.number().int().min(1).max(100).default(10),
   HARNESS_MCP_TOOL_CONCURRENCY: z.coerce.number().int().min(1).max(1_000).default(16),
   HARNESS_MCP_TOOL_TIMEOUT_MS: z.coerce.number().int().min(100).max(15 * 60_000).default(60_000),
+  /** How long an MCP server's question to the user (elicitation) waits for an answer before it is cancelled. */
+  HARNESS_ELICITATION_TIMEOUT_MS: z.coerce.number().int().min(100).max(60 * 60_000).default(5 * 60_000),
   /** An MCP session unused this long is closed (with an MCP DELETE). */
   HARNESS_MCP_SESSION_IDLE_TTL_MS: z.coerce.number().int().min(100).max(24 * 3_600_000).default(5 * 60_000),
   /** Most open MCP sessions of one broker replica, per server URL and in total (least recently used idle ones are closed first). */
@@ -241,6 +243,8 @@ export interface Config {
   mcp: {
     toolConcurrency: number; toolTimeoutMs: number; perServerConcurrency: number; sessionIdleTtlMs: number; maxSessionsPerServer: number; maxSessions: number;
     maxSessionsPerUser: number; maxResponseBytes: number; maxListingBytes: number; listingCacheBytes: number;
+    /** HARNESS_ELICITATION_TIMEOUT_MS: an unanswered elicitation is cancelled after this long. */
+    elicitationTimeoutMs: number;
   };
   oauth: {
     /** Raw JSON of pre-registered clients (parsed and validated by the auth service). */
@@ -378,7 +382,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env, service = 'h
     mcp: { toolConcurrency: e.HARNESS_MCP_TOOL_CONCURRENCY, toolTimeoutMs: e.HARNESS_MCP_TOOL_TIMEOUT_MS, perServerConcurrency: e.HARNESS_MCP_PER_SERVER_CONCURRENCY,
       sessionIdleTtlMs: e.HARNESS_MCP_SESSION_IDLE_TTL_MS, maxSessionsPerServer: e.HARNESS_MCP_MAX_SESSIONS_PER_SERVER, maxSessions: e.HARNESS_MCP_MAX_SESSIONS,
       maxSessionsPerUser: e.HARNESS_MCP_MAX_SESSIONS_PER_USER, maxResponseBytes: e.HARNESS_MCP_MAX_RESPONSE_BYTES, maxListingBytes: e.HARNESS_MCP_MAX_LISTING_BYTES,
-      listingCacheBytes: e.HARNESS_MCP_LISTING_CACHE_BYTES },
+      listingCacheBytes: e.HARNESS_MCP_LISTING_CACHE_BYTES, elicitationTimeoutMs: e.HARNESS_ELICITATION_TIMEOUT_MS },
     oauth: {
       clientsJson: e.HARNESS_OAUTH_CLIENTS,
       clientMetadataUrl: e.HARNESS_OAUTH_CLIENT_METADATA_URL ?? (publicUrl.startsWith('https://') ? `${publicUrl}/oauth/client-metadata.json` : undefined),

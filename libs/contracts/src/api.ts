@@ -108,7 +108,11 @@ export const PatchHarnessBody = z
   .strict();
 export type PatchHarnessBody = z.infer<typeof PatchHarnessBody>;
 
-export const CreateConversationBody = z.object({ harnessId: z.uuid(), title: z.string().trim().min(1).max(500).refine(noNul, NO_NUL).optional() }).strict();
+const conversationTitle = z.string().trim().min(1).max(500).refine(noNul, NO_NUL);
+export const CreateConversationBody = z.object({ harnessId: z.uuid(), title: conversationTitle.optional() }).strict();
+/** PATCH /v1/conversations/:id: the title only (trimmed, 1..500 characters). */
+export const RenameConversationBody = z.object({ title: conversationTitle }).strict();
+export type RenameConversationBody = z.infer<typeof RenameConversationBody>;
 
 /** The idempotency key of a send (the chat service stores it, also inside the message's event). */
 export const ClientMessageId = z.string().min(1).max(200).refine(isStorableInJson, NOT_STORABLE_IN_JSON);

@@ -103,13 +103,15 @@ export const CallToolCommand = z.object({
   userId: UserId,
   harnessId: Uuid,
   toolCallId: z.string().min(1).max(200),
+  /** The conversation whose run makes the call (signed): an elicitation of the call belongs to it. */
+  conversationId: Uuid.optional(),
   name: z.string().min(1).max(200),
   input: z.unknown(),
   timeoutMs: z.number().int().positive().max(15 * 60_000).optional(),
   correlationId: z.string().max(200).optional(),
   /**
-   * chat's HMAC of the call (libs/crypto signToolCall over userId, harnessId, toolCallId, name, input, timeoutMs and
-   * signedAt); the broker's worker runs no job without a valid one, nor one signed too long ago.
+   * chat's HMAC of the call (libs/crypto signToolCall over userId, harnessId, toolCallId, name, input, timeoutMs,
+   * signedAt and conversationId); the broker's worker runs no job without a valid one, nor one signed too long ago.
    */
   signature: z.string().max(200).optional(),
   /** When chat signed the call (ms since the epoch). */

@@ -11,3 +11,5 @@ export * from './api-keys.js';
 export * from './sign-in.js';
 export * from './cursor.js';
 export * from './budgets.js';
+export * from './elicitation.js';
+export * from './elicitation-schema.js';

@@ -40,6 +40,8 @@ export function natsPermissions(namespace: string): Record<NatsService, NatsPerm
         // Every chat command, `chat.cmd.budget-set` (an admin's budget for a user; chat owns budgets) included.
         `${v1}.chat.cmd.>`,
         `${v1}.mcp-broker.cmd.list-tools`,
+        // A user's answer to an MCP server's question (elicitation).
+        `${v1}.mcp-broker.cmd.elicitation-answer`,
         `${v1}.auth.cmd.start`, `${v1}.auth.cmd.complete`, `${v1}.auth.cmd.status`, `${v1}.auth.cmd.revoke`,
         // API keys: created, listed and revoked for the signed-in user; verified on each key-authenticated request.
         `${v1}.auth.cmd.api-key-create`, `${v1}.auth.cmd.api-key-list`, `${v1}.auth.cmd.api-key-revoke`, `${v1}.auth.cmd.api-key-verify`,
@@ -54,12 +56,14 @@ export function natsPermissions(namespace: string): Record<NatsService, NatsPerm
     // `chat.cmd.>` includes `chat.cmd.budget-set`: chat is the only writer of budgets.
     chat: {
       publish: [`${v1}.conv.*.events`, `${v1}.chat.owner.>`, `${v1}.mcp-broker.cmd.>`],
-      subscribe: [`${v1}.chat.cmd.>`, `${v1}.chat.health`, `${v1}.chat.owner.>`, inbox('chat')],
+      // `chat.elicitation.*`: the broker's questions to the user during a tool call of a run this replica runs.
+      subscribe: [`${v1}.chat.cmd.>`, `${v1}.chat.health`, `${v1}.chat.owner.>`, `${v1}.chat.elicitation.*`, inbox('chat')],
       allowResponses: true,
     },
     // Tool listing and calls for chat (and listing for the gateway); the only one asking for users' access tokens.
     'mcp-broker': {
-      publish: [`${v1}.auth.cmd.access-token`, `${v1}.auth.cmd.client-credentials-token`, `${v1}.auth.cmd.start`],
+      // `chat.elicitation.*`: an MCP server's question to the user, to the chat replica running the tool call's run.
+      publish: [`${v1}.auth.cmd.access-token`, `${v1}.auth.cmd.client-credentials-token`, `${v1}.auth.cmd.start`, `${v1}.chat.elicitation.*`],
       subscribe: [`${v1}.mcp-broker.cmd.>`, `${v1}.mcp-broker.health`, inbox('mcp-broker')],
       allowResponses: true,
     },

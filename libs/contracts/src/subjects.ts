@@ -63,6 +63,8 @@ export const McpBrokerSubjects = {
   get listTools() { return `${subjectPrefix()}.mcp-broker.cmd.list-tools`; },
   get callTool() { return `${subjectPrefix()}.mcp-broker.cmd.call-tool`; },
   get cancelToolCall() { return `${subjectPrefix()}.mcp-broker.cmd.cancel-tool-call`; },
+  /** A user's answer to an MCP server's question (elicitation), from the gateway. */
+  get answerElicitation() { return `${subjectPrefix()}.mcp-broker.cmd.elicitation-answer`; },
 };
 
 export const AuthSubjects = {

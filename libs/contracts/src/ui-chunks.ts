@@ -108,6 +108,23 @@ export const DataMcpAuthChunk = z.object({
   data: z.object({ serverUrl: z.string(), status: z.string(), authorizationUrl: z.string().optional() }),
   transient,
 });
+/** Where an MCP server's question to the user stands; `pending` until answered, cancelled or expired. */
+export const ElicitationStatus = z.enum(['pending', 'accepted', 'declined', 'cancelled', 'expired']);
+export type ElicitationStatus = z.infer<typeof ElicitationStatus>;
+export const ElicitationData = z.object({
+  elicitationId: z.string().min(1).max(100),
+  serverName: z.string().max(200),
+  message: z.string().max(4_000),
+  requestedSchema: z.record(z.string(), z.unknown()),
+  status: ElicitationStatus,
+});
+export type ElicitationData = z.infer<typeof ElicitationData>;
+/**
+ * An MCP server asks the user for input mid tool call (form elicitation). Not transient: the AI SDK keeps it as a
+ * data part of the assistant message, and the chunk with the same `id` and a final status replaces it.
+ */
+export const DataElicitationChunk = z.object({ type: z.literal('data-elicitation'), id: z.string().min(1).max(100), data: ElicitationData });
+
 export const DataMessageChunk = z.object({
   type: z.literal('data-message'),
   data: z.object({
@@ -127,7 +144,7 @@ export const UiChunk = z.discriminatedUnion('type', [
   ReasoningStartChunk, ReasoningDeltaChunk, ReasoningEndChunk,
   ToolInputStartChunk, ToolInputDeltaChunk, ToolInputAvailableChunk, ToolOutputAvailableChunk, ToolOutputErrorChunk,
   FinishChunk, AbortChunk, ErrorChunk,
-  DataQueueChunk, DataUsageChunk, DataRunChunk, DataMcpAuthChunk, DataMessageChunk,
+  DataQueueChunk, DataUsageChunk, DataRunChunk, DataMcpAuthChunk, DataMessageChunk, DataElicitationChunk,
 ]);
 export type UiChunk = z.infer<typeof UiChunk>;
 export type UiChunkType = UiChunk['type'];

@@ -11,6 +11,8 @@ export interface SignedToolCall {
   timeoutMs?: number | undefined;
   /** When chat signed it (ms since the epoch): a signed call is good for a limited time only (no replay later). */
   signedAt: number;
+  /** The conversation of the run making the call; absent in calls signed before it was added (then not in the canonical form). */
+  conversationId?: string | undefined;
 }
 
 const VERSION = 'v1';
@@ -20,7 +22,7 @@ const VERSION = 'v1';
  * NATS and Redis round trips that reorder nothing but could re-serialize. An absent input or timeout is `null`.
  */
 function canonical(call: SignedToolCall): string {
-  return stringify([VERSION, call.userId, call.harnessId, call.toolCallId, call.name, call.input ?? null, call.timeoutMs ?? null, call.signedAt]) ?? '';
+  return stringify([VERSION, call.userId, call.harnessId, call.toolCallId, call.name, call.input ?? null, call.timeoutMs ?? null, call.signedAt, ...(call.conversationId !== undefined ? [call.conversationId] : [])]) ?? '';
 }
 
 /** `v1.<HMAC-SHA256 of the canonical call, base64url>`. */

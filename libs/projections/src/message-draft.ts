@@ -1,4 +1,4 @@
-import type { ConversationEvent, MessagePart, Usage, UiChunk } from '@harness/contracts';
+import type { ConversationEvent, ElicitationData, MessagePart, Usage, UiChunk } from '@harness/contracts';
 
 /**
  * The assistant message of one run, assembled from its chunks. Pure: the chat service keeps one in memory while it
@@ -20,6 +20,8 @@ export interface MessageDraft {
   toolStartedAt: Record<string, string>;
   openTextIds: string[];
   openReasoningIds: string[];
+  /** MCP servers' questions to the user still pending, by elicitation id (closed as cancelled when the run ends). */
+  openElicitations?: Record<string, ElicitationData>;
   /** When the projection last wrote this draft's parts (ms epoch); lets it throttle rewrites while text streams. */
   writtenAt?: number;
 }
@@ -92,6 +94,12 @@ export function applyChunk(d: MessageDraft, chunk: UiChunk, at: string): Message
     case 'data-usage':
       d.usage = stripUsage(chunk.data);
       break;
+    case 'data-elicitation': {
+      const open = (d.openElicitations ??= {});
+      if (chunk.data.status === 'pending') open[chunk.id] = chunk.data;
+      else delete open[chunk.id];
+      break;
+    }
     case 'finish':
       d.status = 'complete';
       if (chunk.messageMetadata?.usage) d.usage = chunk.messageMetadata.usage;
@@ -123,6 +131,11 @@ export function closingChunks(d: MessageDraft, cancelledToolText: string): UiChu
   const out: UiChunk[] = [];
   for (const id of d.openReasoningIds) out.push({ type: 'reasoning-end', id });
   for (const id of d.openTextIds) out.push({ type: 'text-end', id });
+  // A question nobody can answer any more: the same data part id with its final status replaces it in the client
+  // (before the tool calls' cancellation, as a question ends before its call's output).
+  for (const [id, data] of Object.entries(d.openElicitations ?? {})) {
+    out.push({ type: 'data-elicitation', id, data: { ...data, status: 'cancelled' } });
+  }
   for (const p of d.parts) {
     if (p.type !== 'dynamic-tool') continue;
     if (p.state === 'input-streaming') {

@@ -103,7 +103,8 @@ function createRegistry({ config, logger, db, nats }: ChatRuntime, broker: Clien
   if (!signingKey) throw new Error('chat needs HARNESS_JOB_SIGNING_KEY (loadConfig gives it to the chat service)');
   const registry: ActorRegistry = new ActorRegistry({
     config, pool: db.pool, store: new EventStore(db.pool), nats, live: new LivePublisher(nats, logger), leases: new LeaseRepository(db.pool, config.chat.leaseTtlMs),
-    llm, prices, tools: (harnessId, userId) => brokerTools({ client: broker, db, logger, toolTimeoutMs: config.mcp.toolTimeoutMs, signingKey }, harnessId, userId), backfill, logger,
+    llm, prices, tools: (harnessId, userId, conversationId) =>
+      brokerTools({ client: broker, nats, db, logger, toolTimeoutMs: config.mcp.toolTimeoutMs, signingKey }, harnessId, userId, conversationId), backfill, logger,
     budgets,
   });
   return registry;

@@ -2,19 +2,25 @@ import { Inject, Module, type DynamicModule, type OnApplicationShutdown } from '
 import { ClientProxyFactory, Transport, type ClientProxy } from '@nestjs/microservices';
 import type { Config } from '@harness/config';
 import { natsConnectOptions } from '@harness/contracts';
+import { connect } from '@nats-io/transport-node';
 import { createKeyring } from '@harness/crypto';
 import { createDatabase, type Database } from '@harness/db';
 import type { Logger } from '@harness/logging';
 import { createOutboundPolicy } from '@harness/outbound';
 import { natsAuthTokens } from './auth/auth-client.js';
 import { ServerAccess } from './auth/server-access.js';
+import { CallContexts } from './elicitation/call-contexts.js';
+import { ElicitationController } from './elicitation/elicitation.controller.js';
+import { DEFAULT_ELICITATION_OPTIONS, Elicitations } from './elicitation/elicitations.js';
 import { HealthController } from './health/health.controller.js';
 import { SessionPool } from './sessions/session-pool.js';
 import { CallToolController } from './tools/call-tool/call-tool.controller.js';
 import { CallTool, DEFAULT_CALL_TOOL_OPTIONS } from './tools/call-tool/call-tool.usecase.js';
 import { ListToolsController } from './tools/list-tools/list-tools.controller.js';
 import { DEFAULT_LIST_TOOLS_OPTIONS, ListTools } from './tools/list-tools/list-tools.usecase.js';
-import { AUTH_CLIENT, AUTH_TOKENS, CALL_TOOL_OPTIONS, CONFIG, DATABASE, KEYRING, LIST_TOOLS_OPTIONS, LOGGER, REPLICA_ID, SESSION_POOL } from './tokens.js';
+import {
+  AUTH_CLIENT, AUTH_TOKENS, CALL_CONTEXTS, CALL_TOOL_OPTIONS, CONFIG, DATABASE, ELICITATION_NATS, ELICITATION_OPTIONS, KEYRING, LIST_TOOLS_OPTIONS, LOGGER, REPLICA_ID, SESSION_POOL,
+} from './tokens.js';
 
 export interface McpBrokerRuntime {
   config: Config;
@@ -41,7 +47,7 @@ export class McpBrokerModule {
   static forRoot({ config, logger }: McpBrokerRuntime): DynamicModule {
     return {
       module: McpBrokerModule,
-      controllers: [HealthController, ListToolsController, CallToolController],
+      controllers: [HealthController, ListToolsController, CallToolController, ElicitationController],
       providers: [
         { provide: REPLICA_ID, useValue: config.replicaId },
         { provide: CONFIG, useValue: config },
@@ -53,9 +59,17 @@ export class McpBrokerModule {
         { provide: CALL_TOOL_OPTIONS, useValue: { ...DEFAULT_CALL_TOOL_OPTIONS, concurrency: config.mcp.toolConcurrency, perServerConcurrency: config.mcp.perServerConcurrency, defaultTimeoutMs: config.mcp.toolTimeoutMs } },
         { provide: DATABASE, useFactory: () => createDatabase(config.databaseUrl, { applicationName: `harness-mcp-broker-${config.replicaId}` }) },
         { provide: KEYRING, useValue: createKeyring(config.encryptionKey, config.previousEncryptionKeys) },
+        { provide: CALL_CONTEXTS, useValue: new CallContexts() },
+        { provide: ELICITATION_OPTIONS, useValue: { ...DEFAULT_ELICITATION_OPTIONS, timeoutMs: config.mcp.elicitationTimeoutMs } },
+        {
+          provide: ELICITATION_NATS,
+          useFactory: () => connect({ ...natsConnectOptions(config, 'mcp-broker'), name: `harness-mcp-broker-elicitation-${config.replicaId}`, maxReconnectAttempts: -1 }),
+        },
+        Elicitations,
         {
           provide: SESSION_POOL,
-          useFactory: () =>
+          inject: [Elicitations, CALL_CONTEXTS],
+          useFactory: (elicitations: Elicitations, contexts: CallContexts) =>
             new SessionPool({
               policy: createOutboundPolicy({ allowlist: config.outboundAllowlist }),
               idleTtlMs: config.mcp.sessionIdleTtlMs,
@@ -66,6 +80,8 @@ export class McpBrokerModule {
               clientInfo: { name: 'harness-mcp-broker', version: '0.1.0' },
               connectTimeoutMs: DEFAULT_LIST_TOOLS_OPTIONS.serverTimeoutMs,
               logger,
+              onElicitation: elicitations.handle,
+              outsideCallScope: (fn) => contexts.outside(fn),
             }),
         },
         {

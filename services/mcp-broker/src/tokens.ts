@@ -12,3 +12,9 @@ export const CALL_TOOL_OPTIONS = Symbol('CALL_TOOL_OPTIONS');
 export const AUTH_TOKENS = Symbol('AUTH_TOKENS');
 /** The NATS client the broker sends the auth service's commands with. */
 export const AUTH_CLIENT = Symbol('AUTH_CLIENT');
+/** Which running tool call a server's request belongs to (one per replica, shared by the pool and the worker). */
+export const CALL_CONTEXTS = Symbol('CALL_CONTEXTS');
+/** The broker's own NATS connection for the questions it puts to chat (elicitations). */
+export const ELICITATION_NATS = Symbol('ELICITATION_NATS');
+/** Knobs of elicitations (timeout, bounds). */
+export const ELICITATION_OPTIONS = Symbol('ELICITATION_OPTIONS');

@@ -269,6 +269,7 @@ export function buildRoutes(ctx: FuzzContext): Record<string, () => fc.Arbitrary
   });
   add('GET /v1/conversations', { method: 'GET', path: [C], query: { valid: cursorQuery('GET /v1/conversations', 200), keys: ['limit', 'cursor'] } });
   add('GET /v1/conversations/:id', { method: 'GET', path: [C, conversation] });
+  add('PATCH /v1/conversations/:id', { method: 'PATCH', path: [C, conversation], body: { valid: fc.record({ title: oddText(500) }), keys: ['title'] } });
   add('DELETE /v1/conversations/:id', { method: 'DELETE', path: [C, { kind: 'conversation', deletable: true }] });
   add('GET /v1/conversations/:id/messages', {
     method: 'GET',

@@ -3,9 +3,30 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
-import { ErrorCode, isInitializeRequest, isJSONRPCRequest, type JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
+import { ElicitResultSchema, ErrorCode, isInitializeRequest, isJSONRPCRequest, type JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
 import { z } from 'zod';
 import { TINY_PNG_BASE64, TINY_WAV_BASE64 } from './media.js';
+
+/** What `ask` asks: one field of each kind, with defaults (SEP-1034). */
+export const ASK_SCHEMA = {
+  type: 'object' as const,
+  properties: {
+    name: { type: 'string' as const, title: 'Name', minLength: 1, maxLength: 100, default: 'Ada' },
+    color: { type: 'string' as const, title: 'Colour', enum: ['red', 'green', 'blue'], default: 'green' },
+    subscribe: { type: 'boolean' as const, title: 'Subscribe', default: false },
+    count: { type: 'integer' as const, title: 'How many', minimum: 1, maximum: 10, default: 3 },
+  },
+  required: ['name', 'count'],
+};
+
+/** What `ask_hostile` asks: nesting and a regex (not even a valid MCP request), or a form far past any sane size. */
+const HOSTILE_SCHEMAS = {
+  nested: {
+    type: 'object',
+    properties: { deep: { type: 'object', properties: { deeper: { type: 'object', properties: { x: { type: 'string', pattern: '^(a+)+$' } } } } } },
+  },
+  huge: { type: 'object', properties: { many: { type: 'string', enum: Array.from({ length: 10_000 }, (_, i) => `v${i}`) } } },
+};
 
 export interface McpTestServerOptions {
   /** Default 0: a random free port. */
@@ -225,6 +246,39 @@ export async function startMcpTestServer(opts: McpTestServerOptions = {}): Promi
         } finally {
           stats.inFlight--;
         }
+      },
+    );
+
+    server.registerTool(
+      'ask',
+      {
+        description: 'Asks the user (form elicitation: name, colour, subscribe, count, with defaults) and returns the answer as JSON: {"action", "content"?}.',
+        inputSchema: { message: z.string().max(500).optional() },
+      },
+      async ({ message }, extra) => {
+        count('ask');
+        const result = await extra.sendRequest(
+          { method: 'elicitation/create', params: { message: message ?? 'Tell me about your order', requestedSchema: ASK_SCHEMA } },
+          ElicitResultSchema,
+          { timeout: 24 * 3_600_000 },
+        );
+        return { content: [{ type: 'text', text: JSON.stringify({ action: result.action, ...(result.content ? { content: result.content } : {}) }) }] };
+      },
+    );
+
+    server.registerTool(
+      'ask_hostile',
+      {
+        description: 'Elicits with a schema outside MCP\'s restricted form schema and returns the action the client answered: `nested` (objects in objects, a regex), `huge` (a valid shape with 10,000 enum values).',
+        inputSchema: { kind: z.enum(['nested', 'huge']) },
+      },
+      async ({ kind }, extra) => {
+        count('ask_hostile');
+        const result = await extra.sendRequest(
+          { method: 'elicitation/create', params: { message: 'hostile', requestedSchema: HOSTILE_SCHEMAS[kind] as never } },
+          ElicitResultSchema,
+        );
+        return { content: [{ type: 'text', text: JSON.stringify({ action: result.action }) }] };
       },
     );
 

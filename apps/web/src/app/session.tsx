@@ -2,11 +2,15 @@ import { createContext, useCallback, useContext, useEffect, useState, type React
 import { api, ApiError, onSignedOut } from '../api/client';
 import type { Me } from '../api/types';
 
-type SessionState = { status: 'loading' } | { status: 'signed-out' } | { status: 'signed-in'; me: Me } | { status: 'error'; message: string };
+/** `expired`: a request answered 401 while signed in (session ended elsewhere or timed out), so the sign-in page says so. */
+type SessionState = { status: 'loading' } | { status: 'signed-out'; reason?: 'expired' } | { status: 'signed-in'; me: Me } | { status: 'error'; message: string };
 
 interface Session {
   state: SessionState;
+  /** POST /auth/logout (this browser's session). */
   signOut(): Promise<void>;
+  /** POST /auth/logout-all (every session of the user, in every browser). */
+  signOutEverywhere(): Promise<void>;
   reload(): void;
 }
 
@@ -29,15 +33,19 @@ export function SessionProvider({ children }: { children: ReactNode }) {
     return () => controller.abort();
   }, [attempt]);
 
-  useEffect(() => onSignedOut(() => setState({ status: 'signed-out' })), []);
+  useEffect(() => onSignedOut(() => setState((s) => (s.status === 'signed-in' ? { status: 'signed-out', reason: 'expired' } : s))), []);
 
   const signOut = useCallback(async () => {
     await api('/auth/logout', { method: 'POST' });
     setState({ status: 'signed-out' });
   }, []);
+  const signOutEverywhere = useCallback(async () => {
+    await api('/auth/logout-all', { method: 'POST' });
+    setState({ status: 'signed-out' });
+  }, []);
   const reload = useCallback(() => setAttempt((n) => n + 1), []);
 
-  return <SessionContext.Provider value={{ state, signOut, reload }}>{children}</SessionContext.Provider>;
+  return <SessionContext.Provider value={{ state, signOut, signOutEverywhere, reload }}>{children}</SessionContext.Provider>;
 }
 
 export function useSession(): Session {

@@ -1,4 +1,4 @@
-import { createContext, useCallback, useContext, useEffect, useState, type ReactNode } from 'react';
+import { createContext, useCallback, useContext, useEffect, useRef, useState, type ReactNode } from 'react';
 import { api } from '../api/client';
 import type { DisplayMode, Settings } from '../api/types';
 import { useToasts } from './toasts';
@@ -10,25 +10,54 @@ interface SettingsApi {
 
 const SettingsContext = createContext<SettingsApi | null>(null);
 
-/** The user's settings (GET/PUT /v1/me/settings). A change shows at once and is reverted if the save fails. */
+/** The last mode seen in this browser: the page opens in it, without a flash of another mode until the API answers. */
+const CACHED_MODE_KEY = 'harness.displayMode';
+const MODES: readonly DisplayMode[] = ['zen', 'standard', 'developer'];
+
+function cachedMode(): DisplayMode {
+  try {
+    const m = localStorage.getItem(CACHED_MODE_KEY);
+    return MODES.includes(m as DisplayMode) ? (m as DisplayMode) : 'standard';
+  } catch {
+    return 'standard';
+  }
+}
+
+function cacheMode(mode: DisplayMode): void {
+  try {
+    localStorage.setItem(CACHED_MODE_KEY, mode);
+  } catch {
+    // storage refused: the next visit starts in standard until the API answers
+  }
+}
+
+/**
+ * The user's settings (GET/PUT /v1/me/settings). The API's value wins over the browser's cached one, unless the user
+ * chose a mode before it answered. A change shows at once and is reverted if the save fails.
+ */
 export function SettingsProvider({ children }: { children: ReactNode }) {
   const toasts = useToasts();
-  const [displayMode, setMode] = useState<DisplayMode>('standard');
+  const [displayMode, setMode] = useState<DisplayMode>(cachedMode);
+  const chosen = useRef(false);
 
   useEffect(() => {
     const controller = new AbortController();
     api<Settings>('/v1/me/settings', { signal: controller.signal })
-      .then((s) => setMode(s.displayMode))
+      .then((s) => {
+        if (!chosen.current) setMode(s.displayMode);
+      })
       .catch((e: unknown) => toasts.error(e));
     return () => controller.abort();
   }, [toasts]);
 
   useEffect(() => {
     document.documentElement.dataset.displayMode = displayMode;
+    cacheMode(displayMode);
   }, [displayMode]);
 
   const setDisplayMode = useCallback(
     (mode: DisplayMode) => {
+      chosen.current = true;
       let previous: DisplayMode = 'standard';
       setMode((current) => {
         previous = current;

@@ -53,9 +53,15 @@ export function ToastProvider({ children }: { children: ReactNode }) {
       <section className="toasts" aria-label="Notifications">
         {toasts.map((t) => (
           <div key={t.id} className={`toast toast-${t.kind}`} role={t.kind === 'error' ? 'alert' : 'status'}>
+            <svg className="toast-icon" width="18" height="18" viewBox="0 0 24 24" aria-hidden="true" focusable="false">
+              <circle cx="12" cy="12" r="10" fill="currentColor" />
+              <path d={t.kind === 'error' ? 'M12 7v6M12 16.5v.5' : 'M12 11v6M12 7.5v.5'} stroke="var(--bg-raised)" strokeWidth="2.4" strokeLinecap="round" />
+            </svg>
             <span>{t.message}</span>
             <button type="button" className="icon-button" aria-label="Dismiss" onClick={() => dismiss(t.id)}>
-              ×
+              <svg width="16" height="16" viewBox="0 0 24 24" aria-hidden="true" focusable="false">
+                <path d="M6 6l12 12M18 6 6 18" stroke="currentColor" strokeWidth="2" strokeLinecap="round" />
+              </svg>
             </button>
           </div>
         ))}

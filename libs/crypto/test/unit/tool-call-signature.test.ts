@@ -17,6 +17,15 @@ describe('tool call signatures', () => {
     expect(verifyToolCall(key, JSON.parse(JSON.stringify(call)) as SignedToolCall, signature)).toBe(true);
   });
 
+  it('signs the conversation when given: adding, removing or changing it breaks the signature', () => {
+    const withConversation = { ...call, conversationId: '2f8e7c3a-1b2d-4e5f-8a9b-0c1d2e3f4a5b' };
+    const signature = signToolCall(key, withConversation);
+    expect(verifyToolCall(key, withConversation, signature)).toBe(true);
+    expect(verifyToolCall(key, call, signature)).toBe(false);
+    expect(verifyToolCall(key, { ...withConversation, conversationId: '3f8e7c3a-1b2d-4e5f-8a9b-0c1d2e3f4a5b' }, signature)).toBe(false);
+    expect(verifyToolCall(key, withConversation, signToolCall(key, call))).toBe(false);
+  });
+
   it('refuses any change of a signed field, another key, and anything that is not the signature', () => {
     const signature = signToolCall(key, call);
     const changes: Partial<SignedToolCall>[] = [

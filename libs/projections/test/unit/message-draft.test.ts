@@ -167,6 +167,24 @@ describe('closingChunks', () => {
     ]);
   });
 
+  it('cancels the questions to the user (elicitations) still pending, before the calls that asked them', () => {
+    const question = (id: string, status: 'pending' | 'accepted') => ({
+      type: 'data-elicitation' as const, id, data: { elicitationId: id, serverName: 's', message: 'q?', requestedSchema: { type: 'object', properties: {} }, status },
+    });
+    const d = apply(newDraft('m1', 'r1', 'm'), [
+      { type: 'tool-input-available', toolCallId: 'asking', toolName: 'ask', input: {}, dynamic: true },
+      question('el_answered', 'pending'),
+      question('el_open', 'pending'),
+      question('el_answered', 'accepted'),
+    ]);
+    const closing = closingChunks(d, 'cancelled');
+    expect(closing).toEqual([
+      { ...question('el_open', 'pending'), data: { ...question('el_open', 'pending').data, status: 'cancelled' } },
+      { type: 'tool-output-error', toolCallId: 'asking', errorText: 'cancelled', dynamic: true },
+    ]);
+    expect(closingChunks(apply(d, closing), 'cancelled')).toEqual([]);
+  });
+
   it('applying the closing chunks leaves nothing open (idempotent close)', () => {
     const d = apply(newDraft('m1', 'r1', 'm'), [
       { type: 'text-start', id: 't' },

@@ -31,7 +31,7 @@ export interface ActorDeps {
   leases: LeaseRepository;
   llm: OpenAI;
   prices: PriceBook;
-  tools: (harnessId: string, userId: string) => Promise<ToolExecutor>;
+  tools: (harnessId: string, userId: string, conversationId: string) => Promise<ToolExecutor>;
   backfill: UsageBackfill;
   logger: Logger;
   onClosed: (conversationId: string, actor: ConversationActor) => void;
@@ -266,7 +266,7 @@ export class ConversationActor {
          ORDER BY first_seq`,
         [this.conversationId, runId],
       );
-      return { messages: toChatMessages(harness.systemPrompt, history.rows as HistoryMessage[]), tools: await this.d.tools(harness.id, this.userId) };
+      return { messages: toChatMessages(harness.systemPrompt, history.rows as HistoryMessage[]), tools: await this.d.tools(harness.id, this.userId, this.conversationId) };
     };
     const executor = new RunExecutor(
       this.d.llm,

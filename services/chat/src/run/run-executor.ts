@@ -7,7 +7,7 @@ import { assistantMessages, type ChatMessage } from '../llm/history.js';
 import { addUsage, estimateUsage, usageFromProvider, type PriceBook } from '../llm/pricing.js';
 import { parseProviderChunk, type ProviderUsage } from '../llm/provider-chunk.js';
 import { reasoningParams, type ReasoningParam } from '../llm/reasoning-params.js';
-import { noTools, type McpAuthNeeded, type ToolExecutor, type ToolOutcome } from './tool-executor.js';
+import { noTools, type McpAuthNeeded, type ToolCallStream, type ToolExecutor, type ToolOutcome } from './tool-executor.js';
 
 export type StopReason = 'interrupted' | 'send-now' | 'stall' | 'shutdown' | 'deleted' | 'lost' | 'timeout';
 
@@ -67,6 +67,14 @@ export class RunExecutor {
   private promptChars = 0;
 
   private tools: ToolExecutor = noTools;
+  /** What a running tool call puts in the stream (elicitations): nothing once the run stops, its end closes them. */
+  private readonly toolStream: ToolCallStream = {
+    publish: async (chunks) => {
+      if (this.stopReason) return false;
+      await this.sink.publish(chunks);
+      return true;
+    },
+  };
 
   constructor(
     private readonly llm: OpenAI,
@@ -122,7 +130,7 @@ export class RunExecutor {
         }
         await Promise.all(
           calls.map(async (call) => {
-            const outcome = await this.tools.execute(call, this.controller.signal).catch((err: Error): ToolOutcome => ({ ok: false, errorText: err.message }));
+            const outcome = await this.tools.execute(call, this.controller.signal, this.toolStream).catch((err: Error): ToolOutcome => ({ ok: false, errorText: err.message }));
             if (this.stopReason) return outcome;
             await this.sink.publish([
               // The user must connect their account on the server: where to, before the call's error.

@@ -1,3 +1,5 @@
+import type { UiChunk } from '@harness/contracts';
+
 /** Runs the tool calls of one step. The MCP broker provides the real one; until a harness has tools, calls fail clearly. */
 export interface ToolCall {
   toolCallId: string;
@@ -25,7 +27,14 @@ export interface ToolExecutor {
   definitions(): unknown[];
   /** MCP servers whose tools are missing from this run because the user has not connected them (OAuth). */
   authNeeded?(): McpAuthNeeded[];
-  execute(call: ToolCall, signal: AbortSignal): Promise<ToolOutcome>;
+  /** `stream` puts what the call produces meanwhile (an MCP server's question to the user) in the run's stream. */
+  execute(call: ToolCall, signal: AbortSignal, stream?: ToolCallStream): Promise<ToolOutcome>;
+}
+
+/** The run's stream as a running tool call sees it. */
+export interface ToolCallStream {
+  /** False when the run has stopped and the chunks were not published. */
+  publish(chunks: UiChunk[]): Promise<boolean>;
 }
 
 export const noTools: ToolExecutor = {
@@ -36,5 +45,5 @@ export const noTools: ToolExecutor = {
 /** `tools` plus the servers the user must connect before their tools can be offered. */
 export function withAuthNeeded(tools: ToolExecutor, needed: McpAuthNeeded[]): ToolExecutor {
   if (needed.length === 0) return tools;
-  return { definitions: () => tools.definitions(), execute: (call, signal) => tools.execute(call, signal), authNeeded: () => needed };
+  return { definitions: () => tools.definitions(), execute: (call, signal, stream) => tools.execute(call, signal, stream), authNeeded: () => needed };
 }

@@ -1,6 +1,6 @@
-import { Body, Controller, Delete, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Query } from '@nestjs/common';
 import type { z } from 'zod';
-import { CreateConversationBody, MessageListQuery, PaginationQuery, type PageQuery } from '@harness/contracts';
+import { CreateConversationBody, MessageListQuery, PaginationQuery, RenameConversationBody, type PageQuery } from '@harness/contracts';
 import { CurrentUser } from '../auth/auth.guard.js';
 import { UuidParam } from '../http/uuid-param.pipe.js';
 import { ZodPipe } from '../http/zod.pipe.js';
@@ -10,6 +10,7 @@ import { DeleteConversation } from './delete-conversation/delete-conversation.us
 import { GetConversation } from './get-conversation/get-conversation.usecase.js';
 import { ListConversations } from './list-conversations/list-conversations.usecase.js';
 import { ListMessages } from './list-messages/list-messages.usecase.js';
+import { RenameConversation } from './rename-conversation/rename-conversation.usecase.js';
 
 const ConversationId = new UuidParam('conversation');
 
@@ -21,6 +22,7 @@ export class ConversationsController {
     private readonly getConversation: GetConversation,
     private readonly deleteConversation: DeleteConversation,
     private readonly listMessages: ListMessages,
+    private readonly renameConversation: RenameConversation,
   ) {}
 
   @Post()
@@ -37,6 +39,11 @@ export class ConversationsController {
   @Get(':id')
   get(@CurrentUser() user: string, @Param('id', ConversationId) id: string) {
     return this.getConversation.execute(user, id);
+  }
+
+  @Patch(':id')
+  rename(@CurrentUser() user: string, @Param('id', ConversationId) id: string, @Body(new ZodPipe(RenameConversationBody)) body: RenameConversationBody) {
+    return this.renameConversation.execute(user, id, body);
   }
 
   @Delete(':id')

@@ -6,10 +6,11 @@ import { DeleteConversation } from './delete-conversation/delete-conversation.us
 import { GetConversation } from './get-conversation/get-conversation.usecase.js';
 import { ListConversations } from './list-conversations/list-conversations.usecase.js';
 import { ListMessages } from './list-messages/list-messages.usecase.js';
+import { RenameConversation } from './rename-conversation/rename-conversation.usecase.js';
 
 @Module({
   controllers: [ConversationsController],
-  providers: [ConversationAccess, CreateConversation, ListConversations, GetConversation, DeleteConversation, ListMessages],
+  providers: [ConversationAccess, CreateConversation, ListConversations, GetConversation, DeleteConversation, ListMessages, RenameConversation],
   exports: [ConversationAccess],
 })
 export class ConversationsModule {}

@@ -1,13 +1,14 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { ClientProxy } from '@nestjs/microservices';
 import type { z } from 'zod';
-import { ListToolsCommand, ListToolsResult, McpBrokerSubjects } from '@harness/contracts';
+import { AnswerElicitationCommand, AnswerElicitationResult, ListToolsCommand, ListToolsResult, McpBrokerSubjects } from '@harness/contracts';
 import type { Logger } from '@harness/logging';
 import { commandDef as def, sendCommand, type CommandDef } from './send-command.js';
 import { CHAT_CLIENT, LOGGER } from './tokens.js';
 
 export const McpBrokerCommand = {
   listTools: def(() => McpBrokerSubjects.listTools, ListToolsCommand, ListToolsResult),
+  answerElicitation: def(() => McpBrokerSubjects.answerElicitation, AnswerElicitationCommand, AnswerElicitationResult),
 } as const;
 
 /** How long the gateway waits for the broker (it bounds each MCP server below this). */

@@ -1,11 +1,12 @@
 import { Body, Controller, Delete, Get, Headers, HttpCode, Param, Post, Query, Res } from '@nestjs/common';
 import type { z } from 'zod';
-import { QueueListQuery, SendMessageBody, type PageQuery } from '@harness/contracts';
+import { ElicitationAnswerBody, QueueListQuery, SendMessageBody, type PageQuery } from '@harness/contracts';
 import { CurrentUser } from '../auth/auth.guard.js';
 import type { HttpResponse } from '../http/types.js';
 import { UuidParam } from '../http/uuid-param.pipe.js';
 import { RateLimited } from '../limits/rate-limited.guard.js';
 import { ZodPipe } from '../http/zod.pipe.js';
+import { AnswerElicitation } from './answer-elicitation/answer-elicitation.usecase.js';
 import { GetQueue } from './get-queue/get-queue.usecase.js';
 import { InterruptRun } from './interrupt-run/interrupt-run.usecase.js';
 import { RegenerateMessage } from './regenerate-message/regenerate-message.usecase.js';
@@ -25,6 +26,7 @@ export class RunsController {
     private readonly removeQueueItem: RemoveQueueItem,
     private readonly sendQueueItemNow: SendQueueItemNow,
     private readonly regenerateMessage: RegenerateMessage,
+    private readonly answerElicitation: AnswerElicitation,
   ) {}
 
   @Post('messages')
@@ -43,6 +45,18 @@ export class RunsController {
   @HttpCode(202)
   interrupt(@CurrentUser() user: string, @Param('id', ConversationId) id: string) {
     return this.interruptRun.execute(user, id);
+  }
+
+  /** The user's answer to an MCP server's question (`data-elicitation` in the run's stream). */
+  @Post('elicitations/:elicitationId')
+  @HttpCode(202)
+  answer(
+    @CurrentUser() user: string,
+    @Param('id', ConversationId) id: string,
+    @Param('elicitationId') elicitationId: string,
+    @Body(new ZodPipe(ElicitationAnswerBody)) body: ElicitationAnswerBody,
+  ) {
+    return this.answerElicitation.execute(user, id, elicitationId, body);
   }
 
   @Get('queue')

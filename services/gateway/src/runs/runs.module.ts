@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { ConversationsModule } from '../conversations/conversations.module.js';
 import { StreamingModule } from '../streaming/streaming.module.js';
+import { AnswerElicitation } from './answer-elicitation/answer-elicitation.usecase.js';
 import { GetQueue } from './get-queue/get-queue.usecase.js';
 import { InterruptRun } from './interrupt-run/interrupt-run.usecase.js';
 import { RegenerateMessage } from './regenerate-message/regenerate-message.usecase.js';
@@ -13,7 +14,7 @@ import { SendQueueItemNow } from './send-queue-item-now/send-queue-item-now.usec
 @Module({
   imports: [ConversationsModule, StreamingModule],
   controllers: [RunsController],
-  providers: [SendMessage, PostMessage, InterruptRun, GetQueue, RemoveQueueItem, SendQueueItemNow, RegenerateMessage],
+  providers: [SendMessage, PostMessage, InterruptRun, AnswerElicitation, GetQueue, RemoveQueueItem, SendQueueItemNow, RegenerateMessage],
   exports: [SendMessage, RegenerateMessage],
 })
 export class RunsModule {}

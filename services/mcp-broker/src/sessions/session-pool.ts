@@ -3,7 +3,7 @@ import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport, StreamableHTTPError } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import type { FetchLike } from '@modelcontextprotocol/sdk/shared/transport.js';
 import { guardedFetch, type OutboundPolicy } from '@harness/outbound';
-import { connectClient, type ConnectedClient } from './connect-client.js';
+import { connectClient, type ConnectedClient, type ElicitationHandler } from './connect-client.js';
 import { CredentialRefusedError } from './credential-refused-error.js';
 import { answerOversizedEvents } from './oversized-response.js';
 import { ServerBackoff } from './server-backoff.js';
@@ -33,6 +33,13 @@ export interface SessionPoolOptions {
   /** How long `acquire` waits for a session slot when every session is busy. Default: `connectTimeoutMs`. */
   acquireWaitMs?: number;
   logger?: SessionPoolLogger;
+  /** Puts a server's elicitations to the user; without one they are declined. */
+  onElicitation?: ElicitationHandler;
+  /**
+   * Runs a session's connect outside the scope of the tool call that needed it (see CallContexts): the session's GET
+   * stream, opened while connecting, outlives that call and must not be taken for it.
+   */
+  outsideCallScope?: <T>(fn: () => T) => T;
 }
 
 interface PoolEntry {
@@ -175,13 +182,16 @@ export class SessionPool {
       throw error;
     }
     try {
-      const connected = await connectClient({
+      const outside = this.options.outsideCallScope ?? ((fn) => fn());
+      const connected = await outside(() => connectClient({
         url: serverUrl,
         fetch: this.fetchFor(entry),
         headers: resolvedHeaders,
         clientInfo: this.options.clientInfo,
         timeoutMs: this.options.connectTimeoutMs,
-      });
+        ...(this.options.onElicitation ? { onElicitation: this.options.onElicitation } : {}),
+        onRefusedElicitation: (reason) => this.options.logger?.warn({ serverUrl, reason }, 'declined an elicitation request that is not a valid MCP form request'),
+      }));
       this.backoff.recordSuccess(serverUrl);
       this.backoff.recordSuccess(entry.id);
       entry.connected = connected;

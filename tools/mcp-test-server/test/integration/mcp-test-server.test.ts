@@ -57,7 +57,7 @@ describe('mcp-test-server', () => {
     expect(srv.url).toBe(`http://127.0.0.1:${srv.port}/mcp`);
     const { tools } = await client.listTools();
     expect(tools.map((t) => t.name).sort()).toEqual(
-      ['add', 'echo', 'endless', 'fail', 'huge', 'mixed', 'slow', 'throw', 'whoami'].sort(),
+      ['add', 'ask', 'ask_hostile', 'echo', 'endless', 'fail', 'huge', 'mixed', 'slow', 'throw', 'whoami'].sort(),
     );
     const add = tools.find((t) => t.name === 'add')!;
     expect(add.inputSchema.properties).toHaveProperty('a');

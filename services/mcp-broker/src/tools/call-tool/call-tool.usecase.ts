@@ -8,7 +8,10 @@ import type { Config } from '@harness/config';
 import { verifyToolCall } from '@harness/crypto';
 import { errorFields, type Logger } from '@harness/logging';
 import { ServerAccess, ServerAccessError } from '../../auth/server-access.js';
-import { CALL_TOOL_OPTIONS, CONFIG, LOGGER } from '../../tokens.js';
+import { CALL_CONTEXTS, CALL_TOOL_OPTIONS, CONFIG, ELICITATION_OPTIONS, LOGGER } from '../../tokens.js';
+import type { CallContexts, ToolCallContext } from '../../elicitation/call-contexts.js';
+import type { ElicitationOptions } from '../../elicitation/elicitations.js';
+import { PausableDeadline } from '../../elicitation/pausable-deadline.js';
 import { tooLargeMessage } from '../../sessions/oversized-response.js';
 import { ListTools } from '../list-tools/list-tools.usecase.js';
 import { mapToolResult, type ToolResultLimits } from '../tool-result.js';
@@ -48,6 +51,7 @@ interface CallToolJob {
   userId: string;
   harnessId: string;
   toolCallId: string;
+  conversationId?: string;
   name: string;
   input: unknown;
   timeoutMs?: number;
@@ -98,6 +102,8 @@ export class CallTool implements OnApplicationShutdown {
     @Inject(ServerAccess) private readonly access: ServerAccess,
     @Inject(LOGGER) private readonly logger: Logger,
     @Inject(CALL_TOOL_OPTIONS) private readonly options: CallToolOptions,
+    @Inject(CALL_CONTEXTS) private readonly contexts: CallContexts,
+    @Inject(ELICITATION_OPTIONS) private readonly elicitation: ElicitationOptions,
   ) {
     if (!config.jobSigningKey) throw new Error('the mcp-broker needs HARNESS_JOB_SIGNING_KEY (loadConfig gives it to the mcp-broker service)');
     this.signingKey = config.jobSigningKey;
@@ -141,6 +147,7 @@ export class CallTool implements OnApplicationShutdown {
     // Carried as signed: the worker checks the signature over exactly these fields.
     const data: CallToolJob = {
       userId: cmd.userId, harnessId: cmd.harnessId, toolCallId: cmd.toolCallId, name: cmd.name, input: cmd.input,
+      ...(cmd.conversationId !== undefined ? { conversationId: cmd.conversationId } : {}),
       ...(cmd.timeoutMs !== undefined ? { timeoutMs: cmd.timeoutMs } : {}),
       ...(cmd.signedAt !== undefined ? { signedAt: cmd.signedAt } : {}),
       ...(cmd.signature !== undefined ? { signature: cmd.signature } : {}),
@@ -152,7 +159,7 @@ export class CallTool implements OnApplicationShutdown {
       removeOnFail: { count: this.options.keepJobs },
     });
     try {
-      return await job.waitUntilFinished(this.events, timeoutMs + WAIT_MARGIN_MS);
+      return await job.waitUntilFinished(this.events, this.longestRunMs(timeoutMs) + WAIT_MARGIN_MS);
     } catch (err) {
       const message = err instanceof Error ? err.message : String(err);
       this.logger.warn({ toolCallId: cmd.toolCallId, ...errorFields(err) }, 'tool call job did not finish');
@@ -174,6 +181,14 @@ export class CallTool implements OnApplicationShutdown {
     return { cancelled: true };
   }
 
+  /**
+   * The most a call may run: its timeout plus the time its elicitations may wait for the user (the timeout does not
+   * run while one does, see PausableDeadline). A backstop: a worker that dies is noticed by the stalled check.
+   */
+  private longestRunMs(timeoutMs: number): number {
+    return timeoutMs + this.elicitation.maxPerCall * this.elicitation.timeoutMs;
+  }
+
   private get cancelChannel(): string {
     return `${queuePrefix()}:${Queues.toolCalls}:cancel`;
   }
@@ -192,13 +207,14 @@ export class CallTool implements OnApplicationShutdown {
    */
   private isSigned(jobId: string | undefined, data: Partial<CallToolJob> | null | undefined, now = Date.now()): data is CallToolJob {
     if (!data || typeof data !== 'object') return false;
-    const { userId, harnessId, toolCallId, name, input, timeoutMs, signedAt, signature } = data;
+    const { userId, harnessId, toolCallId, conversationId, name, input, timeoutMs, signedAt, signature } = data;
     if (typeof userId !== 'string' || typeof harnessId !== 'string' || typeof toolCallId !== 'string' || typeof name !== 'string') return false;
+    if (conversationId !== undefined && typeof conversationId !== 'string') return false;
     if (timeoutMs !== undefined && (typeof timeoutMs !== 'number' || !Number.isInteger(timeoutMs) || timeoutMs <= 0)) return false;
     if (typeof signedAt !== 'number' || now - signedAt > SIGNATURE_MAX_AGE_MS || signedAt - now > SIGNATURE_MAX_SKEW_MS) return false;
     // The job id is the call's own: a signed call copied under another id would dodge the "started" mark and run twice.
     if (jobId !== toolCallJobId(userId, toolCallId)) return false;
-    return verifyToolCall(this.signingKey, { userId, harnessId, toolCallId, name, input, timeoutMs, signedAt }, signature);
+    return verifyToolCall(this.signingKey, { userId, harnessId, toolCallId, name, input, timeoutMs, signedAt, conversationId }, signature);
   }
 
   /** The worker's processor: never throws, every outcome is a result. */
@@ -245,7 +261,11 @@ export class CallTool implements OnApplicationShutdown {
     });
     if (!resolved) return failure(`no tool named "${name}" is available to this harness`, Date.now() - started);
 
-    const timer = setTimeout(() => abort.abort(new Error(`the tool did not answer within ${Math.round(timeoutMs / 1000)} s`)), timeoutMs);
+    // Paused while the call waits on the user (an elicitation), so the user's time is not the tool's.
+    const deadline = new PausableDeadline(timeoutMs, () => abort.abort(new Error(`the tool did not answer within ${Math.round(timeoutMs / 1000)} s`)));
+    const call: ToolCallContext = {
+      userId, conversationId: data.conversationId, callKey: jobId, serverName: resolved.server.name, signal: abort.signal, deadline, elicitations: 0,
+    };
     let release: (() => void) | undefined;
     try {
       release = await this.slots.acquire(resolved.serverUrl, abort.signal);
@@ -255,7 +275,9 @@ export class CallTool implements OnApplicationShutdown {
       const result = await this.access.run(
         userId,
         resolved.server,
-        (client) => client.callTool({ name: resolved.originalName, arguments: args }, undefined, { signal: abort.signal, timeout: timeoutMs }),
+        // The SDK's own timeout is only the backstop; the deadline above aborts the request.
+        (client) => this.contexts.run(client, call, () =>
+          client.callTool({ name: resolved.originalName, arguments: args }, undefined, { signal: abort.signal, timeout: this.longestRunMs(timeoutMs) })),
         resolved.credential,
       );
       const mapped = mapToolResult(result, this.options.limits);
@@ -282,7 +304,7 @@ export class CallTool implements OnApplicationShutdown {
             : `the tool call failed: ${err instanceof Error ? err.message : String(err)}`;
       return failure(message.slice(0, 500), Date.now() - started);
     } finally {
-      clearTimeout(timer);
+      deadline.clear();
       release?.();
     }
   }

@@ -370,6 +370,39 @@ describe('the conversation page in a real browser', () => {
     });
   }, 60_000);
 
+  it('answers an MCP server’s question (elicitation) with a form built from its schema', async () => {
+    await withScreenshotOnFailure(page, 'web-chat-elicitation', async () => {
+      await openConversation();
+      await send(sim('Ask me', { toolCalls: [{ name: 'ask', arguments: { message: 'Tell me about your order' } }] }));
+      const form = page.getByRole('region', { name: 'test asks' });
+      await form.getByText('Tell me about your order').waitFor({ timeout: 15_000 });
+      // Defaults prefilled; labels from the schema's titles.
+      await expect(form.getByRole('textbox', { name: 'Name' }).inputValue()).resolves.toBe('Ada');
+      await expect(form.getByRole('combobox', { name: 'Colour' }).inputValue()).resolves.toBe('green');
+      await expect(form.getByRole('checkbox', { name: 'Subscribe' }).isChecked()).resolves.toBe(false);
+      await expect(form.getByRole('spinbutton', { name: 'How many' }).inputValue()).resolves.toBe('3');
+      await form.getByRole('textbox', { name: 'Name' }).fill('Grace');
+      await form.getByRole('combobox', { name: 'Colour' }).selectOption('blue');
+      await form.getByRole('checkbox', { name: 'Subscribe' }).check();
+      await form.getByRole('spinbutton', { name: 'How many' }).fill('12');
+      await form.getByRole('button', { name: 'Submit' }).click();
+      await form.getByText('How many must be at most 10.').waitFor();
+      await expectNoAxeViolations(page);
+      await shot('web-chat-elicitation');
+      await form.getByRole('spinbutton', { name: 'How many' }).fill('4');
+      await form.getByRole('button', { name: 'Submit' }).click();
+      await form.getByText('You answered this request.').waitFor({ timeout: 15_000 });
+      await finished(lastAssistant());
+      const answer = (await lastAssistant().textContent()) ?? '';
+      expect(answer).toContain('Grace');
+      expect(answer).toContain('blue');
+      // After a reload no form is offered again for the answered question.
+      await page.reload();
+      await lastAssistant().getByText(/Grace/).waitFor({ timeout: 10_000 });
+      await expect(page.getByRole('button', { name: 'Submit' }).count()).resolves.toBe(0);
+    });
+  }, 60_000);
+
   it('says when an MCP server needs the user to connect, with where to do it', async () => {
     await withScreenshotOnFailure(page, 'web-chat-mcp-auth', async () => {
       const harness = await pageApi(page, 'POST', '/v1/harnesses', {
@@ -384,6 +417,7 @@ describe('the conversation page in a real browser', () => {
       await expect(notice.textContent()).resolves.toContain(oauthServer.url);
       await expect(notice.getByRole('link', { name: 'Open harness settings' }).getAttribute('href')).resolves.toBe(`/harnesses/${harness.body.id}`);
       await expectNoAxeViolations(page);
+      await shot('web-chat-mcp-auth');
       await notice.getByRole('button', { name: 'Dismiss' }).click();
       await poll(() => notice.count()).toBe(0);
     });

@@ -92,7 +92,14 @@ describe('the conversation page in a real browser', () => {
   /** A screenshot of the whole conversation: the viewport grows to the page's height, so the dock sits at its end. */
   const shot = async (name: string, p: Page = page) => {
     const size = p.viewportSize()!;
-    const height = await p.evaluate(() => document.documentElement.scrollHeight);
+    // The layout may scroll the conversation inside a container: grow the page by what that container hides.
+    const height = await p.evaluate(() => {
+      let hidden = 0;
+      for (let el = document.querySelector('.chat')?.parentElement ?? null; el; el = el.parentElement) {
+        if (/(auto|scroll)/.test(getComputedStyle(el).overflowY)) hidden += el.scrollHeight - el.clientHeight;
+      }
+      return Math.max(document.documentElement.scrollHeight, window.innerHeight + hidden);
+    });
     await p.setViewportSize({ width: size.width, height: Math.min(Math.max(height, size.height), 4_000) });
     await takeScreenshot(p, name);
     await p.setViewportSize(size);

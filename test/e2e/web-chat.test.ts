@@ -11,6 +11,22 @@ import { startOAuthTestServer, type OAuthTestServerHandle } from '../../tools/oa
 
 const sim = (text: string, scenario: Record<string, unknown>) => `${text}\n@sim ${JSON.stringify(scenario)}`;
 
+/** What the page's functions use of the browser (the tests are compiled without the DOM library). */
+interface PageElement {
+  parentElement: PageElement | null;
+  scrollHeight: number;
+  clientHeight: number;
+  textContent: string | null;
+}
+interface BrowserGlobals {
+  document: { querySelector(s: string): PageElement | null; querySelectorAll(s: string): ArrayLike<PageElement>; documentElement: PageElement };
+  getComputedStyle(el: PageElement): { overflowY: string };
+  innerHeight: number;
+  navigator: { clipboard: { readText(): Promise<string> } };
+  requestAnimationFrame(fn: () => void): number;
+  PerformanceObserver: new (fn: (list: { getEntries(): { duration: number }[] }) => void) => { observe(o: { type: string }): void };
+}
+
 /** Polls `fn` until the assertion holds (or its timeout passes, default 10 s). */
 function poll<T>(fn: () => Promise<T> | T, { timeout = 10_000 } = {}) {
   const until = (assert: (v: T) => void) =>
@@ -94,11 +110,12 @@ describe('the conversation page in a real browser', () => {
     const size = p.viewportSize()!;
     // The layout may scroll the conversation inside a container: grow the page by what that container hides.
     const height = await p.evaluate(() => {
+      const g = globalThis as unknown as BrowserGlobals;
       let hidden = 0;
-      for (let el = document.querySelector('.chat')?.parentElement ?? null; el; el = el.parentElement) {
-        if (/(auto|scroll)/.test(getComputedStyle(el).overflowY)) hidden += el.scrollHeight - el.clientHeight;
+      for (let el = g.document.querySelector('.chat')?.parentElement ?? null; el; el = el.parentElement) {
+        if (/(auto|scroll)/.test(g.getComputedStyle(el).overflowY)) hidden += el.scrollHeight - el.clientHeight;
       }
-      return Math.max(document.documentElement.scrollHeight, window.innerHeight + hidden);
+      return Math.max(g.document.documentElement.scrollHeight, g.innerHeight + hidden);
     });
     await p.setViewportSize({ width: size.width, height: Math.min(Math.max(height, size.height), 4_000) });
     await takeScreenshot(p, name);
@@ -172,7 +189,7 @@ describe('the conversation page in a real browser', () => {
 
       // Copy: the message's text to the clipboard.
       await answer.getByRole('button', { name: 'Copy', exact: true }).click();
-      await poll(() => page.evaluate(() => navigator.clipboard.readText())).toContain('## Both checks passed');
+      await poll(() => page.evaluate(() => (globalThis as unknown as BrowserGlobals).navigator.clipboard.readText())).toContain('## Both checks passed');
 
       // The tool call's details.
       await done.first().click();
@@ -344,28 +361,28 @@ describe('the conversation page in a real browser', () => {
       await send(sim('warm up', { text: 120 }));
       await finished(lastAssistant());
       await page.evaluate(() => {
-        const w = globalThis as unknown as { longTasks: number[]; lengths: number[]; first: Element | null };
-        const articles = () => document.querySelectorAll('article[aria-label="Assistant"]');
+        const w = globalThis as unknown as BrowserGlobals & { longTasks: number[]; lengths: number[]; first: unknown };
+        const articles = () => w.document.querySelectorAll('article[aria-label="Assistant"]');
         w.longTasks = [];
         w.lengths = [];
         w.first = articles()[0] ?? null;
-        new PerformanceObserver((list) => {
+        new w.PerformanceObserver((list) => {
           for (const e of list.getEntries()) w.longTasks.push(Math.round(e.duration));
         }).observe({ type: 'longtask' });
         const sample = () => {
           const all = articles();
           const length = all.length > 1 ? (all[all.length - 1]!.textContent ?? '').length : 0;
           if (length !== w.lengths[w.lengths.length - 1]) w.lengths.push(length);
-          if (w.lengths.length < 10_000) requestAnimationFrame(sample);
+          if (w.lengths.length < 10_000) w.requestAnimationFrame(sample);
         };
-        requestAnimationFrame(sample);
+        w.requestAnimationFrame(sample);
       });
       await send(sim('stream fast', { text: 1_000, tokensPerSecond: 200 }));
       await poll(() => assistants().count()).toBe(2);
       await finished(lastAssistant());
       const seen = await page.evaluate(() => {
-        const w = globalThis as unknown as { longTasks: number[]; lengths: number[]; first: Element | null };
-        return { longTasks: w.longTasks, steps: w.lengths.length, firstKept: !!w.first && w.first === document.querySelector('article[aria-label="Assistant"]') };
+        const w = globalThis as unknown as BrowserGlobals & { longTasks: number[]; lengths: number[]; first: unknown };
+        return { longTasks: w.longTasks, steps: w.lengths.length, firstKept: !!w.first && w.first === w.document.querySelector('article[aria-label="Assistant"]') };
       });
       // ~5 s of tokens, rendered at most every 50 ms: many visible steps, not one jump at the end.
       expect(seen.steps).toBeGreaterThan(20);

@@ -7,8 +7,25 @@ import {
 import { cpus, loadavg } from 'node:os';
 import type { BrowserContext, Locator, Page } from 'playwright-core';
 import { startMcpTestServer, type McpTestServerHandle } from '../../tools/mcp-test-server/src/index.js';
+import { startOAuthTestServer, type OAuthTestServerHandle } from '../../tools/oauth-test-server/src/index.js';
 
 const sim = (text: string, scenario: Record<string, unknown>) => `${text}\n@sim ${JSON.stringify(scenario)}`;
+
+/** What the page's functions use of the browser (the tests are compiled without the DOM library). */
+interface PageElement {
+  parentElement: PageElement | null;
+  scrollHeight: number;
+  clientHeight: number;
+  textContent: string | null;
+}
+interface BrowserGlobals {
+  document: { querySelector(s: string): PageElement | null; querySelectorAll(s: string): ArrayLike<PageElement>; documentElement: PageElement };
+  getComputedStyle(el: PageElement): { overflowY: string };
+  innerHeight: number;
+  navigator: { clipboard: { readText(): Promise<string> } };
+  requestAnimationFrame(fn: () => void): number;
+  PerformanceObserver: new (fn: (list: { getEntries(): { duration: number }[] }) => void) => { observe(o: { type: string }): void };
+}
 
 /** Polls `fn` until the assertion holds (or its timeout passes, default 10 s). */
 function poll<T>(fn: () => Promise<T> | T, { timeout = 10_000 } = {}) {
@@ -48,6 +65,7 @@ describe('the conversation page in a real browser', () => {
   let system: System;
   let launched: LaunchedBrowser;
   let mcp: McpTestServerHandle;
+  let oauthServer: OAuthTestServerHandle;
   let gw: string;
   let context: BrowserContext;
   let page: Page;
@@ -66,8 +84,8 @@ describe('the conversation page in a real browser', () => {
       return { status: res.status, body: text ? JSON.parse(text) : null };
     }, { method, path, body });
 
-  const openConversation = async (p: Page = page): Promise<string> => {
-    const created = await pageApi(p, 'POST', '/v1/conversations', { harnessId, title: 'Web chat test' });
+  const openConversation = async (p: Page = page, inHarness = harnessId): Promise<string> => {
+    const created = await pageApi(p, 'POST', '/v1/conversations', { harnessId: inHarness, title: 'Web chat test' });
     expect(created.status).toBe(201);
     await p.goto(`${gw}/c/${created.body.id}`);
     await p.getByRole('textbox', { name: 'Message' }).waitFor();
@@ -90,7 +108,15 @@ describe('the conversation page in a real browser', () => {
   /** A screenshot of the whole conversation: the viewport grows to the page's height, so the dock sits at its end. */
   const shot = async (name: string, p: Page = page) => {
     const size = p.viewportSize()!;
-    const height = await p.evaluate(() => document.documentElement.scrollHeight);
+    // The layout may scroll the conversation inside a container: grow the page by what that container hides.
+    const height = await p.evaluate(() => {
+      const g = globalThis as unknown as BrowserGlobals;
+      let hidden = 0;
+      for (let el = g.document.querySelector('.chat')?.parentElement ?? null; el; el = el.parentElement) {
+        if (/(auto|scroll)/.test(g.getComputedStyle(el).overflowY)) hidden += el.scrollHeight - el.clientHeight;
+      }
+      return Math.max(g.document.documentElement.scrollHeight, g.innerHeight + hidden);
+    });
     await p.setViewportSize({ width: size.width, height: Math.min(Math.max(height, size.height), 4_000) });
     await takeScreenshot(p, name);
     await p.setViewportSize(size);
@@ -99,6 +125,7 @@ describe('the conversation page in a real browser', () => {
 
   beforeAll(async () => {
     mcp = await startMcpTestServer();
+    oauthServer = await startOAuthTestServer();
     system = await startSystem({ label: 'web-chat' });
     gw = system.gatewayUrl;
     launched = await launchBrowser();
@@ -122,6 +149,7 @@ describe('the conversation page in a real browser', () => {
     await launched?.close();
     await system?.stop();
     await mcp?.close();
+    await oauthServer?.close();
   });
 
   it('streams thinking, parallel tool calls and markdown; copy, usage, display modes; no axe violation at 1280 and 375 px', async () => {
@@ -161,7 +189,7 @@ describe('the conversation page in a real browser', () => {
 
       // Copy: the message's text to the clipboard.
       await answer.getByRole('button', { name: 'Copy', exact: true }).click();
-      await poll(() => page.evaluate(() => navigator.clipboard.readText())).toContain('## Both checks passed');
+      await poll(() => page.evaluate(() => (globalThis as unknown as BrowserGlobals).navigator.clipboard.readText())).toContain('## Both checks passed');
 
       // The tool call's details.
       await done.first().click();
@@ -333,28 +361,28 @@ describe('the conversation page in a real browser', () => {
       await send(sim('warm up', { text: 120 }));
       await finished(lastAssistant());
       await page.evaluate(() => {
-        const w = globalThis as unknown as { longTasks: number[]; lengths: number[]; first: Element | null };
-        const articles = () => document.querySelectorAll('article[aria-label="Assistant"]');
+        const w = globalThis as unknown as BrowserGlobals & { longTasks: number[]; lengths: number[]; first: unknown };
+        const articles = () => w.document.querySelectorAll('article[aria-label="Assistant"]');
         w.longTasks = [];
         w.lengths = [];
         w.first = articles()[0] ?? null;
-        new PerformanceObserver((list) => {
+        new w.PerformanceObserver((list) => {
           for (const e of list.getEntries()) w.longTasks.push(Math.round(e.duration));
         }).observe({ type: 'longtask' });
         const sample = () => {
           const all = articles();
           const length = all.length > 1 ? (all[all.length - 1]!.textContent ?? '').length : 0;
           if (length !== w.lengths[w.lengths.length - 1]) w.lengths.push(length);
-          if (w.lengths.length < 10_000) requestAnimationFrame(sample);
+          if (w.lengths.length < 10_000) w.requestAnimationFrame(sample);
         };
-        requestAnimationFrame(sample);
+        w.requestAnimationFrame(sample);
       });
       await send(sim('stream fast', { text: 1_000, tokensPerSecond: 200 }));
       await poll(() => assistants().count()).toBe(2);
       await finished(lastAssistant());
       const seen = await page.evaluate(() => {
-        const w = globalThis as unknown as { longTasks: number[]; lengths: number[]; first: Element | null };
-        return { longTasks: w.longTasks, steps: w.lengths.length, firstKept: !!w.first && w.first === document.querySelector('article[aria-label="Assistant"]') };
+        const w = globalThis as unknown as BrowserGlobals & { longTasks: number[]; lengths: number[]; first: unknown };
+        return { longTasks: w.longTasks, steps: w.lengths.length, firstKept: !!w.first && w.first === w.document.querySelector('article[aria-label="Assistant"]') };
       });
       // ~5 s of tokens, rendered at most every 50 ms: many visible steps, not one jump at the end.
       expect(seen.steps).toBeGreaterThan(20);
@@ -363,6 +391,59 @@ describe('the conversation page in a real browser', () => {
       const load = loadavg()[0]! / cpus().length;
       if (load < 1.5) expect(seen.longTasks.filter((d) => d > 50)).toEqual([]);
       else console.warn(`web-chat: long tasks not asserted, load ${load.toFixed(1)} per CPU; seen: ${JSON.stringify(seen.longTasks)}`);
+    });
+  }, 60_000);
+
+  it('answers an MCP server’s question (elicitation) with a form built from its schema', async () => {
+    await withScreenshotOnFailure(page, 'web-chat-elicitation', async () => {
+      await openConversation();
+      await send(sim('Ask me', { toolCalls: [{ name: 'ask', arguments: { message: 'Tell me about your order' } }] }));
+      const form = page.getByRole('region', { name: 'test asks' });
+      await form.getByText('Tell me about your order').waitFor({ timeout: 15_000 });
+      // Defaults prefilled; labels from the schema's titles.
+      await expect(form.getByRole('textbox', { name: 'Name' }).inputValue()).resolves.toBe('Ada');
+      await expect(form.getByRole('combobox', { name: 'Colour' }).inputValue()).resolves.toBe('green');
+      await expect(form.getByRole('checkbox', { name: 'Subscribe' }).isChecked()).resolves.toBe(false);
+      await expect(form.getByRole('spinbutton', { name: 'How many' }).inputValue()).resolves.toBe('3');
+      await form.getByRole('textbox', { name: 'Name' }).fill('Grace');
+      await form.getByRole('combobox', { name: 'Colour' }).selectOption('blue');
+      await form.getByRole('checkbox', { name: 'Subscribe' }).check();
+      await form.getByRole('spinbutton', { name: 'How many' }).fill('12');
+      await form.getByRole('button', { name: 'Submit' }).click();
+      await form.getByText('How many must be at most 10.').waitFor();
+      await expectNoAxeViolations(page);
+      await shot('web-chat-elicitation');
+      await form.getByRole('spinbutton', { name: 'How many' }).fill('4');
+      await form.getByRole('button', { name: 'Submit' }).click();
+      await form.getByText('You answered this request.').waitFor({ timeout: 15_000 });
+      await finished(lastAssistant());
+      const answer = (await lastAssistant().textContent()) ?? '';
+      expect(answer).toContain('Grace');
+      expect(answer).toContain('blue');
+      // After a reload no form is offered again for the answered question.
+      await page.reload();
+      await lastAssistant().getByText(/Grace/).waitFor({ timeout: 10_000 });
+      await expect(page.getByRole('button', { name: 'Submit' }).count()).resolves.toBe(0);
+    });
+  }, 60_000);
+
+  it('says when an MCP server needs the user to connect, with where to do it', async () => {
+    await withScreenshotOnFailure(page, 'web-chat-mcp-auth', async () => {
+      const harness = await pageApi(page, 'POST', '/v1/harnesses', {
+        name: 'Needs OAuth', model: 'sim/echo', mcpServers: [{ name: 'protected', url: oauthServer.url, authType: 'oauth' }],
+      });
+      expect(harness.status).toBe(201);
+      await openConversation(page, harness.body.id);
+      await send('hello there');
+      await lastAssistant().getByText('Echo: hello there').waitFor({ timeout: 15_000 });
+      const notice = page.getByRole('region', { name: 'Connections needed' });
+      await notice.getByText('Connect to continue:').waitFor({ timeout: 10_000 });
+      await expect(notice.textContent()).resolves.toContain(oauthServer.url);
+      await expect(notice.getByRole('link', { name: 'Open harness settings' }).getAttribute('href')).resolves.toBe(`/harnesses/${harness.body.id}`);
+      await expectNoAxeViolations(page);
+      await shot('web-chat-mcp-auth');
+      await notice.getByRole('button', { name: 'Dismiss' }).click();
+      await poll(() => notice.count()).toBe(0);
     });
   }, 60_000);
 

@@ -7,8 +7,7 @@ import { useSettings } from '../app/settings';
 import { useToasts } from '../app/toasts';
 import { Composer } from './Composer';
 import { conversationPath, loadMessages, loadToolDirectory } from './conversation-api';
-import { useConversationEvents, type ElicitationChunk } from './conversation-events';
-import { elicitationOf, ElicitationForm, type Elicitation } from './elicitation/ElicitationForm';
+import { useConversationEvents } from './conversation-events';
 import { httpErrorOf, isNetworkError } from './errors';
 import { McpAuthNotice } from './McpAuthNotice';
 import { MessageItem, textOfMessage } from './MessageItem';
@@ -21,7 +20,6 @@ import './chat.css';
 /** Messages rendered at first (the newest); older ones on request. */
 const PAGE_SIZE = 100;
 const MAX_HISTORY = 100;
-const MAX_ELICITATIONS = 20;
 const MAX_AUTH_REQUESTS = 10;
 const NO_TOOLS: ToolDirectory = new Map();
 /** How long a queued send waits at most for this tab's own send before it to reach the server. */
@@ -39,7 +37,6 @@ export default function ChatView({ conversation, initialMessages }: ChatViewProp
   const toasts = useToasts();
   const [queue, setQueue] = useState<QueueItem[]>(conversation.queue ?? []);
   const [authRequests, setAuthRequests] = useState<McpAuthRequest[]>([]);
-  const [elicitations, setElicitations] = useState<ReadonlyMap<string, Elicitation>>(new Map());
   const [draft, setDraft] = useState<{ text: string; at: number } | null>(null);
   const [tools, setTools] = useState<ToolDirectory>(NO_TOOLS);
   const [shown, setShown] = useState(PAGE_SIZE);
@@ -55,27 +52,12 @@ export default function ChatView({ conversation, initialMessages }: ChatViewProp
     if (!r?.serverUrl) return;
     setAuthRequests((list) => (r.status === 'required' ? [...list.filter((x) => x.serverUrl !== r.serverUrl), r].slice(-MAX_AUTH_REQUESTS) : list.filter((x) => x.serverUrl !== r.serverUrl)));
   }, []);
-  const onElicitation = useCallback(({ id, data }: ElicitationChunk) => {
-    setElicitations((old) => {
-      const next = elicitationOf(id, data, old.get(id));
-      if (!next) return old;
-      const map = new Map(old);
-      map.set(id, next);
-      while (map.size > MAX_ELICITATIONS) map.delete(map.keys().next().value as string);
-      return map;
-    });
-  }, []);
   const onDataPart = useCallback(
     (part: { type: string; id?: string; data?: unknown }) => {
       if (part.type === 'data-queue') setQueue(((part.data as { items?: QueueItem[] })?.items ?? []).slice(0, 200));
       else if (part.type === 'data-mcp-auth') onMcpAuth(part.data as McpAuthRequest);
-      else if (part.type === 'data-elicitation') {
-        const data = (part.data ?? {}) as Record<string, unknown>;
-        const id = String(part.id ?? data.elicitationId ?? '');
-        if (id) onElicitation({ id, data });
-      }
     },
-    [onMcpAuth, onElicitation],
+    [onMcpAuth],
   );
 
   // useChat keeps its first options: callbacks reach the current render through this ref.
@@ -126,7 +108,6 @@ export default function ChatView({ conversation, initialMessages }: ChatViewProp
     isKnown: (id) => knownRef.current.has(id),
     onQueue: setQueue,
     onMcpAuth,
-    onElicitation,
     onRunEnded: requestReconcile,
     onForeignRunError: (text) => toasts.error(new Error(text)),
     onConnection: (connected) => {
@@ -261,12 +242,11 @@ export default function ChatView({ conversation, initialMessages }: ChatViewProp
   }, []);
   useLayoutEffect(() => {
     if (stickToBottom.current) endRef.current?.scrollIntoView({ block: 'end' });
-  }, [visible, queue.length, elicitations]);
+  }, [visible, queue.length]);
 
   const lastChatMessage = chat.messages[chat.messages.length - 1];
   const liveId = chat.status === 'streaming' && lastChatMessage?.role === 'assistant' ? lastChatMessage.id : null;
   const firstShown = Math.max(0, visible.length - shown);
-  const pendingElicitations = [...elicitations.values()];
   const waiting = chat.status === 'submitted' && lastChatMessage?.role === 'user';
 
   return (
@@ -309,9 +289,6 @@ export default function ChatView({ conversation, initialMessages }: ChatViewProp
         <div ref={endRef} className="chat-end" />
       </section>
       <div className="chat-dock">
-        {pendingElicitations.map((e) => (
-          <ElicitationForm key={e.elicitationId} conversationId={conversationId} elicitation={e} />
-        ))}
         <McpAuthNotice requests={authRequests} harnessId={conversation.harnessId} onDismiss={(url) => setAuthRequests((l) => l.filter((r) => r.serverUrl !== url))} />
         <QueueList items={queue} onSendNow={sendNow} onRemove={remove} />
         <Composer history={history} runActive={runActive} onSend={send} onStop={stop} draft={draft} />

@@ -1,5 +1,6 @@
 import { memo } from 'react';
 import type { DisplayMode } from '../api/types';
+import { elicitationOf, ElicitationForm } from './elicitation/ElicitationForm';
 import { Markdown } from './parts/Markdown';
 import { CopyButton } from './parts/CopyButton';
 import { ReasoningPart } from './parts/ReasoningPart';
@@ -26,7 +27,7 @@ export const textOfMessage = (m: ChatMessage) =>
     .map((p) => (p as { text: string }).text)
     .join('\n\n');
 
-function Parts({ message, streaming, tools }: { message: ChatMessage; streaming: boolean; tools: ToolDirectory }) {
+function Parts({ message, streaming, tools, conversationId }: { message: ChatMessage; streaming: boolean; tools: ToolDirectory; conversationId: string }) {
   // Keys count parts of one kind: the stored message has no step markers, so indexes over all parts would shift
   // when the streamed message is replaced by the stored one (and the measured durations would be lost).
   let texts = 0;
@@ -45,6 +46,11 @@ function Parts({ message, streaming, tools }: { message: ChatMessage; streaming:
           }
           case 'dynamic-tool':
             return <ToolPart key={part.toolCallId} messageId={message.id} part={part} info={tools.get(part.toolName)} />;
+          case 'data-elicitation': {
+            const { id, data } = part as { id?: string; data?: Record<string, unknown> };
+            const elicitation = elicitationOf(id ?? '', data ?? {});
+            return elicitation ? <ElicitationForm key={`elicitation:${elicitation.elicitationId}`} conversationId={conversationId} elicitation={elicitation} /> : null;
+          }
           default:
             return null;
         }
@@ -104,7 +110,7 @@ function AssistantMessage({ message, conversationId, streaming, displayMode, too
   return (
     <article className="message message-assistant" aria-label="Assistant" data-status={status} data-message-id={message.id}>
       <div className="message-body">
-        <Parts message={message} streaming={streaming} tools={tools} />
+        <Parts message={message} streaming={streaming} tools={tools} conversationId={conversationId} />
         {streaming && !hasContent ? (
           <p className="typing" role="status">
             <span className="visually-hidden">The assistant is answering…</span>

@@ -1,5 +1,5 @@
 import { api } from '../api/client';
-import type { Conversation, Harness, Page, QueueItem, Tool } from '../api/types';
+import type { Conversation, Harness, Page, Tool } from '../api/types';
 import { toChatMessage, type ApiMessage, type ChatMessage, type ToolDirectory } from './types';
 
 /** Pages followed at most: 10 × 500 messages. A longer conversation shows its first 5,000 messages. */
@@ -22,10 +22,6 @@ export async function loadMessages(conversationId: string, signal?: AbortSignal)
 }
 
 export const loadConversation = (id: string, signal?: AbortSignal) => api<Conversation>(conversationPath(id), { signal });
-
-export async function loadQueue(conversationId: string, signal?: AbortSignal): Promise<QueueItem[]> {
-  return (await api<Page<QueueItem>>(`${conversationPath(conversationId)}/queue`, { signal })).items;
-}
 
 /** Tool name → server, from the harness's tool listing (best effort: the chat works without it). */
 export async function loadToolDirectory(harnessId: string, signal?: AbortSignal): Promise<ToolDirectory> {

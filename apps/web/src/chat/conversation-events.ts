@@ -5,20 +5,14 @@ import { conversationPath } from './conversation-api';
 import type { ChatMessage, McpAuthRequest } from './types';
 
 // Follows GET /v1/conversations/:id/events for what this tab did not start itself: another tab's messages and runs,
-// queued messages that start running, and every data part (queue, MCP auth, elicitations). A run that useChat is
+// queued messages that start running, and the data parts of the conversation (queue, MCP auth). A run that useChat is
 // already streaming (its message id is known to useChat) is skipped, so nothing is shown twice. See docs/web.md "Chat".
-
-export interface ElicitationChunk {
-  id: string;
-  data: Record<string, unknown>;
-}
 
 export interface ConversationEventHandlers {
   /** Whether useChat already has this message id (a run or message this tab started or loaded). */
   isKnown(id: string): boolean;
   onQueue(items: QueueItem[]): void;
   onMcpAuth(request: McpAuthRequest): void;
-  onElicitation(chunk: ElicitationChunk): void;
   /** A run ended (finish, abort or error), whoever started it. */
   onRunEnded(): void;
   /** A run this tab did not start failed with this text. */
@@ -43,8 +37,8 @@ const RETRY_MS = 3_000;
 const MAX_OVERLAY = 200;
 
 const isTerminal = (type: string) => type === 'finish' || type === 'abort' || type === 'error';
-/** Data parts the page handles itself; everything else of a run goes into its message. */
-const SIDE_CHANNEL = new Set(['data-queue', 'data-message', 'data-usage', 'data-run', 'data-mcp-auth', 'data-elicitation']);
+/** Data parts the page handles itself; everything else of a run (e.g. `data-elicitation`) goes into its message. */
+const SIDE_CHANNEL = new Set(['data-queue', 'data-message', 'data-usage', 'data-run', 'data-mcp-auth']);
 
 interface RunFeed {
   messageId: string;
@@ -124,11 +118,6 @@ export function useConversationEvents(conversationId: string, handlers: Conversa
       const type = chunk.type;
       if (type === 'data-queue') return h().onQueue(((chunk.data as { items?: QueueItem[] })?.items ?? []).slice(0, 200));
       if (type === 'data-mcp-auth') return h().onMcpAuth(chunk.data as McpAuthRequest);
-      if (type === 'data-elicitation') {
-        const data = (chunk.data ?? {}) as Record<string, unknown>;
-        const id = String(chunk.id ?? data.elicitationId ?? '');
-        return id ? h().onElicitation({ id, data }) : undefined;
-      }
       if (type === 'data-message') {
         const data = chunk.data as { messageId: string; role: 'user'; parts: ChatMessage['parts']; clientMessageId?: string };
         if (!data?.messageId || h().isKnown(data.messageId) || (data.clientMessageId && h().isKnown(data.clientMessageId))) return;

@@ -34,13 +34,13 @@ function store(key: string, ms: number) {
   }
 }
 
-export function markStart(key: string) {
+function markStart(key: string) {
   if (spans.has(key) || finished.has(key)) return;
   spans.set(key, { start: performance.now() });
   if (spans.size > MAX_SPANS) spans.delete(spans.keys().next().value as string);
 }
 
-export function markEnd(key: string) {
+function markEnd(key: string) {
   const span = spans.get(key);
   if (!span || span.end !== undefined) return;
   span.end = performance.now();
@@ -48,7 +48,7 @@ export function markEnd(key: string) {
 }
 
 /** Milliseconds between the marks, when this tab saw both. */
-export function durationOf(key: string): number | undefined {
+function durationOf(key: string): number | undefined {
   return finished.get(key);
 }
 

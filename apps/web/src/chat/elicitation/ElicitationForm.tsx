@@ -2,7 +2,7 @@ import { useId, useMemo, useState, type FormEvent } from 'react';
 import { api, ApiError } from '../../api/client';
 import { useToasts } from '../../app/toasts';
 import { conversationPath } from '../conversation-api';
-import { fieldErrorsOf, initialValues, schemaToFields, valuesToContent, type Field, type FormValues } from './schema-fields';
+import { fieldErrorsOf, initialValues, schemaToFields, valuesToContent, type Field, type FieldValue, type FormValues } from './schema-fields';
 import './elicitation.css';
 
 export type ElicitationStatus = 'pending' | 'accepted' | 'declined' | 'cancelled' | 'expired';
@@ -24,11 +24,38 @@ const STATUS_TEXT: Record<Exclude<ElicitationStatus, 'pending'>, string> = {
   expired: 'This request expired.',
 };
 
-function FieldInput({ field, value, error, onChange }: { field: Field; value: string | boolean; error?: string; onChange(v: string | boolean): void }) {
+function MultiSelect({ field, value, error, onChange }: { field: Field; value: FieldValue; error?: string; onChange(v: FieldValue): void }) {
+  const id = useId();
+  const chosen = Array.isArray(value) ? value : [];
+  const describedBy = [field.description ? `${id}-help` : '', error ? `${id}-error` : ''].filter(Boolean).join(' ') || undefined;
+  return (
+    <fieldset className="elicitation-field elicitation-choices" aria-describedby={describedBy} aria-invalid={error ? true : undefined}>
+      <legend>
+        {field.label}
+        {field.required ? <span aria-hidden="true"> *</span> : null}
+      </legend>
+      {field.options!.map((o) => (
+        <label key={o.value} className="choice">
+          <input
+            type="checkbox"
+            checked={chosen.includes(o.value)}
+            onChange={(e) => onChange(e.target.checked ? [...chosen, o.value] : chosen.filter((c) => c !== o.value))}
+          />
+          {o.label}
+        </label>
+      ))}
+      {field.description ? <p id={`${id}-help`} className="field-help">{field.description}</p> : null}
+      {error ? <p id={`${id}-error`} className="field-error">{error}</p> : null}
+    </fieldset>
+  );
+}
+
+function FieldInput({ field, value, error, onChange }: { field: Field; value: FieldValue; error?: string; onChange(v: FieldValue): void }) {
   const id = useId();
   const helpId = field.description ? `${id}-help` : undefined;
   const errorId = error ? `${id}-error` : undefined;
   const describedBy = [helpId, errorId].filter(Boolean).join(' ') || undefined;
+  if (field.kind === 'multiselect') return <MultiSelect field={field} value={value} error={error} onChange={onChange} />;
   const common = { id, name: field.name, 'aria-describedby': describedBy, 'aria-invalid': error ? true : undefined } as const;
   return (
     <div className={`elicitation-field ${field.kind === 'boolean' ? 'checkbox-field' : ''}`}>
@@ -111,9 +138,9 @@ export function ElicitationForm({ conversationId, elicitation }: { conversationI
   const done = elicitation.status !== 'pending';
   return (
     <section className="elicitation" aria-labelledby={titleId}>
-      <h2 id={titleId} className="elicitation-title">
+      <p id={titleId} className="elicitation-title">
         {elicitation.serverName || 'A tool'} asks
-      </h2>
+      </p>
       <p className="elicitation-message">{elicitation.message}</p>
       {done ? (
         <p className="elicitation-status" role="status">{STATUS_TEXT[elicitation.status as Exclude<ElicitationStatus, 'pending'>] ?? elicitation.status}</p>
@@ -135,10 +162,9 @@ export function ElicitationForm({ conversationId, elicitation }: { conversationI
   );
 }
 
-/** The elicitation in a `data-elicitation` chunk's data, or null when it lacks what the form needs. */
-export function elicitationOf(id: string, data: Record<string, unknown>, previous?: Elicitation): Elicitation | null {
-  const status = (typeof data.status === 'string' ? data.status : previous?.status ?? 'pending') as ElicitationStatus;
-  if (previous) return { ...previous, status };
+/** The elicitation in a `data-elicitation` part's data, or null when it lacks what the form needs. */
+export function elicitationOf(id: string, data: Record<string, unknown>): Elicitation | null {
+  const status = (typeof data.status === 'string' ? data.status : 'pending') as ElicitationStatus;
   if (typeof data.message !== 'string') return null;
   return {
     elicitationId: typeof data.elicitationId === 'string' ? data.elicitationId : id,

@@ -1,7 +1,7 @@
 // MCP form elicitation: `requestedSchema` is a flat object of primitive properties. This maps it to form fields and
 // the form's values back to the `content` the server asked for. Pure functions: no React here.
 
-export type FieldKind = 'text' | 'email' | 'url' | 'date' | 'datetime' | 'number' | 'integer' | 'boolean' | 'select';
+export type FieldKind = 'text' | 'email' | 'url' | 'date' | 'datetime' | 'number' | 'integer' | 'boolean' | 'select' | 'multiselect';
 
 export interface FieldOption {
   value: string;
@@ -19,11 +19,14 @@ export interface Field {
   maxLength?: number;
   minimum?: number;
   maximum?: number;
-  /** The form's initial value: a string for inputs and selects, a boolean for a checkbox. */
-  initial: string | boolean;
+  minItems?: number;
+  maxItems?: number;
+  /** The form's initial value: a string for inputs and selects, a boolean for a checkbox, a list for a multi-select. */
+  initial: FieldValue;
 }
 
-export type FormValues = Record<string, string | boolean>;
+export type FieldValue = string | boolean | string[];
+export type FormValues = Record<string, FieldValue>;
 
 interface PropertySchema {
   type?: string;
@@ -37,6 +40,9 @@ interface PropertySchema {
   maxLength?: number;
   minimum?: number;
   maximum?: number;
+  minItems?: number;
+  maxItems?: number;
+  items?: { type?: string; enum?: unknown[]; enumNames?: unknown[]; anyOf?: { const?: unknown; title?: string }[]; oneOf?: { const?: unknown; title?: string }[] };
   default?: unknown;
 }
 
@@ -47,6 +53,11 @@ const num = (v: unknown) => (typeof v === 'number' && Number.isFinite(v) ? v : u
 const str = (v: unknown) => (typeof v === 'string' ? v : undefined);
 
 function optionsOf(p: PropertySchema): FieldOption[] | undefined {
+  if (p.type === 'array') {
+    const items = p.items ?? {};
+    const titled = items.anyOf ?? items.oneOf;
+    return optionsOf({ enum: items.enum, enumNames: items.enumNames, oneOf: titled });
+  }
   if (Array.isArray(p.oneOf) && p.oneOf.length > 0) {
     return p.oneOf.filter((o) => o && o.const !== undefined).map((o) => ({ value: String(o.const), label: o.title ?? String(o.const) }));
   }
@@ -58,6 +69,7 @@ function optionsOf(p: PropertySchema): FieldOption[] | undefined {
 
 function kindOf(p: PropertySchema, options: FieldOption[] | undefined): FieldKind {
   if (p.type === 'boolean') return 'boolean';
+  if (p.type === 'array') return 'multiselect';
   if (p.type === 'number') return 'number';
   if (p.type === 'integer') return 'integer';
   if (options) return 'select';
@@ -83,8 +95,9 @@ function toLocalDateTime(iso: string): string {
   return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}T${pad(d.getHours())}:${pad(d.getMinutes())}`;
 }
 
-function initialOf(p: PropertySchema, kind: FieldKind): string | boolean {
+function initialOf(p: PropertySchema, kind: FieldKind): FieldValue {
   if (kind === 'boolean') return p.default === true;
+  if (kind === 'multiselect') return Array.isArray(p.default) ? p.default.map(String) : [];
   if (p.default === undefined || p.default === null) return '';
   if (kind === 'datetime') return toLocalDateTime(String(p.default));
   return String(p.default);
@@ -109,6 +122,8 @@ export function schemaToFields(schema: unknown): Field[] {
       maxLength: num(p.maxLength),
       minimum: num(p.minimum),
       maximum: num(p.maximum),
+      minItems: num(p.minItems),
+      maxItems: num(p.maxItems),
       initial: initialOf(p, kind),
     };
   });
@@ -129,6 +144,14 @@ export function valuesToContent(fields: readonly Field[], values: FormValues): {
     const v = values[f.name];
     if (f.kind === 'boolean') {
       content[f.name] = v === true;
+      continue;
+    }
+    if (f.kind === 'multiselect') {
+      const chosen = Array.isArray(v) ? v : [];
+      if (chosen.length === 0 && f.required) errors[f.name] = `Choose at least one ${f.label}.`;
+      else if (f.minItems !== undefined && chosen.length < f.minItems) errors[f.name] = `Choose at least ${f.minItems}.`;
+      else if (f.maxItems !== undefined && chosen.length > f.maxItems) errors[f.name] = `Choose at most ${f.maxItems}.`;
+      else if (chosen.length > 0 || f.required) content[f.name] = chosen;
       continue;
     }
     const text = typeof v === 'string' ? v.trim() : '';

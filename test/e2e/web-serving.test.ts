@@ -1,6 +1,8 @@
 // The gateway serves the built web app (apps/web/dist) at `/`: the page with its CSP and no-cache for every client
 // route, hashed assets cached for a year, and never the page where the API or a missing file is asked for.
-import { readdirSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
+import { request } from 'node:http';
+import { brotliDecompressSync, gunzipSync } from 'node:zlib';
 import { join } from 'node:path';
 import { repoRoot, startSystem, type System } from '@harness/testing';
 
@@ -39,6 +41,40 @@ describe('the web app served by the gateway', () => {
     expect(res.headers.get('cache-control')).toBe('public, max-age=31536000, immutable');
     const onDisk = readdirSync(join(repoRoot, 'apps/web/dist/assets'));
     expect(onDisk).toContain(script.slice('/assets/'.length));
+  });
+
+  /** A raw GET (fetch would decode the body and hide Content-Encoding). */
+  const rawGet = (path: string, acceptEncoding: string): Promise<{ status: number; headers: Record<string, string | string[] | undefined>; body: Buffer }> =>
+    new Promise((resolve, reject) => {
+      const req = request(gw + path, { headers: { 'accept-encoding': acceptEncoding } }, (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }));
+      });
+      req.on('error', reject);
+      req.end();
+    });
+
+  it('sends the precompressed script the browser accepts (Brotli first), the same bytes once decoded', async () => {
+    const html = await (await fetch(gw + '/')).text();
+    const script = /src="(\/assets\/[^"]+\.js)"/.exec(html)![1];
+    const plain = readFileSync(join(repoRoot, 'apps/web/dist', script));
+
+    const br = await rawGet(script, 'gzip, deflate, br');
+    expect(br.headers['content-encoding']).toBe('br');
+    expect(br.headers['content-type']).toMatch(/javascript/);
+    expect(br.headers['vary']).toMatch(/Accept-Encoding/i);
+    expect(br.headers['cache-control']).toBe('public, max-age=31536000, immutable');
+    expect(brotliDecompressSync(br.body).equals(plain)).toBe(true);
+    expect(br.body.length).toBeLessThan(plain.length / 2);
+
+    const gz = await rawGet(script, 'gzip, br;q=0');
+    expect(gz.headers['content-encoding']).toBe('gzip');
+    expect(gunzipSync(gz.body).equals(plain)).toBe(true);
+
+    const identity = await rawGet(script, 'identity');
+    expect(identity.headers['content-encoding']).toBeUndefined();
+    expect(identity.body.equals(plain)).toBe(true);
   });
 
   it('answers a missing asset 404, not with the page', async () => {

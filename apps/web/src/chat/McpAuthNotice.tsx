@@ -1,4 +1,5 @@
 import { Link } from 'wouter';
+import { httpUrlOrNull } from '../api/urls';
 import type { McpAuthRequest } from './types';
 
 /** A run needs the user to connect an MCP server (OAuth): where to do it. */
@@ -12,8 +13,8 @@ export function McpAuthNotice({ requests, harnessId, onDismiss }: { requests: re
             <strong>Connect to continue:</strong> {r.serverUrl} needs you to sign in before its tools can run.
           </p>
           <div className="mcp-auth-actions">
-            {r.authorizationUrl ? (
-              <a className="button primary" href={r.authorizationUrl} target="_blank" rel="noopener noreferrer">
+            {httpUrlOrNull(r.authorizationUrl) ? (
+              <a className="button primary" href={httpUrlOrNull(r.authorizationUrl)!} target="_blank" rel="noopener noreferrer">
                 Connect
               </a>
             ) : null}

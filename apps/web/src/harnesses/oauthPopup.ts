@@ -1,3 +1,4 @@
+import { httpUrlOrNull } from '../api/urls';
 // Connecting an OAuth MCP server in a popup (docs/web.md "Harness editor"). The popup is opened synchronously in the
 // click handler (about:blank), so popup blockers allow it; it is sent to the authorization URL once `start` answers.
 // The gateway's callback page posts `{type: "harness:mcp-oauth", status, serverUrl, message, nonce}` to this origin
@@ -96,7 +97,7 @@ export async function connectInPopup(popup: Window, serverUrl: string, signal: A
     return { kind: 'connected' };
   }
   if (popup.closed || signal.aborted) return { kind: 'closed' };
-  if (!/^https?:$/.test(new URL(started.authorizationUrl).protocol)) {
+  if (!httpUrlOrNull(started.authorizationUrl)) {
     popup.close();
     throw new Error('The authorization URL is not an http(s) URL.');
   }

@@ -1,8 +1,8 @@
-import { httpUrlOrNull } from '../api/urls';
 // Connecting an OAuth MCP server in a popup (docs/web.md "Harness editor"). The popup is opened synchronously in the
 // click handler (about:blank), so popup blockers allow it; it is sent to the authorization URL once `start` answers.
 // The gateway's callback page posts `{type: "harness:mcp-oauth", status, serverUrl, message, nonce}` to this origin
 // and closes. Only a message from this origin, from this very popup, with this flow's nonce is believed.
+import { httpUrlOrNull } from '../api/urls';
 import { oauthApi } from './api';
 
 export const OAUTH_MESSAGE_TYPE = 'harness:mcp-oauth';

@@ -305,6 +305,8 @@ describe('web app shell', () => {
       await toggle.click();
       await nav(page).getByRole('link', { name: 'Groceries' }).click();
       await page.waitForURL(/\/c\/[0-9a-f-]{36}$/);
+      // The conversation page loads its code lazily: check the page once it shows the conversation, not its loading state.
+      await page.getByRole('heading', { level: 1, name: 'Groceries' }).waitFor({ state: 'visible' });
       await expect(nav(page).isVisible()).resolves.toBe(false);
       await expect(fits()).resolves.toBe(true);
       await expectNoAxeViolations(page);

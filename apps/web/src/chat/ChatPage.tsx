@@ -27,7 +27,7 @@ export function ChatPage({ conversationId }: { conversationId: string }) {
     return () => controller.abort();
   }, [conversationId]);
 
-  if (!state) return <p className="page-loading" role="status">Loading the conversation…</p>;
+  if (!state) return <ChatLoading />;
   if ('error' in state) {
     return (
       <div className="page-error">
@@ -37,8 +37,18 @@ export function ChatPage({ conversationId }: { conversationId: string }) {
     );
   }
   return (
-    <Suspense fallback={<p className="page-loading" role="status">Loading the conversation…</p>}>
+    <Suspense fallback={<ChatLoading />}>
       <ChatView conversation={state.conversation} initialMessages={state.messages} />
     </Suspense>
+  );
+}
+
+/** While the conversation or its code loads; the page has its level-one heading even then. */
+function ChatLoading() {
+  return (
+    <div className="page-loading">
+      <h1 className="visually-hidden">Conversation</h1>
+      <p role="status">Loading the conversation…</p>
+    </div>
   );
 }

@@ -172,11 +172,16 @@ describe('bad input', () => {
     }
   });
 
-  it('unknown routes are 404 not_found', async () => {
+  it('unknown API routes are 404 not_found; other GET paths are the web app\'s client routes, other methods 404', async () => {
     const res = await gw.request('/v1/nothing-here', { user: 'alice' });
     expect(res.status).toBe(404);
     expect((await errorOf(res)).code).toBe('not_found');
-    expect((await fetch(`${gw.url}/nope`)).status).toBe(404);
+    const page = await fetch(`${gw.url}/nope`);
+    expect([200, 503]).toContain(page.status); // 503: the web app is not built in this checkout
+    expect(page.headers.get('content-security-policy')).toContain("script-src 'self'");
+    const post = await fetch(`${gw.url}/nope`, { method: 'POST' });
+    expect(post.status).toBe(404);
+    expect((await errorOf(post)).code).toBe('not_found');
   });
 
   it('malformed JSON is 400 invalid_json; a non-JSON body is 415; over 1 MiB is 413', async () => {

@@ -16,6 +16,13 @@ interface Session {
 
 const SessionContext = createContext<Session | null>(null);
 
+/** The first GET /v1/me, started by main.tsx before React's first render (with the page's other first requests). */
+let preloadedMe: Promise<Me> | null = null;
+export function preloadSession(): void {
+  preloadedMe = api<Me>('/v1/me', { quiet401: true });
+  preloadedMe.catch(() => undefined);
+}
+
 /** Who is signed in (GET /v1/me); any 401 later (session expired, signed out in another tab) signs the app out. */
 export function SessionProvider({ children }: { children: ReactNode }) {
   const [state, setState] = useState<SessionState>({ status: 'loading' });
@@ -23,10 +30,13 @@ export function SessionProvider({ children }: { children: ReactNode }) {
 
   useEffect(() => {
     const controller = new AbortController();
-    api<Me>('/v1/me', { signal: controller.signal, quiet401: true })
-      .then((me) => setState({ status: 'signed-in', me }))
+    const request = attempt === 0 && preloadedMe ? preloadedMe : api<Me>('/v1/me', { signal: controller.signal, quiet401: true });
+    request
+      .then((me) => {
+        if (!controller.signal.aborted) setState({ status: 'signed-in', me });
+      })
       .catch((e: unknown) => {
-        if ((e as Error).name === 'AbortError') return;
+        if ((e as Error).name === 'AbortError' || controller.signal.aborted) return;
         if (e instanceof ApiError && e.status === 401) setState({ status: 'signed-out' });
         else setState({ status: 'error', message: (e as Error).message });
       });

@@ -16,10 +16,13 @@ interface Session {
 
 const SessionContext = createContext<Session | null>(null);
 
-/** The first GET /v1/me, started by main.tsx before React's first render (with the page's other first requests). */
+/**
+ * The first GET /v1/me, started by main.tsx before React's first render (with the page's other first requests). The
+ * signed-in app is shown once `alsoWaitFor` has settled too (the settings: the page then opens in the right mode).
+ */
 let preloadedMe: Promise<Me> | null = null;
-export function preloadSession(): void {
-  preloadedMe = api<Me>('/v1/me', { quiet401: true });
+export function preloadSession(alsoWaitFor: Promise<unknown>): void {
+  preloadedMe = api<Me>('/v1/me', { quiet401: true }).then((me) => alsoWaitFor.then(() => me, () => me));
   preloadedMe.catch(() => undefined);
 }
 

@@ -77,7 +77,17 @@ export default function ChatView({ conversation, initialMessages }: ChatViewProp
   // useChat keeps its first options: callbacks reach the current render through this ref.
   const handlers = useRef({ onError: (_e: Error) => {}, onFinish: () => {}, onData: onDataPart });
   const transport = useMemo(
-    () => new DefaultChatTransport<ChatMessage>({ api: '/v1/chat', headers: { ...CLIENT_HEADERS }, credentials: 'same-origin' }),
+    () =>
+      new DefaultChatTransport<ChatMessage>({
+        api: '/v1/chat',
+        headers: { ...CLIENT_HEADERS },
+        credentials: 'same-origin',
+        // The API reads only the last user message (or regenerates `messageId`): the rest of a long conversation
+        // would be serialized and uploaded for nothing.
+        prepareSendMessagesRequest: ({ id, messages, body, trigger, messageId }) => ({
+          body: { ...body, id, messages: messages.slice(-1), trigger, messageId },
+        }),
+      }),
     [],
   );
   const chat = useChat<ChatMessage>({

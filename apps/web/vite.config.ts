@@ -1,4 +1,5 @@
 import react from '@vitejs/plugin-react';
+import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vite';
 import { precompress } from './build/precompress';
 
@@ -11,6 +12,12 @@ const proxied = { target: gateway, changeOrigin: true, configure: (proxy: { on(e
 
 export default defineConfig({
   plugins: [react(), precompress()],
+  resolve: {
+    // @ai-sdk/react pins its own patch release of `ai`: without this the chat chunk carries two copies of it.
+    dedupe: ['ai'],
+    // See build/zod-v3-kinds.ts: the only part of zod 3 the AI SDK reaches in the browser.
+    alias: [{ find: /^zod\/v3$/, replacement: fileURLToPath(new URL('./build/zod-v3-kinds.ts', import.meta.url)) }],
+  },
   build: {
     outDir: 'dist',
     emptyOutDir: true,

@@ -16,6 +16,16 @@ interface Session {
 
 const SessionContext = createContext<Session | null>(null);
 
+/**
+ * The first GET /v1/me, started by main.tsx before React's first render (with the page's other first requests). The
+ * signed-in app is shown once `alsoWaitFor` has settled too (the settings: the page then opens in the right mode).
+ */
+let preloadedMe: Promise<Me> | null = null;
+export function preloadSession(alsoWaitFor: Promise<unknown>): void {
+  preloadedMe = api<Me>('/v1/me', { quiet401: true }).then((me) => alsoWaitFor.then(() => me, () => me));
+  preloadedMe.catch(() => undefined);
+}
+
 /** Who is signed in (GET /v1/me); any 401 later (session expired, signed out in another tab) signs the app out. */
 export function SessionProvider({ children }: { children: ReactNode }) {
   const [state, setState] = useState<SessionState>({ status: 'loading' });
@@ -23,10 +33,13 @@ export function SessionProvider({ children }: { children: ReactNode }) {
 
   useEffect(() => {
     const controller = new AbortController();
-    api<Me>('/v1/me', { signal: controller.signal, quiet401: true })
-      .then((me) => setState({ status: 'signed-in', me }))
+    const request = attempt === 0 && preloadedMe ? preloadedMe : api<Me>('/v1/me', { signal: controller.signal, quiet401: true });
+    request
+      .then((me) => {
+        if (!controller.signal.aborted) setState({ status: 'signed-in', me });
+      })
       .catch((e: unknown) => {
-        if ((e as Error).name === 'AbortError') return;
+        if ((e as Error).name === 'AbortError' || controller.signal.aborted) return;
         if (e instanceof ApiError && e.status === 401) setState({ status: 'signed-out' });
         else setState({ status: 'error', message: (e as Error).message });
       });

@@ -31,22 +31,37 @@ function cacheMode(mode: DisplayMode): void {
   }
 }
 
+/** The first GET /v1/me/settings, started by main.tsx with the page's other first requests; its value once it came. */
+let preloaded: { request: Promise<Settings>; value?: Settings } | null = null;
+export function preloadSettings(): Promise<unknown> {
+  const entry: NonNullable<typeof preloaded> = { request: api<Settings>('/v1/me/settings', { quiet401: true }) };
+  entry.request.then((value) => (entry.value = value), () => undefined);
+  preloaded = entry;
+  return entry.request;
+}
+
 /**
  * The user's settings (GET/PUT /v1/me/settings). The API's value wins over the browser's cached one, unless the user
  * chose a mode before it answered. A change shows at once and is reverted if the save fails.
  */
 export function SettingsProvider({ children }: { children: ReactNode }) {
   const toasts = useToasts();
-  const [displayMode, setMode] = useState<DisplayMode>(cachedMode);
+  const [displayMode, setMode] = useState<DisplayMode>(() => preloaded?.value?.displayMode ?? cachedMode());
   const chosen = useRef(false);
 
   useEffect(() => {
     const controller = new AbortController();
-    api<Settings>('/v1/me/settings', { signal: controller.signal })
+    const fetchSettings = () => api<Settings>('/v1/me/settings', { signal: controller.signal });
+    // The preload serves the first provider only (a failed one is asked again, so its error is a real one).
+    const request = preloaded ? preloaded.request.catch(fetchSettings) : fetchSettings();
+    request
       .then((s) => {
-        if (!chosen.current) setMode(s.displayMode);
+        preloaded = null;
+        if (!chosen.current && !controller.signal.aborted) setMode(s.displayMode);
       })
-      .catch((e: unknown) => toasts.error(e));
+      .catch((e: unknown) => {
+        if ((e as Error).name !== 'AbortError' && !controller.signal.aborted) toasts.error(e);
+      });
     return () => controller.abort();
   }, [toasts]);
 

@@ -1,31 +1,32 @@
-import { lazy, Suspense, useEffect, useState } from 'react';
+import { useEffect, useState } from 'react';
 import { ApiError } from '../api/client';
-import type { Conversation } from '../api/types';
 import { messageOf } from '../app/toasts';
-import { loadConversation, loadMessages } from './conversation-api';
-import type { ChatMessage } from './types';
-
-// The chat (AI SDK, markdown) is its own chunk: the sign-in page and the rest of the app do not load it.
-const ChatView = lazy(() => import('./ChatView'));
-
-type Loaded = { conversation: Conversation; messages: ChatMessage[] };
+import { arrivedPreload, forgetPreload, loadChat, type LoadedChat } from './load-chat';
 
 export function ChatPage({ conversationId }: { conversationId: string }) {
-  const [state, setState] = useState<Loaded | { error: string; notFound: boolean } | null>(null);
+  // Keyed by conversation (App.tsx): `conversationId` never changes for one instance.
+  const [arrived] = useState(() => arrivedPreload(conversationId));
+  const [state, setState] = useState<LoadedChat | { error: string; notFound: boolean } | null>(arrived);
   useEffect(() => {
+    if (arrived) {
+      forgetPreload(conversationId);
+      return;
+    }
     const controller = new AbortController();
-    Promise.all([loadConversation(conversationId, controller.signal), loadMessages(conversationId, controller.signal)])
-      .then(([conversation, messages]) => {
-        // A run in progress is rebuilt from its stream (useChat's resume), not from its stored partial message.
-        const shown = conversation.activeRunId ? messages.filter((m) => m.metadata?.status !== 'streaming') : messages;
-        setState({ conversation, messages: shown });
+    // The chat view's code is loaded with the data, not through React.lazy: a lazy component shows its Suspense
+    // fallback first, and React then holds the content back for up to 300 ms after that fallback.
+    loadChat(conversationId, controller.signal)
+      .then((loaded) => {
+        if (controller.signal.aborted) return;
+        forgetPreload(conversationId);
+        setState(loaded);
       })
       .catch((e: unknown) => {
-        if ((e as Error).name === 'AbortError') return;
+        if ((e as Error).name === 'AbortError' || controller.signal.aborted) return;
         setState({ error: messageOf(e), notFound: e instanceof ApiError && e.status === 404 });
       });
     return () => controller.abort();
-  }, [conversationId]);
+  }, [conversationId, arrived]);
 
   if (!state) return <ChatLoading />;
   if ('error' in state) {
@@ -36,11 +37,8 @@ export function ChatPage({ conversationId }: { conversationId: string }) {
       </div>
     );
   }
-  return (
-    <Suspense fallback={<ChatLoading />}>
-      <ChatView conversation={state.conversation} initialMessages={state.messages} />
-    </Suspense>
-  );
+  const { ChatView } = state;
+  return <ChatView conversation={state.conversation} initialMessages={state.messages} />;
 }
 
 /** While the conversation or its code loads; the page has its level-one heading even then. */

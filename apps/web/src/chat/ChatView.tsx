@@ -1,4 +1,4 @@
-import { useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState } from 'react';
+import { startTransition, useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState } from 'react';
 import { useChat } from '@ai-sdk/react';
 import { DefaultChatTransport, generateId } from 'ai';
 import { api, CLIENT_HEADERS } from '../api/client';
@@ -12,6 +12,7 @@ import { httpErrorOf, isNetworkError } from './errors';
 import { McpAuthNotice } from './McpAuthNotice';
 import { MessageItem, textOfMessage } from './MessageItem';
 import { QueueList } from './QueueList';
+import { RegenerateContext } from './regenerate';
 import { mergeFromServer, sameList } from './reconcile';
 import type { ChatMessage, McpAuthRequest, QueueItem, ToolDirectory } from './types';
 import { formatCost, formatTokens, sumUsage } from './usage';
@@ -19,6 +20,12 @@ import './chat.css';
 
 /** Messages rendered at first (the newest); older ones on request. */
 const PAGE_SIZE = 100;
+/**
+ * Of those, the newest few are mounted with the page (enough to fill a screen) and the rest in batches in the
+ * background, each a short transition: a 100-message page in one render blocked the main thread for ~0.3 s.
+ */
+const FIRST_MOUNT = 6;
+const MOUNT_BATCH = 8;
 const MAX_HISTORY = 100;
 const MAX_AUTH_REQUESTS = 10;
 const NO_TOOLS: ToolDirectory = new Map();
@@ -40,11 +47,18 @@ export default function ChatView({ conversation, initialMessages }: ChatViewProp
   const [draft, setDraft] = useState<{ text: string; at: number } | null>(null);
   const [tools, setTools] = useState<ToolDirectory>(NO_TOOLS);
   const [shown, setShown] = useState(PAGE_SIZE);
+  const [mounted, setMounted] = useState(FIRST_MOUNT);
+  useEffect(() => {
+    if (mounted >= shown) return;
+    const timer = window.setTimeout(() => startTransition(() => setMounted((n) => Math.min(shown, n + MOUNT_BATCH))), 0);
+    return () => window.clearTimeout(timer);
+  }, [mounted, shown]);
   const lastSent = useRef<string | null>(null);
 
   useEffect(() => {
     const controller = new AbortController();
-    loadToolDirectory(conversation.harnessId, controller.signal).then(setTools, () => undefined);
+    // A transition: the new directory re-renders every message, in slices, not in one long task.
+    loadToolDirectory(conversation.harnessId, controller.signal).then((directory) => startTransition(() => setTools(directory)), () => undefined);
     return () => controller.abort();
   }, [conversation.harnessId]);
 
@@ -63,7 +77,17 @@ export default function ChatView({ conversation, initialMessages }: ChatViewProp
   // useChat keeps its first options: callbacks reach the current render through this ref.
   const handlers = useRef({ onError: (_e: Error) => {}, onFinish: () => {}, onData: onDataPart });
   const transport = useMemo(
-    () => new DefaultChatTransport<ChatMessage>({ api: '/v1/chat', headers: { ...CLIENT_HEADERS }, credentials: 'same-origin' }),
+    () =>
+      new DefaultChatTransport<ChatMessage>({
+        api: '/v1/chat',
+        headers: { ...CLIENT_HEADERS },
+        credentials: 'same-origin',
+        // The API reads only the last user message (or regenerates `messageId`): the rest of a long conversation
+        // would be serialized and uploaded for nothing.
+        prepareSendMessagesRequest: ({ id, messages, body, trigger, messageId }) => ({
+          body: { ...body, id, messages: messages.slice(-1), trigger, messageId },
+        }),
+      }),
     [],
   );
   const chat = useChat<ChatMessage>({
@@ -92,7 +116,7 @@ export default function ChatView({ conversation, initialMessages }: ChatViewProp
   useEffect(() => {
     if (reconcileWanted === 0 || chatBusy) return;
     const controller = new AbortController();
-    loadMessages(conversationId, controller.signal)
+    loadMessages(conversationId, { signal: controller.signal })
       .then((fresh) => {
         if (statusRef.current === 'submitted' || statusRef.current === 'streaming') return;
         const merged = mergeFromServer(messagesRef.current, fresh);
@@ -240,13 +264,29 @@ export default function ChatView({ conversation, initialMessages }: ChatViewProp
     observer.observe(end);
     return () => observer.disconnect();
   }, []);
+  // Once per frame at most, in the frame's own layout: scrolling in the commit forced a layout on every streamed update.
+  // Requested in the commit (a layout effect), so the frame scrolls before the observer above looks at it. The first
+  // time, at once: the page's first frame shows the end of the conversation.
+  const scrollFrame = useRef(0);
+  const scrolledOnce = useRef(false);
   useLayoutEffect(() => {
-    if (stickToBottom.current) endRef.current?.scrollIntoView({ block: 'end' });
-  }, [visible, queue.length]);
+    if (!stickToBottom.current || scrollFrame.current) return;
+    if (!scrolledOnce.current) {
+      scrolledOnce.current = true;
+      endRef.current?.scrollIntoView({ block: 'end' });
+      return;
+    }
+    scrollFrame.current = requestAnimationFrame(() => {
+      scrollFrame.current = 0;
+      if (stickToBottom.current) endRef.current?.scrollIntoView({ block: 'end' });
+    });
+  }, [visible, queue.length, mounted]);
+  useEffect(() => () => cancelAnimationFrame(scrollFrame.current), []);
 
   const lastChatMessage = chat.messages[chat.messages.length - 1];
   const liveId = chat.status === 'streaming' && lastChatMessage?.role === 'assistant' ? lastChatMessage.id : null;
   const firstShown = Math.max(0, visible.length - shown);
+  const firstMounted = Math.max(firstShown, visible.length - mounted);
   const waiting = chat.status === 'submitted' && lastChatMessage?.role === 'user';
 
   return (
@@ -260,34 +300,36 @@ export default function ChatView({ conversation, initialMessages }: ChatViewProp
           </p>
         ) : null}
       </header>
-      <section className="chat-log" aria-label="Messages">
-        {firstShown > 0 ? (
-          <button type="button" className="chat-action show-earlier" onClick={() => setShown((n) => n + PAGE_SIZE)}>
-            Show earlier messages ({firstShown})
-          </button>
-        ) : null}
-        {visible.length === 0 ? <p className="chat-empty">Send a message to start.</p> : null}
-        {visible.slice(firstShown).map((m) => (
-          <MessageItem
-            key={m.id}
-            message={m}
-            conversationId={conversationId}
-            streaming={m.id === liveId || m.id === events.streamingMessageId}
-            displayMode={displayMode}
-            tools={tools}
-            onRegenerate={runActive || !knownIds.has(m.id) ? null : regenerate}
-          />
-        ))}
-        {waiting ? (
-          <p className="typing standalone" role="status">
-            <span className="visually-hidden">Waiting for the answer…</span>
-            <span className="dot" aria-hidden="true" />
-            <span className="dot" aria-hidden="true" />
-            <span className="dot" aria-hidden="true" />
-          </p>
-        ) : null}
-        <div ref={endRef} className="chat-end" />
-      </section>
+      <RegenerateContext.Provider value={runActive ? null : regenerate}>
+        <section className="chat-log" aria-label="Messages">
+          {firstShown > 0 ? (
+            <button type="button" className="chat-action show-earlier" onClick={() => setShown((n) => n + PAGE_SIZE)}>
+              Show earlier messages ({firstShown})
+            </button>
+          ) : null}
+          {visible.length === 0 ? <p className="chat-empty">Send a message to start.</p> : null}
+          {visible.slice(firstMounted).map((m) => (
+            <MessageItem
+              key={m.id}
+              message={m}
+              conversationId={conversationId}
+              streaming={m.id === liveId || m.id === events.streamingMessageId}
+              displayMode={displayMode}
+              tools={tools}
+              regenerable={knownIds.has(m.id)}
+            />
+          ))}
+          {waiting ? (
+            <p className="typing standalone" role="status">
+              <span className="visually-hidden">Waiting for the answer…</span>
+              <span className="dot" aria-hidden="true" />
+              <span className="dot" aria-hidden="true" />
+              <span className="dot" aria-hidden="true" />
+            </p>
+          ) : null}
+          <div ref={endRef} className="chat-end" />
+        </section>
+      </RegenerateContext.Provider>
       <div className="chat-dock">
         <McpAuthNotice requests={authRequests} harnessId={conversation.harnessId} onDismiss={(url) => setAuthRequests((l) => l.filter((r) => r.serverUrl !== url))} />
         <QueueList items={queue} onSendNow={sendNow} onRemove={remove} />

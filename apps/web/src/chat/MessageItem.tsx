@@ -1,4 +1,4 @@
-import { memo } from 'react';
+import { memo, useContext } from 'react';
 import type { DisplayMode } from '../api/types';
 import { elicitationOf, ElicitationForm } from './elicitation/ElicitationForm';
 import { Markdown } from './parts/Markdown';
@@ -6,6 +6,7 @@ import { CopyButton } from './parts/CopyButton';
 import { ReasoningPart } from './parts/ReasoningPart';
 import { ToolPart } from './parts/ToolPart';
 import { RawEvents } from './RawEvents';
+import { RegenerateContext } from './regenerate';
 import { formatDuration, useMeasuredDuration } from './timings';
 import type { ChatMessage, ToolDirectory } from './types';
 import { formatCost, formatTokens, usageOf } from './usage';
@@ -17,8 +18,8 @@ export interface MessageItemProps {
   streaming: boolean;
   displayMode: DisplayMode;
   tools: ToolDirectory;
-  /** Null while regenerating is not possible (a run is active). */
-  onRegenerate: ((messageId: string) => void) | null;
+  /** useChat has this message (not one only another tab's run has shown here), so it can regenerate it. */
+  regenerable: boolean;
 }
 
 export const textOfMessage = (m: ChatMessage) =>
@@ -38,7 +39,7 @@ function Parts({ message, streaming, tools, conversationId }: { message: ChatMes
         switch (part.type) {
           case 'text': {
             const key = `${message.id}:text:${texts++}`;
-            return part.text ? <Markdown key={key} text={part.text} /> : null;
+            return part.text ? <Markdown key={key} text={part.text} streaming={streaming} /> : null;
           }
           case 'reasoning': {
             const key = `${message.id}:reasoning:${thoughts++}`;
@@ -99,7 +100,17 @@ function DeveloperDetails({ message, conversationId, ttft, duration }: { message
   );
 }
 
-function AssistantMessage({ message, conversationId, streaming, displayMode, tools, onRegenerate }: MessageItemProps) {
+function RegenerateButton({ messageId, regenerable }: { messageId: string; regenerable: boolean }) {
+  const regenerate = useContext(RegenerateContext);
+  const action = regenerable ? regenerate : null;
+  return (
+    <button type="button" className="chat-action" disabled={!action} onClick={() => action?.(messageId)}>
+      Regenerate
+    </button>
+  );
+}
+
+function AssistantMessage({ message, conversationId, streaming, displayMode, tools, regenerable }: MessageItemProps) {
   const meta = message.metadata ?? {};
   const hasContent = message.parts.some((p) => (p.type === 'text' || p.type === 'reasoning' ? p.text.length > 0 : p.type === 'dynamic-tool'));
   const ttft = useMeasuredDuration(`ttft:${message.id}`, streaming && !hasContent);
@@ -130,9 +141,7 @@ function AssistantMessage({ message, conversationId, streaming, displayMode, too
         <footer className="message-footer">
           <div className="message-actions">
             <CopyButton text={() => textOfMessage(message)} />
-            <button type="button" className="chat-action" disabled={!onRegenerate} onClick={() => onRegenerate?.(message.id)}>
-              Regenerate
-            </button>
+            <RegenerateButton messageId={message.id} regenerable={regenerable} />
           </div>
           {displayMode !== 'zen' && usage ? (
             <p className="message-usage">

@@ -1,4 +1,4 @@
-import { api } from '../api/client';
+import { api, type RequestOptions } from '../api/client';
 import type { Conversation, Harness, Page, Tool } from '../api/types';
 import { toChatMessage, type ApiMessage, type ChatMessage, type ToolDirectory } from './types';
 
@@ -8,12 +8,12 @@ const MAX_MESSAGE_PAGES = 10;
 export const conversationPath = (id: string) => `/v1/conversations/${encodeURIComponent(id)}`;
 
 /** Every visible message of the conversation, oldest first. */
-export async function loadMessages(conversationId: string, signal?: AbortSignal): Promise<ChatMessage[]> {
+export async function loadMessages(conversationId: string, options: Pick<RequestOptions, 'signal' | 'quiet401'> = {}): Promise<ChatMessage[]> {
   const all: ChatMessage[] = [];
   let cursor: string | null | undefined;
   for (let page = 0; page < MAX_MESSAGE_PAGES; page++) {
     const q = `?limit=500${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`;
-    const res = await api<Page<ApiMessage>>(`${conversationPath(conversationId)}/messages${q}`, { signal });
+    const res = await api<Page<ApiMessage>>(`${conversationPath(conversationId)}/messages${q}`, options);
     for (const m of res.items) all.push(toChatMessage(m));
     cursor = res.nextCursor;
     if (!cursor) break;
@@ -21,7 +21,8 @@ export async function loadMessages(conversationId: string, signal?: AbortSignal)
   return all;
 }
 
-export const loadConversation = (id: string, signal?: AbortSignal) => api<Conversation>(conversationPath(id), { signal });
+export const loadConversation = (id: string, options: Pick<RequestOptions, 'signal' | 'quiet401'> = {}) =>
+  api<Conversation>(conversationPath(id), options);
 
 /** Tool name → server, from the harness's tool listing (best effort: the chat works without it). */
 export async function loadToolDirectory(harnessId: string, signal?: AbortSignal): Promise<ToolDirectory> {

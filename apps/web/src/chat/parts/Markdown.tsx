@@ -1,4 +1,4 @@
-import { memo, useMemo, type ComponentPropsWithoutRef, type ReactNode } from 'react';
+import { memo, useMemo, useState, type ComponentPropsWithoutRef, type ReactNode } from 'react';
 import ReactMarkdown, { type Components } from 'react-markdown';
 import remarkGfm from 'remark-gfm';
 import { CopyButton } from './CopyButton';
@@ -88,9 +88,16 @@ const MarkdownBlock = memo(function MarkdownBlock({ text }: { text: string }) {
   );
 });
 
-/** Re-renders only when its own text changes (memo), and then re-parses only the blocks that changed. */
-export const Markdown = memo(function Markdown({ text }: { text: string }) {
-  const blocks = useMemo(() => splitBlocks(text), [text]);
+/**
+ * Re-renders only when its own text changes (memo). A text that streams in (and stays so once it has) is parsed per
+ * block, so each update re-parses only the blocks that changed; any other text is parsed whole, at once: each parse
+ * sets up its own parser, which costs more than the blocks of a typical answer save.
+ */
+export const Markdown = memo(function Markdown({ text, streaming }: { text: string; streaming: boolean }) {
+  const [streamed, setStreamed] = useState(streaming);
+  if (streaming && !streamed) setStreamed(true);
+  const inBlocks = streamed || streaming;
+  const blocks = useMemo(() => (inBlocks ? splitBlocks(text) : [text]), [text, inBlocks]);
   return (
     <div className="markdown">
       {blocks.map((block, i) => (

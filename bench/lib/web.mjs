@@ -1,6 +1,7 @@
 // What bench/web.mjs and scripts/screenshots.mjs share: the in-repo MCP test server, signing in through the app and
 // the dev IdP the way a person does, the API as that person, and waiting for a run to end.
 import { startMcpTestServer } from '@harness/mcp-test-server';
+import { signInWithDev } from '@harness/testing';
 
 /** The MCP test server (tools/mcp-test-server, built) in this process on 127.0.0.1; `close()` stops it. */
 export const startMcpServer = () => startMcpTestServer({ port: 0, host: '127.0.0.1' });
@@ -10,12 +11,8 @@ export const startMcpServer = () => startMcpTestServer({ port: 0, host: '127.0.0
  * waits until the app is back on the gateway's origin; returns the signed-in person from `GET /v1/me`.
  */
 export async function signInAsPerson(page, gatewayUrl, username) {
-  const gateway = new URL(gatewayUrl).origin;
-  await page.goto(`${gateway}/`);
-  await page.getByRole('button', { name: 'Sign in with Dev', exact: true }).click();
-  await page.getByRole('textbox', { name: 'Username', exact: true }).fill(username);
-  await page.getByRole('button', { name: 'Sign in', exact: true }).click();
-  await page.waitForURL((u) => u.origin === gateway);
+  await page.goto(`${new URL(gatewayUrl).origin}/`);
+  await signInWithDev(page, gatewayUrl, username);
   const me = await page.evaluate(async () => {
     const res = await fetch('/v1/me', { headers: { 'x-harness-client': 'web' } });
     return res.ok ? res.json() : { error: res.status };

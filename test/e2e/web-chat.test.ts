@@ -2,7 +2,7 @@
 // stop, queue, regenerate, resume after a reload, a second tab following live, display modes, prompt history,
 // copy, errors, and accessibility at desktop and phone widths.
 import {
-  expectNoAxeViolations, launchBrowser, startSystem, takeScreenshot, waitFor, withScreenshotOnFailure, type LaunchedBrowser, type System,
+  expectNoAxeViolations, launchBrowser, signInWithDev, startSystem, takeScreenshot, waitFor, withScreenshotOnFailure, type LaunchedBrowser, type System,
 } from '@harness/testing';
 import { cpus, loadavg } from 'node:os';
 import type { BrowserContext, Locator, Page } from 'playwright-core';
@@ -134,10 +134,7 @@ describe('the conversation page in a real browser', () => {
     page = await context.newPage();
     // Signing in as a person does.
     await page.goto(`${gw}/`);
-    await page.getByRole('button', { name: 'Sign in with Dev' }).click();
-    await page.getByRole('textbox', { name: 'Username' }).fill('chat-alice');
-    await page.getByRole('button', { name: 'Sign in' }).click();
-    await page.waitForURL((u) => u.origin === new URL(gw).origin && u.pathname === '/');
+    await signInWithDev(page, gw, 'chat-alice');
     const harness = await pageApi(page, 'POST', '/v1/harnesses', {
       name: 'Chat test', model: 'sim/echo', systemPrompt: 'You are a test.', mcpServers: [{ name: 'test', url: mcp.url }],
     });

@@ -2,7 +2,7 @@
 // token), inline URL editing, listing errors per server, and OAuth Connect in a popup end to end (the in-repo
 // authorization server approves at once), with the popup protocol's origin/source/nonce checks exercised by forgeries.
 import {
-  expectNoAxeViolations, getFreePort, launchBrowser, startSystem, takeScreenshot, waitFor, withScreenshotOnFailure,
+  expectNoAxeViolations, getFreePort, launchBrowser, signInWithDev, startSystem, takeScreenshot, waitFor, withScreenshotOnFailure,
   type LaunchedBrowser, type System,
 } from '@harness/testing';
 import type { BrowserContext, Locator, Page, Route } from 'playwright-core';
@@ -65,10 +65,7 @@ describe('web: harness list and editor', () => {
     try {
       return await withScreenshotOnFailure(page, `harness-editor-${username}`, async () => {
         await page.goto(`${gw}${path}`);
-        await page.getByRole('button', { name: 'Sign in with Dev' }).click();
-        await page.getByRole('textbox', { name: 'Username' }).fill(username);
-        await page.getByRole('button', { name: 'Sign in' }).click();
-        await page.waitForURL((u) => u.origin === gw && u.pathname === path);
+        await signInWithDev(page, gw, username, path);
         return await fn(page, context);
       });
     } finally {

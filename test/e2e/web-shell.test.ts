@@ -2,7 +2,7 @@
 // sidebar (newest first, infinite scroll, new, rename, delete), display modes saved in settings, the user menu's
 // sign-out, errors as toasts with the API's message, 375 px, and axe on every state.
 import {
-  expectNoAxeViolations, launchBrowser, startSystem, takeScreenshot, waitFor, withScreenshotOnFailure, type LaunchedBrowser, type System,
+  expectNoAxeViolations, launchBrowser, signInWithDev, startSystem, takeScreenshot, waitFor, withScreenshotOnFailure, type LaunchedBrowser, type System,
 } from '@harness/testing';
 import type { BrowserContext, Page } from 'playwright-core';
 
@@ -21,13 +21,11 @@ describe('web app shell', () => {
   let system: System;
   let launched: LaunchedBrowser;
   let gw: string;
-  let idpOrigin: string;
 
   beforeAll(async () => {
     // 65 conversations are made in a few seconds for the scroll test.
     system = await startSystem({ label: 'web-shell', env: { HARNESS_RATE_LIMIT_CONVERSATION_CREATES: 'off' } });
     gw = system.gatewayUrl;
-    idpOrigin = new URL(system.devIdp!.url).origin;
     launched = await launchBrowser();
   }, 90_000);
 
@@ -51,13 +49,7 @@ describe('web app shell', () => {
 
   /** Clicks "Sign in with Dev" on the app's sign-in page and signs `username` in on the IdP's page (if it asks). */
   const signInFromApp = async (page: Page, username: string, expectedPath: string) => {
-    await page.getByRole('button', { name: 'Sign in with Dev' }).click();
-    await page.waitForURL((u) => (u.origin === idpOrigin && u.pathname.startsWith('/interaction/')) || (u.origin === gw && u.pathname + u.search === expectedPath));
-    if (new URL(page.url()).origin === idpOrigin) {
-      await page.getByRole('textbox', { name: 'Username' }).fill(username);
-      await page.getByRole('button', { name: 'Sign in' }).click();
-    }
-    await page.waitForURL((u) => u.origin === gw && u.pathname + u.search === expectedPath);
+    await signInWithDev(page, gw, username, expectedPath);
     await page.getByRole('navigation', { name: 'Conversations' }).or(page.getByRole('radiogroup', { name: 'Display mode' })).first().waitFor();
   };
 

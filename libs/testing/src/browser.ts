@@ -156,3 +156,20 @@ export async function expectNoAxeViolations(page: Page): Promise<void> {
   ]);
   throw new Error(`axe found ${violations.length} accessibility violation(s) on ${page.url()}:\n${lines.join('\n')}`);
 }
+
+/**
+ * With the app's sign-in page open in `page`, signs `username` in the way a person does: "Sign in with Dev", then the
+ * dev IdP's "Username" and "Sign in" (skipped when the IdP still has a session for this browser), and waits until the
+ * app is back at `returnTo` (path and query) on the gateway.
+ */
+export async function signInWithDev(page: Page, gatewayUrl: string, username: string, returnTo = '/'): Promise<void> {
+  const gateway = new URL(gatewayUrl).origin;
+  const back = (u: URL) => u.origin === gateway && u.pathname + u.search === returnTo;
+  await page.getByRole('button', { name: 'Sign in with Dev', exact: true }).click();
+  await page.waitForURL((u) => back(u) || (u.origin !== gateway && u.pathname.startsWith('/interaction/')));
+  if (new URL(page.url()).origin !== gateway) {
+    await page.getByRole('textbox', { name: 'Username', exact: true }).fill(username);
+    await page.getByRole('button', { name: 'Sign in', exact: true }).click();
+  }
+  await page.waitForURL(back);
+}

@@ -40,6 +40,7 @@ export {
   withScreenshotOnFailure,
   axeViolations,
   expectNoAxeViolations,
+  signInWithDev,
   ChromiumMissingError,
   CHROMIUM_PATH,
   CHROMIUM_ARGS,

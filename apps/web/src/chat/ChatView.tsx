@@ -11,6 +11,7 @@ import { useConversationEvents } from './conversation-events';
 import { httpErrorOf, isNetworkError } from './errors';
 import { McpAuthNotice } from './McpAuthNotice';
 import { MessageItem, textOfMessage } from './MessageItem';
+import { TypingIndicator } from './parts/TypingIndicator';
 import { QueueList } from './QueueList';
 import { RegenerateContext } from './regenerate';
 import { mergeFromServer, sameList } from './reconcile';
@@ -319,14 +320,7 @@ export default function ChatView({ conversation, initialMessages }: ChatViewProp
               regenerable={knownIds.has(m.id)}
             />
           ))}
-          {waiting ? (
-            <p className="typing standalone" role="status">
-              <span className="visually-hidden">Waiting for the answer…</span>
-              <span className="dot" aria-hidden="true" />
-              <span className="dot" aria-hidden="true" />
-              <span className="dot" aria-hidden="true" />
-            </p>
-          ) : null}
+          {waiting ? <TypingIndicator label="Waiting for the answer…" standalone /> : null}
           <div ref={endRef} className="chat-end" />
         </section>
       </RegenerateContext.Provider>

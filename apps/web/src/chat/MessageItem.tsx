@@ -5,6 +5,7 @@ import { Markdown } from './parts/Markdown';
 import { CopyButton } from './parts/CopyButton';
 import { ReasoningPart } from './parts/ReasoningPart';
 import { ToolPart } from './parts/ToolPart';
+import { TypingIndicator } from './parts/TypingIndicator';
 import { RawEvents } from './RawEvents';
 import { RegenerateContext } from './regenerate';
 import { formatDuration, useMeasuredDuration } from './timings';
@@ -122,14 +123,7 @@ function AssistantMessage({ message, conversationId, streaming, displayMode, too
     <article className="message message-assistant" aria-label="Assistant" data-status={status} data-message-id={message.id}>
       <div className="message-body">
         <Parts message={message} streaming={streaming} tools={tools} conversationId={conversationId} />
-        {streaming && !hasContent ? (
-          <p className="typing" role="status">
-            <span className="visually-hidden">The assistant is answering…</span>
-            <span className="dot" aria-hidden="true" />
-            <span className="dot" aria-hidden="true" />
-            <span className="dot" aria-hidden="true" />
-          </p>
-        ) : null}
+        {streaming && !hasContent ? <TypingIndicator label="The assistant is answering…" /> : null}
         {status === 'interrupted' ? <p className="message-note interrupted">Interrupted — this answer was stopped before it finished.</p> : null}
         {status === 'failed' ? (
           <p className="message-note failed">

@@ -138,14 +138,34 @@ function prismaType(f: DmmfField): string {
   return f.isList ? `${t}[]` : t;
 }
 
-function shapesFromDatamodel(dm: Datamodel): Map<string, TableShape> {
+/**
+ * `Unsupported("type")` fields (e.g. events.transaction_id, xid8), which the DMMF leaves out, read from the schema text:
+ * model name → [field name, column, database type].
+ */
+function unsupportedFields(schemaText: string): Map<string, Array<{ name: string; column: string; type: string }>> {
+  const byModel = new Map<string, Array<{ name: string; column: string; type: string }>>();
+  for (const m of schemaText.matchAll(/^model\s+(\w+)\s*\{([\s\S]*?)^\}/gm)) {
+    for (const f of m[2].matchAll(/^\s*(\w+)\s+Unsupported\("(\w+)"\)(.*)$/gm)) {
+      const column = /@map\("([^"]+)"\)/.exec(f[3])?.[1] ?? f[1];
+      byModel.set(m[1], [...(byModel.get(m[1]) ?? []), { name: f[1], column, type: f[2] }]);
+    }
+  }
+  return byModel;
+}
+
+function shapesFromDatamodel(dm: Datamodel, schemaText: string): Map<string, TableShape> {
   const tables = new Map<string, TableShape>();
+  const unsupported = unsupportedFields(schemaText);
   for (const model of dm.models) {
-    const column = new Map(model.fields.map((f) => [f.name, f.dbName ?? f.name]));
+    const extra = unsupported.get(model.name) ?? [];
+    const column = new Map([...model.fields.map((f) => [f.name, f.dbName ?? f.name] as const), ...extra.map((f) => [f.name, f.column] as const)]);
     const cols = (names: string[]) => names.map((n) => column.get(n) ?? `?${n}`).join(',');
     const scalar = model.fields.filter((f) => f.kind === 'scalar' || f.kind === 'enum');
     const shape: TableShape = {
-      columns: new Map(scalar.map((f) => [f.dbName ?? f.name, prismaType(f) + (f.isRequired ? '' : '?')])),
+      columns: new Map([
+        ...scalar.map((f) => [f.dbName ?? f.name, prismaType(f) + (f.isRequired ? '' : '?')] as const),
+        ...extra.map((f) => [f.column, `pg:${f.type}`] as const),
+      ]),
       primaryKey: model.primaryKey ? cols(model.primaryKey.fields) : cols(scalar.filter((f) => f.isId).map((f) => f.name)),
       uniques: new Set([
         ...scalar.filter((f) => f.isUnique).map((f) => cols([f.name])),
@@ -274,7 +294,7 @@ describe('schema drift: prisma/schema.prisma vs prisma/migrations', () => {
   it('the migrated database matches every model of schema.prisma', () => {
     expect(datamodel.models.length).toBeGreaterThan(0);
     expect(dbShapes.size).toBeGreaterThan(0);
-    expect(compare(shapesFromDatamodel(datamodel), dbShapes)).toEqual([]);
+    expect(compare(shapesFromDatamodel(datamodel, schemaText), dbShapes)).toEqual([]);
   });
 
   it('the generated client (libs/db/src/generated) was generated from the current schema', async () => {
@@ -307,7 +327,7 @@ describe('schema drift: prisma/schema.prisma vs prisma/migrations', () => {
       .replace(/(\n\s+@@unique\(\[streamId, streamPosition\]\))/, '\n  @@unique([streamId, type])$1') // extra unique key
       .replace(/\n\s+@@index\(\[harnessId, position\]\)/, ''); // an index only in the database
     expect(edited).not.toBe(schemaText);
-    const diffs = compare(shapesFromDatamodel(await readDatamodel(edited, workDir)), dbShapes);
+    const diffs = compare(shapesFromDatamodel(await readDatamodel(edited, workDir), edited), dbShapes);
     expect(diffs).toEqual(
       expect.arrayContaining([
         'column user_settings.nickname: schema.prisma text?, database (missing)',

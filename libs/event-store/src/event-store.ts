@@ -141,7 +141,68 @@ export class EventStore {
       after = BigInt(r.rows[r.rows.length - 1].global_position);
     }
   }
+
+  /**
+   * One page of committed events of every stream after `after`, in (transaction id, global position) order, read only
+   * below the snapshot's xmin horizon: every transaction there has finished, so nothing can later appear before the
+   * last event returned. A follower that resumes from the last event it processed therefore misses nothing, even
+   * though two transactions may commit in the other order than their positions. Deleted conversations' events are
+   * simply gone.
+   */
+  async readCommitted(after: CommittedCursor | null, limit = 500): Promise<CommittedEvent[]> {
+    const r = await this.pool.query<StoredRow & { global_position: string; stream_id: string; transaction_id: string; user_id: string }>(
+      `SELECT e.global_position, e.transaction_id::text AS transaction_id, e.stream_id, e.stream_position, e.data, e.metadata,
+              e.created_at, s.user_id
+       FROM events e JOIN streams s ON s.stream_id = e.stream_id
+       WHERE e.transaction_id < pg_snapshot_xmin(pg_current_snapshot())
+         AND ($1::xid8 IS NULL OR (e.transaction_id, e.global_position) > ($1::xid8, $2::bigint))
+       ORDER BY e.transaction_id, e.global_position
+       LIMIT $3`,
+      [after?.transactionId ?? null, (after?.globalPosition ?? 0n).toString(), limit],
+    );
+    return r.rows.map((row) => ({
+      ...eventFromRow(row.stream_id, row),
+      globalPosition: BigInt(row.global_position),
+      transactionId: row.transaction_id,
+      userId: row.user_id,
+    }));
+  }
+
+  /**
+   * The cursor of the event at a global position, for a consumer that resumes "after position P" (the last event it
+   * received, in this order). An event no longer stored (its conversation was deleted) resumes from the oldest
+   * transaction that stored anything above P instead, which may deliver some events again (delivery is at least once)
+   * but never skips one.
+   */
+  async cursorAt(globalPosition: bigint): Promise<CommittedCursor | null> {
+    if (globalPosition <= 0n) return null;
+    const r = await this.pool.query<{ transaction_id: string }>(
+      `SELECT transaction_id::text AS transaction_id FROM events WHERE global_position = $1`,
+      [globalPosition.toString()],
+    );
+    if (r.rowCount) return { transactionId: r.rows[0].transaction_id, globalPosition };
+    const oldest = await this.pool.query<{ transaction_id: string | null; horizon: string }>(
+      `SELECT (SELECT min(transaction_id::text::numeric) FROM events WHERE global_position > $1)::text AS transaction_id,
+              pg_snapshot_xmin(pg_current_snapshot())::text AS horizon`,
+      [globalPosition.toString()],
+    );
+    const from = oldest.rows[0].transaction_id ?? oldest.rows[0].horizon;
+    // Everything of transaction `from` onwards: (from, 0) precedes all its events.
+    return { transactionId: from, globalPosition: 0n };
+  }
 }
+
+/**
+ * Where a follower of the whole store stands: the last event it has, as (transaction id, global position). The order of
+ * `readCommitted` is (transactionId, globalPosition), which is commit-safe; global positions alone are not (a sequence
+ * value is taken before its transaction commits). `null`: from the start.
+ */
+export interface CommittedCursor {
+  transactionId: string;
+  globalPosition: bigint;
+}
+
+export type CommittedEvent = ConversationEvent & { globalPosition: bigint; transactionId: string; userId: string };
 
 export interface StoredRow {
   stream_position: number;

@@ -347,3 +347,76 @@ describe('readAll', () => {
     expect(rest).toEqual(positions.slice(3));
   });
 });
+
+describe('readCommitted: following the whole store', () => {
+  // Everything this describe block appends, in the order a follower sees it.
+  async function followFrom(after: Awaited<ReturnType<EventStore['cursorAt']>>, streams: string[]) {
+    const seen: Array<{ stream: string; seq: number; position: bigint }> = [];
+    let cursor = after;
+    for (;;) {
+      const page = await store.readCommitted(cursor, 2);
+      if (page.length === 0) return { seen: seen.filter((e) => streams.includes(e.stream)), cursor };
+      for (const e of page) seen.push({ stream: e.conversationId, seq: e.seq, position: e.globalPosition });
+      const last = page[page.length - 1];
+      cursor = { transactionId: last.transactionId, globalPosition: last.globalPosition };
+    }
+  }
+
+  it('never passes an event whose transaction is still open, though a later position committed first', async () => {
+    const [a, b] = [await newStream('alice'), await newStream('bob')];
+    const { cursor: start } = await followFrom(null, []);
+
+    // Transaction A takes a global position and stays open; B appends after it (a higher position) and commits.
+    const open = await pool.connect();
+    try {
+      await open.query('BEGIN');
+      await open.query(`UPDATE streams SET stream_position = 1 WHERE stream_id = $1`, [a]);
+      await open.query(`INSERT INTO events (stream_id, stream_position, type, data) VALUES ($1, 1, 'text-delta', '{"type":"text-delta","id":"t1","delta":"a"}')`, [a]);
+      await store.append(b, 0, [ev(1), ev(2)]);
+
+      // B is committed, but A's position is below it: a follower must not move past A yet.
+      const whileOpen = await followFrom(start, [a, b]);
+      expect(whileOpen.seen).toEqual([]);
+      await open.query('COMMIT');
+    } finally {
+      open.release();
+    }
+
+    const after = await followFrom(start, [a, b]);
+    expect(after.seen.map((e) => `${e.stream === a ? 'a' : 'b'}${e.seq}`)).toEqual(['a1', 'b1', 'b2']);
+    const positions = after.seen.map((e) => e.position);
+    expect(positions[0] < positions[1]).toBe(true);
+
+    // A follower resuming after its last event gets only what is new.
+    await store.append(a, 1, [ev(2)]);
+    const next = await followFrom(after.cursor, [a, b]);
+    expect(next.seen.map((e) => `${e.stream === a ? 'a' : 'b'}${e.seq}`)).toEqual(['a2']);
+  });
+
+  it('carries the stream owner and resumes after a global position', async () => {
+    const s = await newStream('carol');
+    const stored = await store.append(s, 0, [ev(1), ev(2), ev(3)]);
+    expect(stored).toHaveLength(3);
+    const all = await store.readCommitted(null, 100_000);
+    const mine = all.filter((e) => e.conversationId === s);
+    expect(mine.map((e) => [e.seq, e.userId])).toEqual([[1, 'carol'], [2, 'carol'], [3, 'carol']]);
+
+    const cursor = await store.cursorAt(mine[0].globalPosition);
+    const rest = (await store.readCommitted(cursor, 100_000)).filter((e) => e.conversationId === s);
+    expect(rest.map((e) => e.seq)).toEqual([2, 3]);
+  });
+
+  it('resumes after a deleted event from the next stored transaction, skipping nothing', async () => {
+    const gone = await newStream('dave');
+    const kept = await newStream('dave');
+    const [deleted] = await store.append(gone, 0, [ev(1)]);
+    await store.append(kept, 0, [ev(1)]);
+    const deletedPosition = (await store.readCommitted(null, 100_000)).find((e) => e.conversationId === gone)!.globalPosition;
+    expect(deleted.seq).toBe(1);
+    await pool.query('DELETE FROM events WHERE stream_id = $1', [gone]);
+
+    const cursor = await store.cursorAt(deletedPosition);
+    const rest = (await store.readCommitted(cursor, 100_000)).filter((e) => e.conversationId === kept);
+    expect(rest.map((e) => e.seq)).toEqual([1]);
+  });
+});
